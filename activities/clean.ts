@@ -1,0 +1,87 @@
+import type { RowCleaning } from '../data/clean-rows';
+import { RowCleaner } from '../data/clean-rows';
+import { readDataset, writeDataset, type Column, type Row } from '../store/arrow-io';
+import { InvalidStepInput, type StepImplementation } from './define-step';
+
+/** Bumped whenever the output of `clean` for the same input could change. */
+export const CLEAN_VERSION = '1';
+
+const QUARANTINE_COLUMNS: Column[] = [
+  { name: 'row', type: 'int32' },
+  { name: 'reason', type: 'utf8' },
+  { name: 'record', type: 'utf8' },
+];
+
+/** Raised when more rows are bad than the pipeline tolerates; the quarantine dataset is kept for inspection. */
+export class TooManyBadRows extends Error {
+  override name = 'TooManyBadRows';
+}
+
+/** `clean`: normalizes text row by row, removes duplicates, and quarantines bad rows with their reason. */
+export const clean: StepImplementation = async (input, { deps, progress, provenance, signal }) => {
+  const options = input.with as unknown as RowCleaning;
+  const source = input.inputs.dataset!;
+  const columns = (source.schema ?? []).map((c) => ({ name: c.name, type: c.type })) as Column[];
+  if (!columns.some((c) => c.name === options.text_column)) {
+    throw new InvalidStepInput(
+      `the input dataset has no column "${options.text_column}"; its columns: ${columns.map((c) => c.name).join(', ')}; set with.text_column`,
+    );
+  }
+  const hasLabel = columns.some((c) => c.name === options.label_column);
+  const cleaner = new RowCleaner(options, hasLabel);
+  const rejected: Row[] = [];
+  const reasons = new Map<string, number>();
+  let total = 0;
+  let kept = 0;
+  let duplicates = 0;
+
+  async function* keptChunks(): AsyncGenerator<Row[]> {
+    for await (const chunk of readDataset(deps.store, source)) {
+      signal.throwIfAborted();
+      const out: Row[] = [];
+      for (const row of chunk) {
+        total++;
+        const verdict = cleaner.judge(row);
+        if ('keep' in verdict) {
+          out.push(verdict.keep);
+        } else if ('duplicate' in verdict) {
+          duplicates++;
+        } else {
+          rejected.push({ row: total, reason: verdict.quarantine, record: JSON.stringify(row) });
+          const general = verdict.quarantine.replace(/\s*\(\d+\)$/, '');
+          reasons.set(general, (reasons.get(general) ?? 0) + 1);
+        }
+      }
+      kept += out.length;
+      progress({ rows: total, kept, quarantined: rejected.length });
+      yield out;
+    }
+  }
+
+  const parent = [source.sha256];
+  const dataset = await writeDataset(
+    deps.store,
+    { kind: 'dataset', provenance: provenance(parent) },
+    keptChunks(),
+    columns,
+  );
+  const quarantine = await writeDataset(
+    deps.store,
+    { kind: 'dataset', meta: { role: 'quarantine' }, provenance: provenance(parent) },
+    [rejected],
+    QUARANTINE_COLUMNS,
+  );
+  const fraction = total === 0 ? 0 : rejected.length / total;
+  if (fraction > options.max_bad_fraction) {
+    const breakdown = [...reasons].map(([reason, n]) => `${reason}: ${n}`).join('; ');
+    throw new TooManyBadRows(
+      `${rejected.length} of ${total} rows (${(fraction * 100).toFixed(1)}%) were quarantined, above max_bad_fraction ` +
+        `${options.max_bad_fraction}. Reasons: ${breakdown}. First: row ${String(rejected[0]?.row)}. ` +
+        `Quarantined rows are in artifact ${quarantine.sha256}.`,
+    );
+  }
+  return {
+    outputs: { dataset, quarantine, rows: kept, quarantined: rejected.length, duplicates },
+    summary: `${kept} rows kept, ${rejected.length} quarantined, ${duplicates} duplicates of ${total}`,
+  };
+};

@@ -1,0 +1,27 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { PipelineError } from '../spec/diagnostics';
+import { buildPlan } from '../spec/load-pipeline';
+import type { PipelinePlan } from '../spec/types';
+import type { ActivityDeps } from './deps';
+import type { CompileInput } from './step-io';
+
+/** The first activity of every run: load, validate and compile, so the exact plan is in the history. */
+export function createCompilePipeline(deps: ActivityDeps) {
+  return function compilePipeline(input: CompileInput): Promise<PipelinePlan> {
+    try {
+      const plan = buildPlan(input.pipeline, deps.catalog, {
+        pipelinesDir: deps.pipelinesDir,
+        ...(input.params !== undefined && { params: input.params }),
+        ...(input.noCache !== undefined && { noCache: input.noCache }),
+      });
+      return Promise.resolve(plan);
+    } catch (error) {
+      if (error instanceof PipelineError) {
+        return Promise.reject(
+          ApplicationFailure.create({ message: error.rendered, type: 'InvalidPipeline', nonRetryable: true }),
+        );
+      }
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+}

@@ -1,0 +1,86 @@
+import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
+import type { ActivityContract, JsonSchema } from '../spec/activity-catalog';
+import type { ArtifactProvenance } from '../store/artifact-store';
+import { cacheKey } from '../store/step-cache';
+import type { ActivityDeps } from './deps';
+import type { StepInput, StepResult } from './step-io';
+
+/** What a step implementation gets besides its input: progress reporting, cancellation, provenance. */
+export interface StepContext {
+  readonly deps: ActivityDeps;
+  readonly contract: ActivityContract;
+  readonly signal: AbortSignal;
+  /** Heartbeats progress; Temporal delivers cancellation through heartbeats. */
+  readonly progress: (details: Record<string, unknown>) => void;
+  readonly provenance: (parents: readonly string[], extra?: Partial<ArtifactProvenance>) => ArtifactProvenance;
+}
+
+export type StepImplementation = (input: StepInput, context: StepContext) => Promise<Omit<StepResult, 'cached'>>;
+
+/** Error names that mean "retrying will not help": the input or the data is wrong. */
+const NON_RETRYABLE = new Set([
+  'SourceDataError',
+  'DatasetSchemaError',
+  'DataPathError',
+  'ArtifactIntegrityError',
+  'InvalidStepInput',
+  'TooManyBadRows',
+]);
+
+/** An error a step raises about its input, data or configuration: never retried. */
+export class InvalidStepInput extends Error {
+  override name = 'InvalidStepInput';
+}
+
+/**
+ * Wraps a step implementation as a Temporal activity: applies `with:` defaults, consults the step
+ * cache, and turns data errors into non-retryable failures whose type names the problem.
+ */
+export function defineStep(deps: ActivityDeps, name: string, version: string, implementation: StepImplementation) {
+  const contract = deps.catalog.get(name);
+  if (!contract) throw new Error(`activity "${name}" has no contract in the catalog`);
+  return async (input: StepInput): Promise<StepResult> => {
+    const params = withDefaults(contract.with, input.with);
+    const key = cacheKey({ activity: name, version, params, inputs: input.inputs });
+    if (input.cache) {
+      const hit = await deps.cache.lookup(key);
+      if (hit) return { ...hit, cached: true };
+    }
+    const info = activityInfo();
+    const context: StepContext = {
+      deps,
+      contract,
+      signal: cancellationSignal(),
+      progress: (details) => heartbeat(details),
+      provenance: (parents, extra) => ({
+        workflowId: input.run.workflowId,
+        runId: input.run.runId,
+        step: input.stepId,
+        activity: name,
+        params,
+        parents,
+        ...extra,
+      }),
+    };
+    try {
+      const result = await implementation({ ...input, with: params }, context);
+      await deps.cache.save(key, result);
+      return { ...result, cached: false };
+    } catch (error) {
+      if (error instanceof Error && NON_RETRYABLE.has(error.name)) {
+        throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
+      }
+      if (info.attempt > 1 && error instanceof Error) error.message = `${error.message} (attempt ${info.attempt})`;
+      throw error;
+    }
+  };
+}
+
+/** The `with:` values with the contract's schema defaults filled in. */
+export function withDefaults(schema: JsonSchema, values: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const properties = (schema.properties ?? {}) as Record<string, { default?: unknown }>;
+  const out: Record<string, unknown> = {};
+  for (const [key, property] of Object.entries(properties))
+    if (property.default !== undefined) out[key] = property.default;
+  return { ...out, ...values };
+}

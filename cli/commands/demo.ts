@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import type { ArtifactRef } from '../../spec/types';
+import { readDataset } from '../../store/arrow-io';
+import { FileArtifactStore } from '../../store/artifact-store';
+import { loadConfig, PROJECT_ROOT, workflowUrl } from '../../worker/config';
+import { connectWorker, createWorkers, runWorkers } from '../../worker/create-workers';
+import { freePort, portOpen, startDevServer } from '../../worker/dev-server';
+import { findTemporalCli } from '../../worker/temporal-cli';
+import type { PipelineInput } from '../../workflows/pipeline';
+import { connectClient } from '../client';
+import { ProgressPrinter } from '../render-progress';
+import { onShutdownSignal } from '../shutdown';
+import { watchRun } from '../watch-run';
+import { exitCodeFor } from './run';
+
+const DEMO_PIPELINE = 'snips-intent-data';
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('Run the example pipeline end to end on an embedded Temporal dev server')
+    .option('--keep', 'keep the server and worker running afterwards, to explore the Web UI')
+    .option('--no-cache', 'run every step even if cached')
+    .action(async (options: { keep?: boolean; cache: boolean }) => {
+      const say = (line: string) => process.stdout.write(`${line}\n`);
+      const cli = findTemporalCli({ install: true, log: (l) => say(`setup: ${l}`) });
+      const port = (await portOpen(7233)) ? await freePort() : 7233;
+      const uiPort = (await portOpen(8233)) ? await freePort() : 8233;
+      say(`Starting the Temporal dev server (${cli})…`);
+      const server = await startDevServer({ cli, port, uiPort });
+      const config = {
+        ...loadConfig(),
+        temporalAddress: server.address,
+        uiUrl: server.uiUrl!,
+        pipelinesDir: join(PROJECT_ROOT, 'pipelines'),
+      };
+      say(`Temporal dev server on ${server.address}; Web UI: ${server.uiUrl}`);
+      const controller = new AbortController();
+      onShutdownSignal(() => controller.abort());
+      const connection = await connectWorker(config);
+      let workersDone: Promise<void> | undefined;
+      try {
+        const workers = await createWorkers({ connection, config, queue: 'all', log: say });
+        workersDone = runWorkers(workers, controller.signal);
+        const client = await connectClient(config);
+        const workflowId = `${DEMO_PIPELINE}-demo-${Date.now()}`;
+        const input: PipelineInput = { pipeline: DEMO_PIPELINE, ...(!options.cache && { noCache: true }) };
+        const handle = await client.workflow.start('pipeline', {
+          taskQueue: config.taskQueue,
+          workflowId,
+          args: [input],
+          memo: { pipeline: DEMO_PIPELINE },
+        });
+        say(`Started ${DEMO_PIPELINE} as ${workflowId}\n  ${workflowUrl(config, workflowId)}\n`);
+        const outcome = await watchRun(handle, ProgressPrinter.for(process.stdout, false));
+        say('');
+        if (outcome.status === 'succeeded') {
+          const clean = outcome.progress?.steps.find((s) => s.id === 'clean');
+          const dataset = clean?.outputs?.dataset as ArtifactRef | undefined;
+          if (dataset) await showSample(new FileArtifactStore(join(config.home, 'artifacts')), dataset, say);
+          say(`Run ${workflowId} succeeded. Artifacts are in ${join(config.home, 'artifacts')}.`);
+        } else {
+          say(`Run ${workflowId} ${outcome.status}: ${outcome.error ?? ''}`);
+        }
+        process.exitCode = exitCodeFor(outcome);
+        if (options.keep) {
+          say(`\nServer and worker keep running: open ${server.uiUrl} — Ctrl-C to stop.`);
+          await workersDone;
+        }
+      } finally {
+        controller.abort();
+        await workersDone;
+        await connection.close();
+        await server.stop();
+      }
+    });
+}
+
+async function showSample(store: FileArtifactStore, dataset: ArtifactRef, say: (line: string) => void): Promise<void> {
+  say(`Cleaned dataset: ${dataset.rows ?? '?'} rows, ${dataset.bytes} bytes, sha256 ${dataset.sha256.slice(0, 16)}…`);
+  for await (const rows of readDataset(store, dataset)) {
+    for (const row of rows.slice(0, 5)) say(`  ${String(row.label).padEnd(22)} ${String(row.text)}`);
+    break;
+  }
+}

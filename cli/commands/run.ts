@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createCatalog } from '../../spec/activity-catalog';
+import { buildPlan } from '../../spec/load-pipeline';
+import { loadConfig, workflowUrl } from '../../worker/config';
+import type { PipelineInput } from '../../workflows/pipeline';
+import { connectClient } from '../client';
+import { collectSet } from '../parse-set';
+import { ProgressPrinter } from '../render-progress';
+import { watchRun, type RunOutcome } from '../watch-run';
+
+interface RunOptions {
+  set: Record<string, string>;
+  cache: boolean;
+  json?: boolean;
+  detach?: boolean;
+  id?: string;
+  name?: string;
+}
+
+/** Exit code of a run's outcome: 0 success, 1 failure, 3 cancelled or ended otherwise. */
+export function exitCodeFor(outcome: RunOutcome): number {
+  return outcome.status === 'succeeded' ? 0 : outcome.status === 'failed' ? 1 : 3;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('Validate a pipeline, start it on Temporal and follow its progress')
+    .argument('<pipeline>', 'pipeline file, or name of a pipeline in the pipelines folder')
+    .option('--set <key=value>', 'set a param (repeatable)', collectSet, {})
+    .option('--no-cache', 'run every step even if an identical earlier run is cached')
+    .option('--json', 'print progress as JSON lines')
+    .option('--detach', 'start the run and return without following it')
+    .option('--id <workflowId>', 'workflow id to use (default: <pipeline>-<timestamp>)')
+    .option('--name <runName>', 'a label for this run, shown in the UI and listings')
+    .action(async (ref: string, options: RunOptions) => {
+      const config = loadConfig();
+      // A file path goes to the worker as an absolute path, so it does not depend on the worker's folder.
+      const pipelineRef = existsSync(ref) ? resolve(ref) : ref;
+      const plan = buildPlan(pipelineRef, createCatalog(), {
+        pipelinesDir: config.pipelinesDir,
+        params: options.set,
+        noCache: !options.cache,
+      });
+      const client = await connectClient(config);
+      const workflowId = options.id ?? `${plan.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      const input: PipelineInput = {
+        pipeline: pipelineRef,
+        params: options.set,
+        ...(options.name !== undefined && { runName: options.name }),
+        ...(!options.cache && { noCache: true }),
+      };
+      const handle = await client.workflow.start('pipeline', {
+        taskQueue: config.taskQueue,
+        workflowId,
+        args: [input],
+        memo: { pipeline: plan.name, ...(options.name !== undefined && { runName: options.name }) },
+      });
+      const url = workflowUrl(config, workflowId);
+      if (options.json)
+        process.stdout.write(
+          JSON.stringify({ event: 'started', workflowId, runId: handle.firstExecutionRunId, url }) + '\n',
+        );
+      else process.stdout.write(`Started ${plan.name} as ${workflowId}\n  ${url}\n`);
+      if (options.detach) return;
+      const outcome = await watchRun(handle, ProgressPrinter.for(process.stdout, options.json ?? false));
+      if (options.json)
+        process.stdout.write(
+          JSON.stringify({
+            event: 'finished',
+            status: outcome.status,
+            ...(outcome.error && { error: outcome.error }),
+          }) + '\n',
+        );
+      else
+        process.stdout.write(
+          outcome.status === 'succeeded'
+            ? `Run ${workflowId} succeeded.\n`
+            : `Run ${workflowId} ${outcome.status}: ${outcome.error ?? ''}\n`,
+        );
+      process.exitCode = exitCodeFor(outcome);
+    });
+}

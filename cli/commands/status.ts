@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { loadConfig, workflowUrl } from '../../worker/config';
+import { progressQuery } from '../../workflows/pipeline';
+import { connectClient } from '../client';
+import { table } from '../render-progress';
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('Show a run: its status and step table')
+    .argument('<workflowId>', 'the run’s workflow id')
+    .option('--json', 'print the progress as JSON')
+    .action(async (workflowId: string, options: { json?: boolean }) => {
+      const config = loadConfig();
+      const client = await connectClient(config);
+      const handle = client.workflow.getHandle(workflowId);
+      const description = await handle.describe();
+      const progress = await handle.query(progressQuery).catch(() => undefined);
+      if (options.json) {
+        process.stdout.write(JSON.stringify({ workflowId, status: description.status.name, progress }, null, 2) + '\n');
+        return;
+      }
+      process.stdout.write(
+        `${workflowId}: ${description.status.name} (started ${description.startTime.toISOString()})\n  ${workflowUrl(config, workflowId)}\n`,
+      );
+      if (progress) {
+        process.stdout.write(table(progress, Date.now()).join('\n') + '\n');
+        if (progress.error) process.stdout.write(`error: ${progress.error}\n`);
+      } else {
+        process.stdout.write('(no step table: no worker is available to answer the progress query)\n');
+      }
+    });
+}

@@ -1,0 +1,65 @@
+import { Command, CommanderError } from 'commander';
+import { PipelineError } from '../spec/diagnostics';
+import { registerCancel } from './commands/cancel';
+import { registerDemo } from './commands/demo';
+import { registerDev } from './commands/dev';
+import { registerGraph } from './commands/graph';
+import { registerList } from './commands/list';
+import { registerRun } from './commands/run';
+import { registerSetup } from './commands/setup';
+import { registerStatus } from './commands/status';
+import { registerValidate } from './commands/validate';
+import { registerWorker } from './commands/worker';
+import { UserError } from './user-error';
+
+/** Builds the `pipewright` command line. */
+export function createProgram(): Command {
+  const program = new Command('pipewright')
+    .description('Declarative, durable ML pipelines on Temporal')
+    .option('--verbose', 'show stack traces on errors')
+    .exitOverride()
+    .showHelpAfterError();
+  for (const register of [
+    registerValidate,
+    registerRun,
+    registerDev,
+    registerWorker,
+    registerGraph,
+    registerStatus,
+    registerList,
+    registerCancel,
+    registerSetup,
+    registerDemo,
+  ]) {
+    register(program);
+  }
+  return program;
+}
+
+/** Runs the CLI; user errors print a message (and no stack unless --verbose) and set the exit code. */
+export async function main(argv: string[]): Promise<void> {
+  const program = createProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    const verbose = argv.includes('--verbose');
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+    } else if (error instanceof PipelineError) {
+      process.stderr.write(`${error.rendered}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof UserError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exitCode = error.exitCode;
+    } else {
+      process.stderr.write(
+        verbose && error instanceof Error
+          ? `${error.stack}\n`
+          : `error: ${(error as Error).message ?? String(error)}\n(run with --verbose for details)\n`,
+      );
+      process.exitCode = 1;
+    }
+  }
+}
+
+if (require.main === module) void main(process.argv).then(() => process.exit());

@@ -1,0 +1,95 @@
+import { formatDuration, isFinished, type PipelineProgress, type StepStatus } from '../workflows/progress';
+
+const MARKS: Record<StepStatus, string> = {
+  pending: '·',
+  running: '▶',
+  succeeded: '✔',
+  cached: '♻',
+  skipped: '↷',
+  failed: '✘',
+  cancelled: '■',
+};
+
+/** Prints a run's progress: a redrawn table on a terminal, one line per change elsewhere, or JSON lines. */
+export class ProgressPrinter {
+  private drawnLines = 0;
+  private readonly lastStatus = new Map<string, StepStatus>();
+  private lastRunStatus: string | undefined;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly mode: 'tty' | 'lines' | 'json',
+  ) {}
+
+  static for(out: NodeJS.WriteStream, json: boolean): ProgressPrinter {
+    return new ProgressPrinter(out, json ? 'json' : out.isTTY ? 'tty' : 'lines');
+  }
+
+  update(progress: PipelineProgress, nowMs = Date.now()): void {
+    if (this.mode === 'tty') this.redraw(progress, nowMs);
+    else this.printChanges(progress);
+  }
+
+  private redraw(progress: PipelineProgress, nowMs: number): void {
+    const lines = table(progress, nowMs);
+    if (this.drawnLines > 0) this.out.write(`\x1b[${this.drawnLines}A\x1b[0J`);
+    this.out.write(lines.join('\n') + '\n');
+    this.drawnLines = lines.length;
+  }
+
+  private printChanges(progress: PipelineProgress): void {
+    for (const step of progress.steps) {
+      if (this.lastStatus.get(step.id) === step.status) continue;
+      this.lastStatus.set(step.id, step.status);
+      if (this.mode === 'json') {
+        this.out.write(JSON.stringify({ event: 'step', ...step }) + '\n');
+      } else if (step.status !== 'pending') {
+        const detail = step.error ?? step.summary;
+        const time = isFinished(step.status) ? ` ${formatDuration(step.startedAt, step.endedAt, Date.now())}` : '';
+        this.out.write(
+          `${MARKS[step.status]} ${step.id} (${step.uses}) ${step.status}${time}${detail ? `: ${detail}` : ''}\n`,
+        );
+      }
+    }
+    if (this.mode === 'json' && progress.status !== this.lastRunStatus) {
+      this.lastRunStatus = progress.status;
+      this.out.write(
+        JSON.stringify({
+          event: 'run',
+          status: progress.status,
+          pipeline: progress.pipeline,
+          ...(progress.error && { error: progress.error }),
+        }) + '\n',
+      );
+    }
+  }
+}
+
+/** The step table as text lines, for terminals and `pipewright status`. */
+export function table(progress: PipelineProgress, nowMs: number): string[] {
+  const rows = progress.steps.map((s) => [
+    `${MARKS[s.status]} ${s.id}`,
+    s.uses,
+    s.status,
+    formatDuration(s.startedAt, s.endedAt, nowMs),
+    oneLine(s.error ?? s.summary ?? ''),
+  ]);
+  const header = ['  step', 'activity', 'status', 'time', 'result'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const format = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const done = progress.steps.filter((s) => isFinished(s.status)).length;
+  return [
+    `${progress.pipeline}: ${progress.status} (${done}/${progress.steps.length} steps)`,
+    format(header),
+    ...rows.map(format),
+  ];
+}
+
+function oneLine(text: string): string {
+  const first = text.split('\n')[0] ?? '';
+  return first.length > 100 ? `${first.slice(0, 99)}…` : first;
+}

@@ -1,0 +1,47 @@
+import { createReadStream } from 'node:fs';
+
+/** A problem in a source file, located by line. */
+export class SourceDataError extends Error {
+  override name = 'SourceDataError';
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly problem: string,
+  ) {
+    super(`${file}:${line}: ${problem}`);
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Streams a file's lines as strings with 1-based line numbers, failing on the first line that is not UTF-8. */
+export async function* readLines(path: string, displayName = path): AsyncGenerator<{ line: number; text: string }> {
+  let pending: Buffer = Buffer.alloc(0);
+  let line = 0;
+  const decode = (bytes: Buffer): string => {
+    try {
+      return decoder.decode(bytes);
+    } catch {
+      throw new SourceDataError(displayName, line, 'invalid UTF-8: convert the file to UTF-8');
+    }
+  };
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    pending = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+    let start = 0;
+    for (let newline = pending.indexOf(0x0a, start); newline >= 0; newline = pending.indexOf(0x0a, start)) {
+      line++;
+      let text = decode(pending.subarray(start, newline));
+      if (text.endsWith('\r')) text = text.slice(0, -1);
+      if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      yield { line, text };
+      start = newline + 1;
+    }
+    pending = pending.subarray(start);
+  }
+  if (pending.length > 0) {
+    line++;
+    let text = decode(pending);
+    if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    yield { line, text: text.endsWith('\r') ? text.slice(0, -1) : text };
+  }
+}

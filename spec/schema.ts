@@ -1,0 +1,159 @@
+import type { ActivityCatalog, JsonSchema } from './activity-catalog';
+import { PARAM_TYPES, QUEUES } from './types';
+
+export const IDENTIFIER_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+export const DURATION_PATTERN = '^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)$';
+export const EXPRESSION_PATTERN = '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$';
+const DURATION_HINT = 'a duration such as 500ms, 30s, 10m, 2h or 1d';
+
+/** Non-standard keyword: the message to show when `pattern` fails, instead of the raw regex. */
+export const PATTERN_MESSAGE_KEYWORD = 'x-pattern-message';
+
+const duration = (description: string): JsonSchema => ({
+  type: 'string',
+  pattern: DURATION_PATTERN,
+  [PATTERN_MESSAGE_KEYWORD]: `must be ${DURATION_HINT}`,
+  description,
+});
+
+/** Lets every property of a `with:` schema also take a `${{ }}` expression. */
+function allowExpressions(schema: JsonSchema): JsonSchema {
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  const wrapped = Object.fromEntries(
+    Object.entries(properties).map(([key, property]) => [
+      key,
+      {
+        description: property.description,
+        anyOf: [property, { type: 'string', pattern: EXPRESSION_PATTERN }],
+      },
+    ]),
+  );
+  return { ...schema, properties: wrapped };
+}
+
+/** The JSON Schema of a pipeline file for the given activity catalog; published as pipelines/pipeline.schema.json. */
+export function buildPipelineSchema(catalog: ActivityCatalog): JsonSchema {
+  const activityNames = [...catalog.keys()];
+  const step: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['id', 'uses'],
+    properties: {
+      id: {
+        type: 'string',
+        pattern: IDENTIFIER_PATTERN,
+        [PATTERN_MESSAGE_KEYWORD]: 'must start with a letter or _ and hold only letters, digits and _',
+        description: 'Unique name of the step; other steps refer to it as `steps.<id>`.',
+      },
+      uses: {
+        enum: activityNames,
+        description: `The activity this step runs: ${activityNames.join(', ')}.`,
+      },
+      description: { type: 'string', description: 'Shown in the run’s step table.' },
+      with: { type: 'object', description: 'Parameters of the activity, checked against its own schema.' },
+      inputs: {
+        type: 'object',
+        description: 'Artifacts this step consumes, wired as `name: ${{ steps.<id>.outputs.<output> }}`.',
+        propertyNames: { pattern: IDENTIFIER_PATTERN },
+        additionalProperties: {
+          type: 'string',
+          pattern: EXPRESSION_PATTERN,
+          [PATTERN_MESSAGE_KEYWORD]: 'must be an output reference like ${{ steps.load.outputs.dataset }}',
+        },
+      },
+      needs: {
+        type: 'array',
+        items: { type: 'string' },
+        uniqueItems: true,
+        description: 'Steps that must finish first even though no artifact flows between them.',
+      },
+      when: {
+        type: ['boolean', 'string'],
+        description:
+          'Run the step only if this is true, e.g. `${{ params.evaluate && steps.clean.outputs.rows > 100 }}`.',
+      },
+      queue: { enum: [...QUEUES], description: 'Where the step runs: `cpu` workers or `gpu` workers.' },
+      retry: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'How a failed attempt is retried.',
+        properties: {
+          max_attempts: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 100,
+            description: 'Attempts in all, the first included.',
+          },
+          initial_interval: duration('Wait before the first retry.'),
+          backoff: { type: 'number', minimum: 1, description: 'Each wait is this many times the one before.' },
+          max_interval: duration('Longest wait between attempts.'),
+        },
+      },
+      timeout: {
+        type: ['string', 'object'],
+        pattern: DURATION_PATTERN,
+        [PATTERN_MESSAGE_KEYWORD]: `must be ${DURATION_HINT}`,
+        additionalProperties: false,
+        description:
+          'Longest time one attempt may take, or an object with start_to_close, heartbeat, schedule_to_close.',
+        properties: {
+          start_to_close: duration('Longest time one attempt may take.'),
+          heartbeat: duration('An attempt that is silent this long is considered lost and retried.'),
+          schedule_to_close: duration('Longest time for all attempts together.'),
+        },
+      },
+      cache: {
+        type: 'boolean',
+        description: 'Reuse the outputs of an identical earlier run of this step (default true).',
+      },
+    },
+    allOf: [...catalog.values()].map((contract) => ({
+      if: { properties: { uses: { const: contract.name } }, required: ['uses'] },
+      then: { properties: { with: allowExpressions(contract.with) } },
+    })),
+  };
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://pipewright.dev/schema/pipeline.schema.json',
+    title: 'Pipewright pipeline',
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'steps'],
+    properties: {
+      name: {
+        type: 'string',
+        pattern: '^[a-z0-9][a-z0-9._-]*$',
+        [PATTERN_MESSAGE_KEYWORD]: 'must be lowercase letters, digits, ., _ and -, starting with a letter or digit',
+        description: 'Name of the pipeline; runs are listed under it.',
+      },
+      description: { type: 'string' },
+      params: {
+        type: 'object',
+        description: 'Typed parameters, overridable with `--set name=value` or the workflow input.',
+        propertyNames: {
+          pattern: IDENTIFIER_PATTERN,
+          [PATTERN_MESSAGE_KEYWORD]: 'parameter names start with a letter or _ and hold only letters, digits and _',
+        },
+        additionalProperties: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type'],
+          properties: {
+            type: { enum: [...PARAM_TYPES] },
+            default: { type: ['string', 'number', 'boolean'] },
+            description: { type: 'string' },
+            enum: { type: 'array', items: { type: ['string', 'number'] }, minItems: 1 },
+            minimum: { type: 'number' },
+            maximum: { type: 'number' },
+          },
+        },
+      },
+      steps: {
+        type: 'array',
+        minItems: 1,
+        items: step,
+        description: 'The steps, in any order; wiring decides when each runs.',
+      },
+    },
+  };
+}

@@ -1,0 +1,181 @@
+import {
+  Bool,
+  Field,
+  Float64,
+  Int32,
+  List,
+  RecordBatchFileWriter,
+  RecordBatchReader,
+  Table,
+  Utf8,
+  vectorFromArray,
+  type DataType,
+  type RecordBatch,
+  type Vector,
+} from 'apache-arrow';
+import { createReadStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { ArtifactRef } from '../spec/types';
+import type { ArtifactDescription, ArtifactStore } from './artifact-store';
+
+export type Row = Record<string, unknown>;
+
+/** Column types a dataset can hold; anything else is stored as JSON text. */
+export type ColumnType =
+  'utf8' | 'int32' | 'float64' | 'bool' | 'list<utf8>' | 'list<int32>' | 'list<float64>' | 'json';
+
+export interface Column {
+  readonly name: string;
+  readonly type: ColumnType;
+}
+
+/** A row whose value does not fit the column type the dataset settled on. */
+export class DatasetSchemaError extends Error {
+  override name = 'DatasetSchemaError';
+}
+
+/** Picks a column type per field from a sample of rows, in first-seen field order. */
+export function inferColumns(rows: readonly Row[]): Column[] {
+  const names: string[] = [];
+  for (const row of rows) for (const key of Object.keys(row)) if (!names.includes(key)) names.push(key);
+  return names.map((name) => ({ name, type: inferType(rows.map((row) => row[name])) }));
+}
+
+function inferType(values: readonly unknown[]): ColumnType {
+  const present = values.filter((v) => v !== null && v !== undefined);
+  if (present.length === 0) return 'utf8';
+  if (present.every((v) => typeof v === 'string')) return 'utf8';
+  if (present.every((v) => typeof v === 'boolean')) return 'bool';
+  if (present.every((v) => typeof v === 'number')) return present.every(isInt32) ? 'int32' : 'float64';
+  if (present.every(Array.isArray)) {
+    const items = (present as unknown[][]).flat();
+    if (items.every((v) => typeof v === 'string')) return 'list<utf8>';
+    if (items.every(isInt32)) return 'list<int32>';
+    if (items.every((v) => typeof v === 'number')) return 'list<float64>';
+  }
+  return 'json';
+}
+
+function isInt32(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31;
+}
+
+function arrowType(type: ColumnType): DataType {
+  switch (type) {
+    case 'utf8':
+    case 'json':
+      return new Utf8();
+    case 'int32':
+      return new Int32();
+    case 'float64':
+      return new Float64();
+    case 'bool':
+      return new Bool();
+    case 'list<utf8>':
+      return new List(new Field('item', new Utf8(), true));
+    case 'list<int32>':
+      return new List(new Field('item', new Int32(), true));
+    case 'list<float64>':
+      return new List(new Field('item', new Float64(), true));
+  }
+}
+
+function fits(type: ColumnType, value: unknown): boolean {
+  if (value === null || value === undefined || type === 'json') return true;
+  switch (type) {
+    case 'utf8':
+      return typeof value === 'string';
+    case 'int32':
+      return isInt32(value);
+    case 'float64':
+      return typeof value === 'number';
+    case 'bool':
+      return typeof value === 'boolean';
+    case 'list<utf8>':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'list<int32>':
+      return Array.isArray(value) && value.every(isInt32);
+    case 'list<float64>':
+      return Array.isArray(value) && value.every((v) => typeof v === 'number');
+  }
+}
+
+/** One Arrow record batch from rows, checking each value against its column type. */
+export function rowsToBatch(rows: readonly Row[], columns: readonly Column[], firstRowNumber = 1): RecordBatch {
+  const vectors: Record<string, Vector> = {};
+  for (const column of columns) {
+    const values = rows.map((row, i) => {
+      const value = row[column.name];
+      if (!fits(column.type, value)) {
+        throw new DatasetSchemaError(
+          `row ${firstRowNumber + i}: column "${column.name}" holds ${JSON.stringify(value)}, but earlier rows made it ${column.type}`,
+        );
+      }
+      if (value === undefined) return null;
+      return column.type === 'json' ? JSON.stringify(value) : value;
+    });
+    vectors[column.name] = vectorFromArray(values, arrowType(column.type));
+  }
+  return new Table(vectors).batches[0]!;
+}
+
+/** Writes chunks of rows as an Arrow IPC file artifact, one record batch per chunk. */
+export async function writeDataset(
+  store: ArtifactStore,
+  description: ArtifactDescription,
+  chunks: AsyncIterable<readonly Row[]> | Iterable<readonly Row[]>,
+  fixedColumns?: readonly Column[],
+): Promise<ArtifactRef> {
+  return store.write(description, async (out) => {
+    let columns = fixedColumns;
+    let rows = 0;
+    const writer = new RecordBatchFileWriter();
+    const done = pipeInto(writer.toNodeStream(), out);
+    for await (const chunk of chunks) {
+      if (chunk.length === 0) continue;
+      columns ??= inferColumns(chunk);
+      writer.write(rowsToBatch(chunk, columns, rows + 1));
+      rows += chunk.length;
+    }
+    columns ??= [];
+    if (rows === 0) writer.write(rowsToBatch([], columns));
+    writer.finish();
+    await done;
+    return { rows, schema: columns.map((c) => ({ name: c.name, type: c.type })) };
+  });
+}
+
+function pipeInto(source: NodeJS.ReadableStream, out: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    source.on('error', reject);
+    source.on('end', resolve);
+    source.pipe(out, { end: false });
+  });
+}
+
+/** Streams a dataset artifact back as chunks of plain rows, one chunk per record batch. */
+export async function* readDataset(store: ArtifactStore, ref: ArtifactRef): AsyncGenerator<Row[]> {
+  const path = await store.localPath(ref);
+  const types = new Map((ref.schema ?? []).map((c) => [c.name, c.type]));
+  const reader = await RecordBatchReader.from(createReadStream(path));
+  for await (const batch of reader) {
+    const names = batch.schema.fields.map((f) => f.name);
+    const columns = names.map((name) => batch.getChild(name)!);
+    const rows: Row[] = [];
+    for (let i = 0; i < batch.numRows; i++) {
+      const row: Row = {};
+      names.forEach((name, c) => {
+        row[name] = fromArrow(columns[c]!.get(i), types.get(name));
+      });
+      rows.push(row);
+    }
+    yield rows;
+  }
+}
+
+function fromArrow(value: unknown, type: string | undefined): unknown {
+  if (value === null || value === undefined) return null;
+  if (type === 'json' && typeof value === 'string') return JSON.parse(value);
+  if (typeof value === 'object' && Symbol.iterator in value) return Array.from(value as Iterable<unknown>);
+  return value;
+}

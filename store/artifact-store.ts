@@ -1,0 +1,170 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ArtifactKind, ArtifactRef } from '../spec/types';
+
+/** Who made an artifact and from what: enough to walk lineage back to source files. */
+export interface ArtifactProvenance {
+  readonly workflowId?: string;
+  readonly runId?: string;
+  readonly step?: string;
+  readonly activity?: string;
+  readonly params?: Readonly<Record<string, unknown>>;
+  readonly parents?: readonly string[];
+  readonly sources?: readonly string[];
+}
+
+export interface ArtifactDescription {
+  readonly kind: ArtifactKind;
+  readonly rows?: number;
+  readonly schema?: ArtifactRef['schema'];
+  readonly meta?: Readonly<Record<string, unknown>>;
+  readonly provenance?: ArtifactProvenance;
+}
+
+/** Raised when stored bytes no longer match their address, or an artifact is missing. */
+export class ArtifactIntegrityError extends Error {
+  override name = 'ArtifactIntegrityError';
+  constructor(
+    message: string,
+    readonly sha256: string,
+  ) {
+    super(message);
+  }
+}
+
+export type Producer = (out: Writable) => Promise<Partial<ArtifactDescription> | void>;
+
+/** Where artifacts live; a filesystem store now, an object store later, behind the same calls. */
+export interface ArtifactStore {
+  /**
+   * Streams a new artifact into the store; it appears under its digest only once complete.
+   * `produce` writes to `out` without ending it and may return what it learned (rows, schema).
+   */
+  write(description: ArtifactDescription, produce: Producer): Promise<ArtifactRef>;
+  /** A local path to the artifact's bytes, after checking they still match the digest. */
+  localPath(ref: Pick<ArtifactRef, 'sha256'>): Promise<string>;
+  /** True when the artifact is present and its bytes verify. */
+  verify(ref: Pick<ArtifactRef, 'sha256'>): Promise<boolean>;
+}
+
+/** Content-addressed artifacts in a folder: objects/ab/abcd…, with metadata beside them in meta/. */
+export class FileArtifactStore implements ArtifactStore {
+  constructor(readonly root: string) {}
+
+  async write(initial: ArtifactDescription, produce: Producer): Promise<ArtifactRef> {
+    const tmpDir = join(this.root, 'tmp');
+    await mkdir(tmpDir, { recursive: true });
+    const tmp = join(tmpDir, `${randomUUID()}.partial`);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    try {
+      const file = createWriteStream(tmp, { flags: 'wx' });
+      const hasher = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          callback(null, chunk);
+        },
+      });
+      const written = pipeline(hasher, file);
+      const learned = await produce(hasher);
+      const description: ArtifactDescription = { ...initial, ...(learned ?? {}) };
+      hasher.end();
+      await written;
+      await fsyncFile(tmp);
+      const sha256 = hash.digest('hex');
+      const target = this.objectPath(sha256);
+      await mkdir(join(target, '..'), { recursive: true });
+      // Same digest means same bytes, so a concurrent writer of the same artifact is harmless.
+      await rename(tmp, target);
+      const ref: ArtifactRef = {
+        kind: description.kind,
+        uri: `file://${target}`,
+        sha256,
+        bytes,
+        ...(description.rows !== undefined && { rows: description.rows }),
+        ...(description.schema !== undefined && { schema: description.schema }),
+        ...(description.meta !== undefined && { meta: description.meta }),
+      };
+      await this.writeMetadata(ref, description.provenance);
+      return ref;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async localPath(ref: Pick<ArtifactRef, 'sha256'>): Promise<string> {
+    const path = this.objectPath(ref.sha256);
+    const actual = await digestFile(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT')
+        throw new ArtifactIntegrityError(`artifact ${ref.sha256} is missing from ${this.root}`, ref.sha256);
+      throw error;
+    });
+    if (actual !== ref.sha256) {
+      throw new ArtifactIntegrityError(`artifact ${ref.sha256} is corrupt: its bytes hash to ${actual}`, ref.sha256);
+    }
+    return path;
+  }
+
+  async verify(ref: Pick<ArtifactRef, 'sha256'>): Promise<boolean> {
+    try {
+      await this.localPath(ref);
+      return true;
+    } catch (error) {
+      if (error instanceof ArtifactIntegrityError) return false;
+      throw error;
+    }
+  }
+
+  /** Stored metadata of an artifact, or undefined if it has none. */
+  async metadata(sha256: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return JSON.parse(await readFile(this.metaPath(sha256), 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  private async writeMetadata(ref: ArtifactRef, provenance: ArtifactProvenance | undefined): Promise<void> {
+    const path = this.metaPath(ref.sha256);
+    await mkdir(join(path, '..'), { recursive: true });
+    const existing = await stat(path).catch(() => undefined);
+    if (existing) return;
+    const tmp = `${path}.${randomUUID()}.partial`;
+    await writeFile(
+      tmp,
+      JSON.stringify({ ...ref, createdAt: new Date().toISOString(), provenance: provenance ?? {} }, null, 2),
+    );
+    await fsyncFile(tmp);
+    await rename(tmp, path);
+  }
+
+  private objectPath(sha256: string): string {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ArtifactIntegrityError(`not a sha256 digest: ${sha256}`, sha256);
+    return join(this.root, 'objects', sha256.slice(0, 2), sha256);
+  }
+
+  private metaPath(sha256: string): string {
+    return join(this.root, 'meta', sha256.slice(0, 2), `${sha256}.json`);
+  }
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function digestFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}

@@ -1,0 +1,129 @@
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type WorkflowBundle,
+} from '@temporalio/worker';
+import { join } from 'node:path';
+import { createActivities, type ActivityDeps } from '../activities';
+import { createCatalog, type ActivityContract } from '../spec/activity-catalog';
+import { FileArtifactStore } from '../store/artifact-store';
+import { StepCache } from '../store/step-cache';
+import type { PipewrightConfig } from './config';
+
+export const WORKER_QUEUES = ['cpu', 'gpu', 'all'] as const;
+export type WorkerQueue = (typeof WORKER_QUEUES)[number];
+
+/** Activities a worker adds to the built-ins, with the contracts the validator checks them by. */
+export interface ExtraActivities {
+  readonly contracts: readonly ActivityContract[];
+  readonly implementations: Readonly<Record<string, (...args: never[]) => Promise<unknown>>>;
+}
+
+export interface WorkerSetup {
+  readonly connection: NativeConnection;
+  readonly config: PipewrightConfig;
+  readonly queue: WorkerQueue;
+  readonly extra?: ExtraActivities;
+  readonly log?: (line: string) => void;
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+
+/** The workflow code bundled once per process; bundling takes seconds. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger });
+  return bundle;
+}
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
+
+/** The dependencies activities get: the artifact store and step cache under the state folder. */
+export function activityDeps(config: PipewrightConfig, contracts: readonly ActivityContract[] = []): ActivityDeps {
+  const store = new FileArtifactStore(join(config.home, 'artifacts'));
+  return {
+    store,
+    cache: new StepCache(join(config.home, 'cache'), store),
+    catalog: createCatalog(contracts),
+    pipelinesDir: config.pipelinesDir,
+    dataRoots: config.dataRoots,
+  };
+}
+
+/**
+ * Creates the workers for a queue: `cpu` polls the main task queue (workflows and CPU activities),
+ * `gpu` polls `<queue>-gpu` (training), `all` does both in one process.
+ */
+export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
+  const { config, connection } = setup;
+  const deps = activityDeps(config, setup.extra?.contracts);
+  const activities = { ...createActivities(deps), ...setup.extra?.implementations };
+  const workers: Worker[] = [];
+  if (setup.queue === 'cpu' || setup.queue === 'all') {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: config.namespace,
+        taskQueue: config.taskQueue,
+        workflowBundle: await workflowBundle(),
+        activities,
+      }),
+    );
+  }
+  if (setup.queue === 'gpu' || setup.queue === 'all') {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: config.namespace,
+        taskQueue: `${config.taskQueue}-gpu`,
+        activities,
+      }),
+    );
+  }
+  setup.log?.(`worker polling ${workers.map((w) => w.options.taskQueue).join(' and ')} on ${config.temporalAddress}`);
+  return workers;
+}
+
+let runtimeInstalled = false;
+
+/** Connects a worker to the configured Temporal server (quiet SDK logging unless PIPEWRIGHT_LOG_LEVEL says otherwise). */
+export function connectWorker(config: PipewrightConfig): Promise<NativeConnection> {
+  if (!runtimeInstalled) {
+    const level = (process.env.PIPEWRIGHT_LOG_LEVEL?.toUpperCase() ?? 'WARN') as LogLevel;
+    const logger = new DefaultLogger(level, (entry) => {
+      // The gpu worker polls activities only; the SDK warns about that by design.
+      if (entry.message.startsWith('No workflows registered')) return;
+      process.stderr.write(
+        `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}\n`,
+      );
+    });
+    Runtime.install({ logger });
+    runtimeInstalled = true;
+  }
+  return NativeConnection.connect({
+    address: config.temporalAddress,
+    ...(config.tls && { tls: true }),
+    ...(config.apiKey !== undefined && { apiKey: config.apiKey }),
+  });
+}
+
+/** Runs workers until one stops or `signal` aborts, then shuts all of them down. */
+export async function runWorkers(workers: Worker[], signal?: AbortSignal): Promise<void> {
+  const onAbort = () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.all(workers.map((w) => w.run()));
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,2 @@
+export { pipeline, progressQuery } from './pipeline';
+export type { PipelineInput, PipelineResult } from './pipeline';

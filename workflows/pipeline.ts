@@ -1,0 +1,260 @@
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertMemo,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { Activities, StepInput, StepResult } from '../activities';
+import { isValueExpr } from '../spec/expression-ast';
+import { evaluateValue, type EvalContext } from '../spec/expression-eval';
+import type { ArtifactRef, PipelinePlan, PlanStep } from '../spec/types';
+import { progressMarkdown, type PipelineProgress, type StepProgress } from './progress';
+
+/** Input of the `pipeline` workflow, as typed into the Web UI or sent by the CLI. */
+export interface PipelineInput {
+  /** A pipeline name (looked up in the worker's pipelines folder), a file path, or inline YAML. */
+  readonly pipeline: string;
+  readonly params?: Readonly<Record<string, unknown>>;
+  readonly runName?: string;
+  readonly noCache?: boolean;
+}
+
+export interface PipelineResult {
+  readonly pipeline: string;
+  readonly status: 'succeeded';
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly steps: readonly StepProgress[];
+}
+
+export const progressQuery = defineQuery<PipelineProgress>('progress');
+
+const { compilePipeline } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 3 },
+});
+
+type Settled = { id: string; result: StepResult } | { id: string; error: unknown };
+
+/** Interprets a compiled pipeline plan: runs every step whose dependencies are done, concurrently. */
+export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
+  const progress: PipelineProgress = {
+    pipeline: input.pipeline.includes('\n') ? '<inline>' : input.pipeline,
+    ...(input.runName !== undefined && { runName: input.runName }),
+    status: 'compiling',
+    params: input.params ?? {},
+    steps: [],
+    startedAt: Date.now(),
+  };
+  setHandler(progressQuery, () => progress);
+  const publish = () => setCurrentDetails(progressMarkdown(progress, Date.now()));
+  publish();
+
+  let plan: PipelinePlan;
+  try {
+    plan = await compilePipeline({
+      pipeline: input.pipeline,
+      ...(input.params && { params: input.params }),
+      ...(input.noCache && { noCache: true }),
+    });
+  } catch (error) {
+    finish(progress, isCancellation(error) ? 'cancelled' : 'failed', rootMessage(error));
+    publish();
+    if (isCancellation(error)) throw error;
+    throw ApplicationFailure.create({ message: rootMessage(error), type: 'InvalidPipeline', nonRetryable: true });
+  }
+  progress.pipeline = plan.name;
+  progress.params = plan.params;
+  upsertMemo({ pipeline: plan.name, ...(input.runName !== undefined && { runName: input.runName }) });
+  progress.status = 'running';
+  progress.steps = plan.steps.map((s) => ({ id: s.id, uses: s.uses, queue: s.queue, status: 'pending' }));
+  publish();
+
+  const byId = new Map(plan.steps.map((s) => [s.id, s]));
+  const state = new Map(progress.steps.map((s) => [s.id, s]));
+  const results = new Map<string, StepResult>();
+  const running = new Map<string, { scope: CancellationScope; settled: Promise<Settled> }>();
+  const context = (): EvalContext => ({
+    params: plan.params,
+    steps: Object.fromEntries([...results].map(([id, r]) => [id, { outputs: r.outputs }])),
+  });
+
+  const startReady = () => {
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const step of plan.steps) {
+        const entry = state.get(step.id)!;
+        if (entry.status !== 'pending') continue;
+        const deps = step.dependsOn.map((d) => state.get(d)!);
+        if (!deps.every((d) => d.status === 'succeeded' || d.status === 'cached' || d.status === 'skipped')) continue;
+        const skippedDep = deps.find((d) => d.status === 'skipped');
+        let skipReason: string | undefined;
+        try {
+          skipReason = skippedDep ? `skipped: needs ${skippedDep.id}, which was skipped` : whenSkips(step, context());
+        } catch (error) {
+          // A `when` that cannot be evaluated fails its step; thrown here it would stall the workflow task.
+          entry.status = 'failed';
+          entry.error = `when: ${rootMessage(error)}`;
+          failStep({ id: step.id, error });
+          return;
+        }
+        if (skipReason !== undefined) {
+          entry.status = 'skipped';
+          entry.summary = skipReason;
+          changed = true;
+          continue;
+        }
+        entry.status = 'running';
+        entry.startedAt = Date.now();
+        running.set(step.id, launch(step, plan, results, context()));
+      }
+    }
+  };
+
+  let failed: { id: string; error: unknown } | undefined;
+  const failStep = (failure: { id: string; error: unknown }) => {
+    if (failed) return;
+    failed = failure;
+    // A failed step fails the run: stop the siblings still running rather than wait for them.
+    for (const other of running.values()) other.scope.cancel();
+  };
+  startReady();
+  publish();
+  while (running.size > 0) {
+    const settled = await Promise.race([...running.values()].map((r) => r.settled));
+    running.delete(settled.id);
+    const entry = state.get(settled.id)!;
+    entry.endedAt = Date.now();
+    if ('result' in settled) {
+      results.set(settled.id, settled.result);
+      entry.status = settled.result.cached ? 'cached' : 'succeeded';
+      entry.summary = settled.result.summary;
+      entry.outputs = settled.result.outputs;
+      if (!failed && !CancellationScope.current().consideredCancelled) startReady();
+    } else {
+      entry.status = isCancellation(settled.error) ? 'cancelled' : 'failed';
+      entry.error = rootMessage(settled.error);
+      if (entry.status === 'failed') failStep(settled);
+    }
+    publish();
+  }
+
+  if (CancellationScope.current().consideredCancelled) {
+    for (const s of progress.steps) if (s.status === 'pending') s.status = 'cancelled';
+    finish(progress, 'cancelled', 'cancelled by request');
+    publish();
+    throw new CancelledFailure('pipeline cancelled');
+  }
+  if (failed) {
+    const step = byId.get(failed.id)!;
+    const message = `step "${step.id}" (${step.uses}) failed: ${rootMessage(failed.error)}`;
+    for (const s of progress.steps) if (s.status === 'pending') s.status = 'cancelled';
+    finish(progress, 'failed', message);
+    publish();
+    throw ApplicationFailure.create({ message, type: 'StepFailed', nonRetryable: true, cause: failed.error as Error });
+  }
+  finish(progress, 'succeeded');
+  publish();
+  return { pipeline: plan.name, status: 'succeeded', params: plan.params, steps: progress.steps };
+}
+
+/** Starts one step's activity in its own cancellation scope; the promise never rejects. */
+function launch(step: PlanStep, plan: PipelinePlan, results: ReadonlyMap<string, StepResult>, context: EvalContext) {
+  const scope = new CancellationScope();
+  const settled = scope
+    .run(async () => {
+      const input = stepInput(step, plan, results, context);
+      const activity = activityFor(step);
+      return activity(input);
+    })
+    .then(
+      (result): Settled => ({ id: step.id, result }),
+      (error: unknown): Settled => ({ id: step.id, error }),
+    );
+  return { scope, settled };
+}
+
+function activityFor(step: PlanStep): (input: StepInput) => Promise<StepResult> {
+  const { taskQueue } = workflowInfo();
+  const options: ActivityOptions = {
+    taskQueue: step.queue === 'gpu' ? `${taskQueue}-gpu` : taskQueue,
+    startToCloseTimeout: step.timeouts.startToCloseMs,
+    ...(step.timeouts.heartbeatMs !== undefined && { heartbeatTimeout: step.timeouts.heartbeatMs }),
+    ...(step.timeouts.scheduleToCloseMs !== undefined && { scheduleToCloseTimeout: step.timeouts.scheduleToCloseMs }),
+    retry: {
+      maximumAttempts: step.retry.maximumAttempts,
+      initialInterval: step.retry.initialIntervalMs,
+      backoffCoefficient: step.retry.backoffCoefficient,
+      maximumInterval: step.retry.maximumIntervalMs,
+    },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    summary: step.id,
+  };
+  const activities = proxyActivities(options) as Record<string, (input: StepInput) => Promise<StepResult>>;
+  return activities[step.uses]!;
+}
+
+function stepInput(
+  step: PlanStep,
+  plan: PipelinePlan,
+  results: ReadonlyMap<string, StepResult>,
+  context: EvalContext,
+): StepInput {
+  const inputs: Record<string, ArtifactRef> = {};
+  for (const [name, wire] of Object.entries(step.inputs)) {
+    inputs[name] = results.get(wire.step)!.outputs[wire.output] as ArtifactRef;
+  }
+  const withValues = Object.fromEntries(
+    Object.entries(step.with).map(([key, value]) => [key, resolveValue(value, context)]),
+  );
+  const info = workflowInfo();
+  return {
+    run: {
+      workflowId: info.workflowId,
+      runId: info.runId,
+      pipeline: plan.name,
+      ...(plan.source.dir !== undefined && { dir: plan.source.dir }),
+    },
+    stepId: step.id,
+    with: withValues,
+    inputs,
+    cache: step.cache && !plan.noCache,
+  };
+}
+
+function resolveValue(value: unknown, context: EvalContext): unknown {
+  if (isValueExpr(value)) return evaluateValue(value, context);
+  if (Array.isArray(value)) return value.map((v) => resolveValue(v, context));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveValue(v, context)]));
+  }
+  return value;
+}
+
+/** Why a step's `when` keeps it from running, or undefined when it runs. */
+function whenSkips(step: PlanStep, context: EvalContext): string | undefined {
+  if (!step.when) return undefined;
+  return evaluateValue(step.when, context) === true ? undefined : 'skipped: when is false';
+}
+
+function finish(progress: PipelineProgress, status: PipelineProgress['status'], error?: string): void {
+  progress.status = status;
+  progress.endedAt = Date.now();
+  if (error !== undefined) progress.error = error;
+}
+
+/** The innermost message of a failure chain (workflow → activity → application failure). */
+function rootMessage(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  if (current instanceof Error) return current.message;
+  return String(current);
+}
