@@ -6,6 +6,7 @@ import { registerDev } from './commands/dev';
 import { registerGraph } from './commands/graph';
 import { registerList } from './commands/list';
 import { registerRun } from './commands/run';
+import { registerSchema } from './commands/schema';
 import { registerSetup } from './commands/setup';
 import { registerStatus } from './commands/status';
 import { registerValidate } from './commands/validate';
@@ -28,6 +29,7 @@ export function createProgram(): Command {
     registerStatus,
     registerList,
     registerCancel,
+    registerSchema,
     registerSetup,
     registerDemo,
   ]) {

@@ -109,7 +109,10 @@ export function buildPipelineSchema(catalog: ActivityCatalog): JsonSchema {
     },
     allOf: [...catalog.values()].map((contract) => ({
       if: { properties: { uses: { const: contract.name } }, required: ['uses'] },
-      then: { properties: { with: allowExpressions(contract.with) } },
+      then: {
+        properties: { with: allowExpressions(contract.with) },
+        ...(Array.isArray(contract.with.required) && contract.with.required.length > 0 && { required: ['with'] }),
+      },
     })),
   };
   return {

@@ -1,0 +1,251 @@
+import { ActivityFailure, ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { ArtifactRef } from '../../spec/types';
+import { readDataset } from '../../store/arrow-io';
+import { FileArtifactStore } from '../../store/artifact-store';
+import type { PipewrightConfig } from '../../worker/config';
+import { progressQuery, type PipelineInput, type PipelineResult } from '../../workflows/pipeline';
+import type { PipelineProgress } from '../../workflows/progress';
+import { observed } from '../support/test-activities';
+import { startTestServer, type TestServer } from '../support/test-server';
+import { withWorker } from '../support/with-worker';
+
+let env: TestServer;
+before(async () => {
+  env = await startTestServer();
+});
+after(async () => {
+  await env?.stop();
+});
+
+function start(config: PipewrightConfig, input: PipelineInput) {
+  return env.client.workflow.start('pipeline', {
+    taskQueue: config.taskQueue,
+    workflowId: `test-${randomUUID()}`,
+    args: [input],
+  });
+}
+
+async function run(config: PipewrightConfig, input: PipelineInput): Promise<PipelineResult> {
+  return (await start(config, input)).result() as Promise<PipelineResult>;
+}
+
+function step(result: PipelineResult, id: string) {
+  const found = result.steps.find((s) => s.id === id);
+  assert.ok(found, `step ${id} in result`);
+  return found;
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<WorkflowFailedError> {
+  const error = await promise.then(
+    () => assert.fail('expected the run to fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(error)}`);
+  return error;
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) assert.fail('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('pipeline workflow on a real Temporal dev server', () => {
+  test('runs the demo pipeline end to end, writes verified Arrow artifacts, and re-runs from cache', async () => {
+    const config = env.config();
+    await withWorker(config, async () => {
+      const first = await run(config, { pipeline: 'snips-intent-data' });
+      assert.equal(first.status, 'succeeded');
+      assert.deepEqual(
+        first.steps.map((s) => [s.id, s.status]),
+        [
+          ['load', 'succeeded'],
+          ['clean', 'succeeded'],
+        ],
+      );
+      const dataset = step(first, 'clean').outputs!.dataset as ArtifactRef;
+      const store = new FileArtifactStore(join(config.home, 'artifacts'));
+      assert.equal(await store.verify(dataset), true);
+      let rows = 0;
+      for await (const chunk of readDataset(store, dataset)) {
+        rows += chunk.length;
+        for (const row of chunk) assert.equal(row.text, String(row.text).toLowerCase(), 'lowercase param applied');
+      }
+      assert.equal(rows, 280);
+      assert.equal(step(first, 'load').outputs!.rows, 280);
+
+      const second = await run(config, { pipeline: 'snips-intent-data' });
+      assert.deepEqual(
+        second.steps.map((s) => s.status),
+        ['cached', 'cached'],
+      );
+      assert.equal((step(second, 'clean').outputs!.dataset as ArtifactRef).sha256, dataset.sha256);
+
+      const uncached = await run(config, {
+        pipeline: 'snips-intent-data',
+        noCache: true,
+        params: { lowercase: false },
+      });
+      assert.deepEqual(
+        uncached.steps.map((s) => s.status),
+        ['succeeded', 'succeeded'],
+      );
+      assert.notEqual((step(uncached, 'clean').outputs!.dataset as ArtifactRef).sha256, dataset.sha256);
+    });
+  });
+
+  test('runs steps whose inputs are ready concurrently, and a join step after both', async () => {
+    const config = env.config();
+    const yaml = `
+name: parallel
+steps:
+  - { id: a, uses: wait, with: { ms: 1500 } }
+  - { id: b, uses: wait, with: { ms: 1500 } }
+  - { id: c, uses: wait, with: { ms: 0 }, needs: [a, b] }
+`;
+    const result = await withWorker(config, () => run(config, { pipeline: yaml }));
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => step(result, id).outputs as { started: number; ended: number });
+    assert.ok(
+      a!.started < b!.ended && b!.started < a!.ended,
+      `a [${a!.started}, ${a!.ended}] and b [${b!.started}, ${b!.ended}] overlap`,
+    );
+    assert.ok(c!.started >= Math.max(a!.ended, b!.ended), 'c starts after both');
+  });
+
+  test('retries a failing step by its retry policy, then succeeds', async () => {
+    const config = env.config();
+    const yaml = `
+name: retry
+steps:
+  - id: shaky
+    uses: flaky
+    with: { fail_times: 2 }
+    retry: { max_attempts: 3, initial_interval: 100ms, backoff: 1 }
+`;
+    const result = await withWorker(config, () => run(config, { pipeline: yaml }));
+    assert.equal(step(result, 'shaky').outputs!.attempts, 3);
+  });
+
+  test('a failing step fails the run, names the step, and cancels running siblings', async () => {
+    const config = env.config();
+    const yaml = `
+name: failing
+steps:
+  - { id: slow, uses: wait, with: { ms: 20000 } }
+  - { id: boom, uses: flaky, with: { fail_times: 5, non_retryable: true } }
+  - { id: after_boom, uses: wait, with: { ms: 0 }, needs: [boom] }
+`;
+    const startedAt = Date.now();
+    const error = await withWorker(config, () => failureOf(run(config, { pipeline: yaml })));
+    assert.ok(Date.now() - startedAt < 15_000, 'did not wait for the slow sibling');
+    const cause = error.cause;
+    assert.ok(cause instanceof ApplicationFailure);
+    assert.equal(cause.type, 'StepFailed');
+    assert.match(cause.message, /^step "boom" \(flaky\) failed: flaky failure on attempt 1$/);
+    assert.ok(cause.cause instanceof ActivityFailure, 'the chain keeps the activity failure');
+    assert.ok(observed.cancelled.has('slow'), 'the running sibling saw cancellation');
+  });
+
+  test('when: false skips the step and its dependents; when on outputs is evaluated at run time', async () => {
+    const config = env.config();
+    const yaml = `
+name: conditional
+params:
+  gate: { type: boolean, default: false }
+steps:
+  - { id: gated, uses: wait, with: { ms: 0 }, when: "\${{ params.gate }}" }
+  - { id: downstream, uses: wait, with: { ms: 0 }, needs: [gated] }
+  - { id: source, uses: wait, with: { ms: 0, value: 5 } }
+  - { id: big, uses: wait, with: { ms: 0 }, when: "\${{ steps.source.outputs.value > 3 }}" }
+  - { id: small, uses: wait, with: { ms: 0 }, when: "\${{ steps.source.outputs.value <= 3 }}" }
+`;
+    const result = await withWorker(config, () => run(config, { pipeline: yaml }));
+    const status = Object.fromEntries(result.steps.map((s) => [s.id, s.status]));
+    assert.deepEqual(status, {
+      gated: 'skipped',
+      downstream: 'skipped',
+      source: 'succeeded',
+      big: 'succeeded',
+      small: 'skipped',
+    });
+    const opened = await withWorker(config, () => run(config, { pipeline: yaml, params: { gate: true } }));
+    assert.equal(step(opened, 'downstream').status, 'succeeded');
+  });
+
+  test('cancelling a run from a client stops the running step and ends the run as cancelled', async () => {
+    const config = env.config();
+    const yaml = `
+name: cancellable
+steps:
+  - { id: long_step, uses: wait, with: { ms: 60000 } }
+  - { id: never, uses: wait, with: { ms: 0 }, needs: [long_step] }
+`;
+    await withWorker(config, async () => {
+      const handle = await start(config, { pipeline: yaml });
+      await waitFor(async () => {
+        const p = await handle.query(progressQuery);
+        return p.steps.find((s) => s.id === 'long_step')?.status === 'running' ? true : undefined;
+      });
+      await handle.cancel();
+      const error = await failureOf(handle.result());
+      assert.ok(error.cause instanceof CancelledFailure, `cause is ${String(error.cause)}`);
+      assert.ok(observed.cancelled.has('long_step'));
+      const progress = await handle.query(progressQuery);
+      assert.equal(progress.status, 'cancelled');
+      assert.deepEqual(
+        progress.steps.map((s) => s.status),
+        ['cancelled', 'cancelled'],
+      );
+      assert.equal((await handle.describe()).status.name, 'CANCELLED');
+    });
+  });
+
+  test('an invalid pipeline fails the run at once with file:line:col messages', async () => {
+    const config = env.config();
+    const yaml = `name: broken
+steps:
+  - id: a
+    uses: wait
+    wth: { ms: 1 }
+`;
+    const error = await withWorker(config, () => failureOf(run(config, { pipeline: yaml })));
+    const cause = error.cause;
+    assert.ok(cause instanceof ApplicationFailure);
+    assert.equal(cause.type, 'InvalidPipeline');
+    assert.match(cause.message, /<inline>:5:5: step "a": wth: unknown key "wth" \(did you mean "with"\?\)/);
+    assert.match(cause.message, /<inline>:3:5: step 1: missing required key "with"/);
+    assert.match(cause.message, /\n 5 \|     wth: \{ ms: 1 \}\n   \|     \^/, 'shows the source line and a caret');
+  });
+
+  test('a running pipeline answers the progress query and shows a step table in the UI details', async () => {
+    const config = env.config();
+    const yaml = `
+name: observable
+steps:
+  - { id: first, uses: wait, with: { ms: 0 } }
+  - { id: second, uses: wait, with: { ms: 3000 }, needs: [first] }
+`;
+    await withWorker(config, async () => {
+      const handle = await start(config, { pipeline: yaml, runName: 'nightly' });
+      const progress: PipelineProgress = await waitFor(async () => {
+        const p = await handle.query(progressQuery);
+        return p.steps.find((s) => s.id === 'second')?.status === 'running' ? p : undefined;
+      });
+      assert.equal(progress.pipeline, 'observable');
+      assert.equal(progress.status, 'running');
+      assert.equal(progress.steps.find((s) => s.id === 'first')?.status, 'succeeded');
+      const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      assert.match(metadata.currentDetails ?? '', /\*\*observable · nightly\*\* — running, 1\/2 steps finished/);
+      assert.match(metadata.currentDetails ?? '', /\| second \| wait \| cpu \| 🔄 running \|/);
+      await handle.result();
+    });
+  });
+});
