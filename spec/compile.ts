@@ -1,8 +1,8 @@
 import Ajv from 'ajv';
 import type { ActivityCatalog } from './activity-catalog';
 import type { Diagnostic } from './diagnostics';
-import { evaluateValue } from './expression-eval';
-import { isValueExpr, type ValueExpr } from './expression-ast';
+import type { ValueExpr } from './expression-ast';
+import { containsExpression, resolveNested } from './expression-eval';
 import { parseDuration } from './duration';
 import { locate } from './source';
 import type { PipelinePlan, PlanStep, PlanRetry, PlanTimeouts, StepSpec } from './types';
@@ -34,7 +34,7 @@ export function compilePlan(
   const declared = spec.params ?? {};
   const params: Record<string, string | number | boolean> = {};
   for (const [name, value] of Object.entries(options.params ?? {})) {
-    const param = declared[name];
+    const param = Object.hasOwn(declared, name) ? declared[name] : undefined;
     if (!param) {
       const names = Object.keys(declared);
       fail(
@@ -55,28 +55,26 @@ export function compilePlan(
     else params[name] = param.default;
   }
 
+  if (diagnostics.length > 0) return { ok: false, diagnostics };
+
   const validators = new Map<string, (value: unknown) => boolean>();
   const ajv = new Ajv({ allErrors: true, strict: false });
   const steps: PlanStep[] = [];
   spec.steps.forEach((step, index) => {
     const analysis = pipeline.steps.get(step.id)!;
     const contract = catalog.get(step.uses)!;
-    const withValues: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(analysis.with)) {
-      withValues[key] =
-        isValueExpr(value) && readsOnlyParams(value) ? evaluateValue(value, { params, steps: {} }) : value;
-    }
+    const withValues = resolveNested(analysis.with, { params, steps: {} }, readsOnlyParams) as Record<string, unknown>;
     if (!validators.has(step.uses)) validators.set(step.uses, ajv.compile(contract.with));
-    const literal = Object.fromEntries(Object.entries(withValues).filter(([, v]) => !isValueExpr(v)));
+    const literal = Object.fromEntries(Object.entries(withValues).filter(([, v]) => !containsExpression(v)));
     const validate = validators.get(step.uses)! as ((value: unknown) => boolean) & {
       errors?: { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }[];
     };
     if (!validate(literal)) {
       for (const error of validate.errors ?? []) {
         if (error.keyword === 'required' && String(error.params.missingProperty) in withValues) continue;
-        const key = error.instancePath.split('/')[1];
+        const path = error.instancePath.split('/').slice(1);
         fail(
-          ['steps', index, 'with', ...(key ? [key] : [])],
+          ['steps', index, 'with', ...path.map((p) => (/^\d+$/.test(p) ? Number(p) : p))],
           `step "${step.id}": with${error.instancePath.replace(/\//g, '.')} ${error.message ?? 'is invalid'} (after resolving params)`,
         );
       }

@@ -100,7 +100,7 @@ function refType(
   if (root === 'params') {
     const declared = Object.keys(scope.params);
     if (name === undefined) return fail('write params.<name>');
-    const param = scope.params[name];
+    const param = Object.hasOwn(scope.params, name) ? scope.params[name] : undefined;
     if (!param) {
       const hint = suggest(name, declared);
       const list =
@@ -121,7 +121,7 @@ function refType(
     if (third !== 'outputs' || output === undefined) return fail(`write steps.${name}.outputs.<name>`);
     const contract = scope.steps.get(name);
     if (!contract) return 'any';
-    const spec = contract.outputs[output];
+    const spec = Object.hasOwn(contract.outputs, output) ? contract.outputs[output] : undefined;
     if (!spec) {
       const outputs = Object.keys(contract.outputs);
       const hint = suggest(output, outputs);
@@ -131,9 +131,9 @@ function refType(
     }
     if (rest.length === 0) return spec.type;
     if (spec.type === 'object' || spec.type === 'any') return 'any';
-    if ((ARTIFACT_KINDS as readonly string[]).includes(spec.type) && rest.length === 1 && ARTIFACT_FIELDS[rest[0]!]) {
-      return ARTIFACT_FIELDS[rest[0]!]!;
-    }
+    const field = rest[0]!;
+    if (isArtifactType(spec.type) && rest.length === 1 && Object.hasOwn(ARTIFACT_FIELDS, field))
+      return ARTIFACT_FIELDS[field]!;
     return fail(`steps.${name}.outputs.${output} is a ${spec.type} and has no field "${rest.join('.')}"`);
   }
   return fail(`unknown name "${node.path.join('.')}": expressions read params.<name> or steps.<id>.outputs.<name>`);

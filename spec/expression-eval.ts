@@ -1,4 +1,4 @@
-import type { Expr, ValueExpr } from './expression-ast';
+import { isValueExpr, type Expr, type ValueExpr } from './expression-ast';
 
 /** What expressions can see at run time: resolved params and the outputs of finished steps. */
 export interface EvalContext {
@@ -33,6 +33,31 @@ export function evaluate(expr: Expr, context: EvalContext): unknown {
 export function evaluateValue(value: ValueExpr, context: EvalContext): unknown {
   if ('$expr' in value) return evaluate(value.$expr, context);
   return value.$template.map((part) => (typeof part === 'string' ? part : stringify(evaluate(part, context)))).join('');
+}
+
+/**
+ * Replaces the `${{ }}` values anywhere inside `value` (objects and lists included) by their results;
+ * `select` limits which ones, leaving the rest for later.
+ */
+export function resolveNested(
+  value: unknown,
+  context: EvalContext,
+  select: (expr: ValueExpr) => boolean = () => true,
+): unknown {
+  if (isValueExpr(value)) return select(value) ? evaluateValue(value, context) : value;
+  if (Array.isArray(value)) return value.map((item) => resolveNested(item, context, select));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveNested(v, context, select)]));
+  }
+  return value;
+}
+
+/** True when `value` still holds a `${{ }}` value somewhere inside. */
+export function containsExpression(value: unknown): boolean {
+  if (isValueExpr(value)) return true;
+  if (Array.isArray(value)) return value.some(containsExpression);
+  if (typeof value === 'object' && value !== null) return Object.values(value).some(containsExpression);
+  return false;
 }
 
 function evaluateBinary(expr: Extract<Expr, { kind: 'binary' }>, context: EvalContext): unknown {
@@ -74,13 +99,14 @@ function resolveRef(path: readonly string[], context: EvalContext): unknown {
     value = context.params;
     walked = ['params'];
   } else {
-    const step = context.steps[rest[0] ?? ''];
+    const id = rest[0] ?? '';
+    const step = Object.hasOwn(context.steps, id) ? context.steps[id] : undefined;
     if (!step) throw new ExpressionEvalError(`step "${rest[0]}" has not produced outputs`);
     value = step;
     walked = ['steps', rest.shift()!];
   }
   for (const key of rest) {
-    if (typeof value !== 'object' || value === null || !(key in value)) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) {
       throw new ExpressionEvalError(`${[...walked, key].join('.')} is not set`);
     }
     value = (value as Record<string, unknown>)[key];

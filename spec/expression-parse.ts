@@ -60,6 +60,12 @@ function tokenize(text: string, base: number): Token[] {
   return tokens;
 }
 
+const KEYWORD_LITERALS = new Map<string, Literal>([
+  ['true', true],
+  ['false', false],
+  ['null', null],
+]);
+
 class Parser {
   private index = 0;
   constructor(private readonly tokens: Token[]) {}
@@ -139,8 +145,9 @@ class Parser {
   }
 
   private identifier(token: Extract<Token, { type: 'ident' }>): Expr {
-    const literals: Record<string, Literal> = { true: true, false: false, null: null };
-    if (token.value in literals) return { kind: 'literal', value: literals[token.value]!, offset: token.offset };
+    if (KEYWORD_LITERALS.has(token.value)) {
+      return { kind: 'literal', value: KEYWORD_LITERALS.get(token.value)!, offset: token.offset };
+    }
     const path = [token.value];
     while (this.takeOp('.')) {
       const part = this.peek();

@@ -57,7 +57,12 @@ function describe(
     }
     case 'pattern': {
       const custom = parent[PATTERN_MESSAGE_KEYWORD];
-      return { path, message: typeof custom === 'string' ? custom : `must match ${String(error.params.pattern)}` };
+      const message = typeof custom === 'string' ? custom : `must match ${String(error.params.pattern)}`;
+      // Under propertyNames the culprit is a key, which ajv names separately from the path.
+      if (error.propertyName !== undefined) {
+        return { path: [...path, error.propertyName], atKey: true, message };
+      }
+      return { path, message };
     }
     case 'propertyNames':
       return null;

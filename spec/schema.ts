@@ -117,7 +117,6 @@ export function buildPipelineSchema(catalog: ActivityCatalog): JsonSchema {
   };
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://pipewright.dev/schema/pipeline.schema.json',
     title: 'Pipewright pipeline',
     type: 'object',
     additionalProperties: false,

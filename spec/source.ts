@@ -58,8 +58,12 @@ export function parsePipelineSource(file: string, content: Uint8Array | string):
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
   const diagnostics: Diagnostic[] = [];
   for (const error of [...doc.errors, ...doc.warnings]) {
-    const pos = error.linePos?.[0] ?? { line: 1, col: 1 };
-    diagnostics.push({ file, line: pos.line, col: pos.col, message: yamlMessage(error.message) });
+    const pos = lineCounter.linePos(error.pos[0]);
+    const message =
+      error.code === 'DUPLICATE_KEY'
+        ? `duplicate key "${/^[^:\n]*/.exec(text.slice(error.pos[0]))![0].trim()}": a key may appear only once in a mapping`
+        : yamlMessage(error.message);
+    diagnostics.push({ file, line: pos.line, col: pos.col, message });
   }
   if (diagnostics.length > 0) return { ok: false, diagnostics, text };
 

@@ -111,7 +111,7 @@ export function checkSemantics(
     const rawInputs = asRecord(step.inputs) ?? {};
     for (const [name, ref] of Object.entries(rawInputs)) {
       if (!contract) break;
-      const declared = contract.inputs[name];
+      const declared = Object.hasOwn(contract.inputs, name) ? contract.inputs[name] : undefined;
       if (!declared) {
         const names = Object.keys(contract.inputs);
         report(
@@ -174,7 +174,12 @@ export function checkSemantics(
       Object.entries(asRecord(step.with) ?? {}).map(([key, value]) => [
         key,
         mapExpressions(value, at('with', key), (path, text, nested) =>
-          parseAndCheck(path, text, nested ? 'any' : expectedType(withSchema[key]), `with.${key}`),
+          parseAndCheck(
+            path,
+            text,
+            nested || !Object.hasOwn(withSchema, key) ? 'any' : expectedType(withSchema[key]),
+            `with.${key}`,
+          ),
         ),
       ]),
     );

@@ -14,8 +14,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities, StepInput, StepResult } from '../activities';
-import { isValueExpr } from '../spec/expression-ast';
-import { evaluateValue, type EvalContext } from '../spec/expression-eval';
+import { evaluateValue, resolveNested, type EvalContext } from '../spec/expression-eval';
 import type { ArtifactRef, PipelinePlan, PlanStep } from '../spec/types';
 import { progressMarkdown, type PipelineProgress, type StepProgress } from './progress';
 
@@ -212,9 +211,7 @@ function stepInput(
   for (const [name, wire] of Object.entries(step.inputs)) {
     inputs[name] = results.get(wire.step)!.outputs[wire.output] as ArtifactRef;
   }
-  const withValues = Object.fromEntries(
-    Object.entries(step.with).map(([key, value]) => [key, resolveValue(value, context)]),
-  );
+  const withValues = resolveNested(step.with, context) as Record<string, unknown>;
   const info = workflowInfo();
   return {
     run: {
@@ -228,15 +225,6 @@ function stepInput(
     inputs,
     cache: step.cache && !plan.noCache,
   };
-}
-
-function resolveValue(value: unknown, context: EvalContext): unknown {
-  if (isValueExpr(value)) return evaluateValue(value, context);
-  if (Array.isArray(value)) return value.map((v) => resolveValue(v, context));
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveValue(v, context)]));
-  }
-  return value;
 }
 
 /** Why a step's `when` keeps it from running, or undefined when it runs. */
