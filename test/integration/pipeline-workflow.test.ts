@@ -222,7 +222,7 @@ steps:
     assert.equal(cause.type, 'InvalidPipeline');
     assert.match(cause.message, /<inline>:5:5: step "a": wth: unknown key "wth" \(did you mean "with"\?\)/);
     assert.match(cause.message, /<inline>:3:5: step 1: missing required key "with"/);
-    assert.match(cause.message, /\n 5 \|     wth: \{ ms: 1 \}\n   \|     \^/, 'shows the source line and a caret');
+    assert.match(cause.message, /\n 5 \| {5}wth: \{ ms: 1 \}\n {3}\| {5}\^/, 'shows the source line and a caret');
   });
 
   test('a running pipeline answers the progress query and shows a step table in the UI details', async () => {
