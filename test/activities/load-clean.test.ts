@@ -1,0 +1,140 @@
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { createActivities, type StepInput, type StepResult } from '../../activities';
+import type { ArtifactRef } from '../../spec/types';
+import { readDataset } from '../../store/arrow-io';
+import { activityDeps } from '../../worker/create-workers';
+import { loadConfig, PROJECT_ROOT } from '../../worker/config';
+
+const home = mkdtempSync(join(tmpdir(), 'pipewright-activities-'));
+after(() => rmSync(home, { recursive: true, force: true }));
+const deps = activityDeps({ ...loadConfig({}), home, pipelinesDir: join(PROJECT_ROOT, 'pipelines') });
+const activities = createActivities(deps);
+
+function input(
+  withValues: Record<string, unknown>,
+  inputs: Record<string, ArtifactRef> = {},
+  dir = join(PROJECT_ROOT, 'pipelines'),
+): StepInput {
+  return {
+    run: { workflowId: 'wf', runId: 'run', pipeline: 'p', dir },
+    stepId: 'step',
+    with: withValues,
+    inputs,
+    cache: true,
+  };
+}
+
+async function rowsOf(ref: ArtifactRef) {
+  const out = [];
+  for await (const chunk of readDataset(deps.store, ref)) out.push(...chunk);
+  return out;
+}
+
+async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => assert.fail('expected a failure'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof ApplicationFailure, `expected ApplicationFailure, got ${String(error)}`);
+  return error;
+}
+
+describe('load and clean activities', () => {
+  test('load maps columns from the SNIPS sample; a second call is a cache hit', async () => {
+    const env = new MockActivityEnvironment();
+    const params = { path: 'data/snips-intents-sample.jsonl', columns: { text: 'text', label: 'intent' } };
+    const first: StepResult = await env.run(activities.load, input(params));
+    const dataset = first.outputs.dataset as ArtifactRef;
+    assert.equal(first.cached, false);
+    assert.equal(dataset.rows, 280);
+    assert.deepEqual(Object.keys((await rowsOf(dataset))[0]!), ['text', 'label']);
+    const again: StepResult = await env.run(activities.load, input(params));
+    assert.equal(again.cached, true);
+    assert.equal((again.outputs.dataset as ArtifactRef).sha256, dataset.sha256);
+  });
+
+  test('load failures say what is wrong and are not retried', async () => {
+    const env = new MockActivityEnvironment();
+    const badColumn = await failure(
+      env.run(activities.load, input({ path: 'data/snips-intents-sample.jsonl', columns: { label: 'intnt' } })),
+    );
+    assert.equal(badColumn.type, 'InvalidStepInput');
+    assert.equal(badColumn.nonRetryable, true);
+    assert.match(
+      badColumn.message,
+      /column "label" maps to field "intnt", which data\/snips-intents-sample.jsonl does not have; its fields: text, intent/,
+    );
+    const escape = await failure(env.run(activities.load, input({ path: '../package.json' })));
+    assert.equal(escape.type, 'DataPathError');
+    const unknownFormat = await failure(env.run(activities.load, input({ path: 'data/README.md' })));
+    assert.match(unknownFormat.message, /cannot tell the format of README\.md/);
+  });
+
+  test('clean quarantines bad rows with row numbers and reasons, and fails above the bad-row threshold', async () => {
+    const env = new MockActivityEnvironment();
+    const dir = mkdtempSync(join(home, 'src-'));
+    const lines = [
+      { text: 'Play <b>jazz</b>', label: 'PlayMusic' },
+      { text: 'play jazz', label: 'PlayMusic' },
+      { text: '', label: 'PlayMusic' },
+      { text: 'book a table', label: 'BookRestaurant' },
+      { text: 'rate it five', label: 'Unknown' },
+    ];
+    writeFileSync(join(dir, 'rows.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n'));
+    const loaded: StepResult = await env.run(activities.load, input({ path: 'rows.jsonl' }, {}, dir));
+    const source = { dataset: loaded.outputs.dataset as ArtifactRef };
+    const labels = ['PlayMusic', 'BookRestaurant'];
+
+    const tolerant: StepResult = await env.run(
+      activities.clean,
+      input({ lowercase: true, labels, max_bad_fraction: 0.5 }, source, dir),
+    );
+    assert.deepEqual(
+      {
+        rows: tolerant.outputs.rows,
+        quarantined: tolerant.outputs.quarantined,
+        duplicates: tolerant.outputs.duplicates,
+      },
+      { rows: 2, quarantined: 2, duplicates: 1 },
+    );
+    assert.deepEqual(await rowsOf(tolerant.outputs.dataset as ArtifactRef), [
+      { text: 'play jazz', label: 'PlayMusic' },
+      { text: 'book a table', label: 'BookRestaurant' },
+    ]);
+    const quarantine = await rowsOf(tolerant.outputs.quarantine as ArtifactRef);
+    assert.deepEqual(
+      quarantine.map((q) => [q.row, q.reason]),
+      [
+        [3, 'text is empty after cleaning'],
+        [5, 'label "Unknown" is not one of the allowed labels'],
+      ],
+    );
+
+    const strict = await failure(env.run(activities.clean, input({ labels, max_bad_fraction: 0.1 }, source, dir)));
+    assert.equal(strict.type, 'TooManyBadRows');
+    assert.match(
+      strict.message,
+      /^2 of 5 rows \(40\.0%\) were quarantined, above max_bad_fraction 0\.1\. Reasons: text is empty after cleaning: 1; label "Unknown" is not one of the allowed labels: 1\. First: row 3\. Quarantined rows are in artifact [0-9a-f]{64}\.$/,
+    );
+  });
+
+  test('a cancelled load stops at its next heartbeat', async () => {
+    const dir = mkdtempSync(join(home, 'big-'));
+    writeFileSync(
+      join(dir, 'big.jsonl'),
+      Array.from({ length: 200_000 }, (_, i) => JSON.stringify({ text: `row ${i}` })).join('\n'),
+    );
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', () => env.cancel());
+    await assert.rejects(
+      env.run(activities.load, { ...input({ path: 'big.jsonl' }, {}, dir), cache: false }),
+      (e: unknown) => e instanceof CancelledFailure,
+    );
+  });
+});

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import type { PipewrightConfig } from '../../worker/config';
+import { PROJECT_ROOT } from '../../worker/config';
+import { FIXTURES } from '../spec/corpus';
+import { startTestServer, type TestServer } from '../support/test-server';
+import { withWorker } from '../support/with-worker';
+
+const run = promisify(execFile);
+const MAIN = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
+
+async function pipewright(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [MAIN, ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function envFor(config: PipewrightConfig): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: config.temporalAddress,
+    PIPEWRIGHT_TASK_QUEUE: config.taskQueue,
+    PIPEWRIGHT_HOME: config.home,
+  };
+}
+
+describe('pipewright without a server', () => {
+  test('validate: exit 0 for valid files, 2 with every problem for invalid ones, no stack traces', async () => {
+    const ok = await pipewright([
+      'validate',
+      'pipelines/snips-intent-data.yaml',
+      join(FIXTURES, 'valid', 'minimal.yaml'),
+    ]);
+    assert.equal(ok.code, 0);
+    assert.match(ok.stdout, /✔ pipelines\/snips-intent-data\.yaml: valid \(2 steps\)/);
+    const bad = await pipewright([
+      'validate',
+      'pipelines/snips-intent-data.yaml',
+      join(FIXTURES, 'invalid', 'unknown-refs.yaml'),
+      'no-such-pipeline',
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown-refs\.yaml:10:13: step "clean": needs unknown step "prepare"/);
+    assert.match(bad.stderr, /✘ .*unknown-refs\.yaml: 5 problems/);
+    assert.match(bad.stderr, /pipeline "no-such-pipeline" not found .*; pipelines in .*: snips-intent-data/);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  test('graph prints the DAG as Mermaid', async () => {
+    const { code, stdout } = await pipewright(['graph', join(FIXTURES, 'valid', 'everything.yaml')]);
+    assert.equal(code, 0);
+    assert.equal(
+      stdout,
+      [
+        'flowchart TD',
+        '  load["load<br/><small>load</small>"]',
+        '  clean["clean<br/><small>clean</small>"]',
+        '  clean_strict{{"clean_strict<br/><small>clean · gpu · when</small>"}}',
+        '  load -->|dataset| clean',
+        '  clean -->|dataset| clean_strict',
+        '  load -.-> clean_strict',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('run with a bad --set fails before contacting Temporal, naming the param', async () => {
+    const { code, stderr } = await pipewright(['run', 'snips-intent-data', '--set', 'max_length=lots'], {
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    });
+    assert.equal(code, 2);
+    assert.match(
+      stderr,
+      /pipelines\/snips-intent-data\.yaml:\d+:\d+: param "max_length" must be an integer, not "lots"/,
+    );
+  });
+
+  test('run against an unreachable server says how to start one', async () => {
+    const { code, stderr } = await pipewright(['run', 'snips-intent-data'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    assert.equal(code, 1);
+    assert.match(stderr, /cannot reach Temporal at 127\.0\.0\.1:1 .*\nStart a local server with `pipewright dev`/);
+  });
+});
+
+describe('pipewright against a real dev server', () => {
+  let env: TestServer;
+  before(async () => {
+    env = await startTestServer();
+  });
+  after(async () => {
+    await env?.stop();
+  });
+
+  test('run --json streams step events and ends with the outcome; status and list read the run back', async () => {
+    const config = env.config();
+    await withWorker(config, async () => {
+      const result = await pipewright(
+        ['run', 'snips-intent-data', '--json', '--set', 'lowercase=false', '--id', 'cli-run-1', '--name', 'first'],
+        envFor(config),
+      );
+      assert.equal(result.code, 0, result.stderr);
+      const events = result.stdout
+        .trim()
+        .split('\n')
+        .map(
+          (line) => JSON.parse(line) as { event: string; id?: string; status?: string; url?: string; runId?: string },
+        );
+      assert.deepEqual(events[0], {
+        event: 'started',
+        workflowId: 'cli-run-1',
+        runId: events[0]?.runId,
+        url: 'http://127.0.0.1:8233/namespaces/default/workflows/cli-run-1',
+      });
+      const finalStatus = (id: string) => events.filter((e) => e.event === 'step' && e.id === id).pop()?.status;
+      assert.equal(finalStatus('load'), 'succeeded');
+      assert.equal(finalStatus('clean'), 'succeeded');
+      assert.deepEqual(events[events.length - 1], { event: 'finished', status: 'succeeded' });
+
+      const status = await pipewright(['status', 'cli-run-1'], envFor(config));
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /^cli-run-1: COMPLETED/);
+      assert.match(status.stdout, /✔ clean\s+clean\s+succeeded/);
+
+      const list = await pipewright(['list'], envFor(config));
+      assert.match(list.stdout, /cli-run-1\s+COMPLETED\s+snips-intent-data/);
+    });
+  });
+
+  test('a failing run exits 1 and prints the failing step', async () => {
+    const config = env.config();
+    await withWorker(config, async () => {
+      const result = await pipewright(
+        ['run', 'snips-intent-data', '--set', 'max_length=20', '--no-cache'],
+        envFor(config),
+      );
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, /✘ clean \(clean\) failed [\d.]+s: \d+ of 280 rows \([\d.]+%\) were quarantined/);
+      assert.match(result.stdout, /failed: step "clean" \(clean\) failed: \d+ of 280 rows/);
+    });
+  });
+});
