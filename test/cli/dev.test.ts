@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT } from '../../worker/config';
+import { freePort } from '../../worker/dev-server';
+
+const exec = promisify(execFile);
+const MAIN = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
+const home = mkdtempSync(join(tmpdir(), 'pipewright-dev-'));
+after(() => rmSync(home, { recursive: true, force: true }));
+
+async function startDev(port: number, uiPort: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [MAIN, 'dev', '--port', String(port), '--ui-port', String(uiPort)], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, PIPEWRIGHT_HOME: home },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`pipewright dev exited with ${code}: ${output}`)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('worker polling')) resolve();
+    });
+  });
+  assert.match(output, new RegExp(`Web UI: http://127\\.0\\.0\\.1:${uiPort}`));
+  return child;
+}
+
+async function stopDev(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGINT');
+  return exited;
+}
+
+test('pipewright dev serves runs and keeps them across a restart', async () => {
+  const [port, uiPort] = [await freePort(), await freePort()];
+  const env = { ...process.env, PIPEWRIGHT_HOME: home, TEMPORAL_ADDRESS: `127.0.0.1:${port}` };
+  const first = await startDev(port, uiPort);
+  try {
+    const run = await exec(process.execPath, [MAIN, 'run', 'snips-intent-data', '--id', 'kept-run'], {
+      cwd: PROJECT_ROOT,
+      env,
+    });
+    assert.match(run.stdout, /Run kept-run succeeded\./);
+  } finally {
+    assert.equal(await stopDev(first), 0, 'dev shuts down cleanly on Ctrl-C');
+  }
+  const second = await startDev(port, uiPort);
+  try {
+    const list = await exec(process.execPath, [MAIN, 'list'], { cwd: PROJECT_ROOT, env });
+    assert.match(list.stdout, /kept-run\s+COMPLETED\s+snips-intent-data/);
+  } finally {
+    await stopDev(second);
+  }
+});
