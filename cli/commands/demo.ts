@@ -24,7 +24,7 @@ export function registerDemo(program: Command): void {
     .option('--no-cache', 'run every step even if cached')
     .action(async (options: { keep?: boolean; cache: boolean }) => {
       const say = (line: string) => process.stdout.write(`${line}\n`);
-      const cli = findTemporalCli({ install: true, log: (l) => say(`setup: ${l}`) });
+      const cli = await findTemporalCli({ install: true, log: (l) => say(`setup: ${l}`) });
       const port = (await portOpen(7233)) ? await freePort() : 7233;
       const uiPort = (await portOpen(8233)) ? await freePort() : 8233;
       say(`Starting the Temporal dev server (${cli})…`);

@@ -24,7 +24,7 @@ export function registerDev(program: Command): void {
             `port ${port} on 127.0.0.1 is already in use (another dev server?); pick others with --port and --ui-port`,
           );
       }
-      const cli = findTemporalCli({ install: true, log: (l) => process.stderr.write(`${l}\n`) });
+      const cli = await findTemporalCli({ install: true, log: (l) => process.stderr.write(`${l}\n`) });
       const dbFile = join(base.home, 'temporal.sqlite');
       const server = await startDevServer({ cli, port: options.port, uiPort: options.uiPort, dbFile });
       const config = { ...base, temporalAddress: server.address, uiUrl: server.uiUrl! };

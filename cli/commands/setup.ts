@@ -5,8 +5,8 @@ export function registerSetup(program: Command): void {
   program
     .command('setup')
     .description('Install what Pipewright needs outside npm (the Temporal CLI) into the project, if missing')
-    .action(() => {
-      const cli = findTemporalCli({ install: true, log: (l) => process.stderr.write(`${l}\n`) });
+    .action(async () => {
+      const cli = await findTemporalCli({ install: true, log: (l) => process.stderr.write(`${l}\n`) });
       process.stdout.write(`Temporal CLI: ${cli}\n`);
     });
 }

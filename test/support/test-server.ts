@@ -22,7 +22,7 @@ export interface TestServer {
 export async function startTestServer(): Promise<TestServer> {
   // Expected failures in tests make the SDK log warnings; keep the test output readable.
   process.env.PIPEWRIGHT_LOG_LEVEL ??= 'ERROR';
-  const cli = findTemporalCli({ install: true });
+  const cli = await findTemporalCli({ install: true });
   const server = await startDevServer({ cli });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
