@@ -51,6 +51,7 @@ export function registerDemo(program: Command): void {
           workflowId,
           args: [input],
           memo: { pipeline: DEMO_PIPELINE },
+          staticSummary: `Pipewright pipeline ${DEMO_PIPELINE} (demo)`,
         });
         say(`Started ${DEMO_PIPELINE} as ${workflowId}\n  ${workflowUrl(config, workflowId)}\n`);
         const outcome = await watchRun(handle, ProgressPrinter.for(process.stdout, false));

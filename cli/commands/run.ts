@@ -57,6 +57,7 @@ export function registerRun(program: Command): void {
         workflowId,
         args: [input],
         memo: { pipeline: plan.name, ...(options.name !== undefined && { runName: options.name }) },
+        staticSummary: `Pipewright pipeline ${plan.name}${options.name !== undefined ? ` · ${options.name}` : ''}`,
       });
       const url = workflowUrl(config, workflowId);
       if (options.json)
