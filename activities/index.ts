@@ -1,8 +1,12 @@
+import { batch, BATCH_VERSION } from './batch';
 import { clean, CLEAN_VERSION } from './clean';
 import { createCompilePipeline } from './compile-pipeline';
 import { defineStep } from './define-step';
 import type { ActivityDeps } from './deps';
 import { load, LOAD_VERSION } from './load';
+import { pad, PAD_VERSION } from './pad';
+import { split, SPLIT_VERSION } from './split';
+import { tokenize, TOKENIZE_VERSION } from './tokenize';
 
 export type { ActivityDeps } from './deps';
 export type { CompileInput, StepInput, StepResult } from './step-io';
@@ -13,6 +17,10 @@ export function createActivities(deps: ActivityDeps) {
     compilePipeline: createCompilePipeline(deps),
     load: defineStep(deps, 'load', LOAD_VERSION, load),
     clean: defineStep(deps, 'clean', CLEAN_VERSION, clean),
+    split: defineStep(deps, 'split', SPLIT_VERSION, split),
+    tokenize: defineStep(deps, 'tokenize', TOKENIZE_VERSION, tokenize),
+    pad: defineStep(deps, 'pad', PAD_VERSION, pad),
+    batch: defineStep(deps, 'batch', BATCH_VERSION, batch),
   };
 }
 

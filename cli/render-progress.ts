@@ -45,7 +45,10 @@ export class ProgressPrinter {
         this.out.write(JSON.stringify({ event: 'step', ...step }) + '\n');
       } else if (step.status !== 'pending') {
         const detail = step.error ?? step.summary;
-        const time = isFinished(step.status) ? ` ${formatDuration(step.startedAt, step.endedAt, Date.now())}` : '';
+        const time =
+          isFinished(step.status) && step.startedAt !== undefined
+            ? ` ${formatDuration(step.startedAt, step.endedAt, Date.now())}`
+            : '';
         this.out.write(
           `${MARKS[step.status]} ${step.id} (${step.uses}) ${step.status}${time}${detail ? `: ${detail}` : ''}\n`,
         );

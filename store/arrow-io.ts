@@ -155,8 +155,15 @@ function pipeInto(source: NodeJS.ReadableStream, out: Writable): Promise<void> {
 
 /** Streams a dataset artifact back as chunks of plain rows, one chunk per record batch. */
 export async function* readDataset(store: ArtifactStore, ref: ArtifactRef): AsyncGenerator<Row[]> {
-  const path = await store.localPath(ref);
-  const types = new Map((ref.schema ?? []).map((c) => [c.name, c.type]));
+  yield* readArrowRows(await store.localPath(ref), ref.schema ?? []);
+}
+
+/** Streams an Arrow IPC file (file or stream format) as chunks of plain rows, one per record batch. */
+export async function* readArrowRows(
+  path: string,
+  schema: readonly { name: string; type: string }[] = [],
+): AsyncGenerator<Row[]> {
+  const types = new Map(schema.map((c) => [c.name, c.type]));
   const reader = await RecordBatchReader.from(createReadStream(path));
   for await (const batch of reader) {
     const names = batch.schema.fields.map((f) => f.name);

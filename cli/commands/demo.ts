@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import type { ArtifactRef } from '../../spec/types';
+import { loadTokenizer } from '../../ml/tokenizers/tokenizer-file';
 import { readDataset } from '../../store/arrow-io';
 import { FileArtifactStore } from '../../store/artifact-store';
 import { loadConfig, PROJECT_ROOT, workflowUrl } from '../../worker/config';
@@ -57,9 +58,14 @@ export function registerDemo(program: Command): void {
         const outcome = await watchRun(handle, ProgressPrinter.for(process.stdout, false));
         say('');
         if (outcome.status === 'succeeded') {
-          const clean = outcome.progress?.steps.find((s) => s.id === 'clean');
-          const dataset = clean?.outputs?.dataset as ArtifactRef | undefined;
-          if (dataset) await showSample(new FileArtifactStore(join(config.home, 'artifacts')), dataset, say);
+          const outputs = (id: string) => outcome.progress?.steps.find((s) => s.id === id)?.outputs ?? {};
+          const store = new FileArtifactStore(join(config.home, 'artifacts'));
+          await showFirstBatch(
+            store,
+            outputs('batch_train').dataset as ArtifactRef,
+            outputs('tokenize_train').tokenizer as ArtifactRef,
+            say,
+          );
           say(`Run ${workflowId} succeeded. Artifacts are in ${join(config.home, 'artifacts')}.`);
         } else {
           say(`Run ${workflowId} ${outcome.status}: ${outcome.error ?? ''}`);
@@ -78,10 +84,22 @@ export function registerDemo(program: Command): void {
     });
 }
 
-async function showSample(store: FileArtifactStore, dataset: ArtifactRef, say: (line: string) => void): Promise<void> {
-  say(`Cleaned dataset: ${dataset.rows ?? '?'} rows, ${dataset.bytes} bytes, sha256 ${dataset.sha256.slice(0, 16)}…`);
-  for await (const rows of readDataset(store, dataset)) {
-    for (const row of rows.slice(0, 5)) say(`  ${String(row.label).padEnd(22)} ${String(row.text)}`);
+async function showFirstBatch(
+  store: FileArtifactStore,
+  batches: ArtifactRef,
+  tokenizerRef: ArtifactRef,
+  say: (line: string) => void,
+): Promise<void> {
+  const tokenizer = await loadTokenizer(store, tokenizerRef);
+  for await (const rows of readDataset(store, batches)) {
+    const ids = rows[0]!.input_ids as number[];
+    say(
+      `First training batch: ${rows.length} rows × ${ids.length} token ids (${batches.sha256.slice(0, 12)}…). Its first rows:`,
+    );
+    for (const row of rows.slice(0, 3)) {
+      const tokens = (row.input_ids as number[]).slice(0, row.length as number).map((id) => tokenizer.vocab[id]);
+      say(`  ${String(row.label).padEnd(21)} ${tokens.join(' ')}`);
+    }
     break;
   }
 }

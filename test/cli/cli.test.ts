@@ -44,7 +44,7 @@ describe('pipewright without a server', () => {
       join(FIXTURES, 'valid', 'minimal.yaml'),
     ]);
     assert.equal(ok.code, 0);
-    assert.match(ok.stdout, /✔ pipelines\/snips-intent-data\.yaml: valid \(2 steps\)/);
+    assert.match(ok.stdout, /✔ pipelines\/snips-intent-data\.yaml: valid \(10 steps\)/);
     const bad = await pipewright([
       'validate',
       'pipelines/snips-intent-data.yaml',

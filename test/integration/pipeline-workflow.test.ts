@@ -12,6 +12,7 @@ import type { PipelineProgress } from '../../workflows/progress';
 import { observed } from '../support/test-activities';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { withWorker } from '../support/with-worker';
+import { sharedDataDir } from '../../bench/shared-texts';
 
 let env: TestServer;
 before(async () => {
@@ -65,12 +66,21 @@ describe('pipeline workflow on a real Temporal dev server', () => {
       const first = await run(config, { pipeline: 'snips-intent-data' });
       assert.equal(first.status, 'succeeded');
       assert.deepEqual(
-        first.steps.map((s) => [s.id, s.status]),
+        first.steps.map((s) => s.id),
         [
-          ['load', 'succeeded'],
-          ['clean', 'succeeded'],
+          'load',
+          'clean',
+          'split',
+          'tokenize_train',
+          'tokenize_validation',
+          'tokenize_test',
+          'pad_train',
+          'pad_validation',
+          'pad_test',
+          'batch_train',
         ],
       );
+      assert.ok(first.steps.every((s) => s.status === 'succeeded'));
       const dataset = step(first, 'clean').outputs!.dataset as ArtifactRef;
       const store = new FileArtifactStore(join(config.home, 'artifacts'));
       assert.equal(await store.verify(dataset), true);
@@ -80,13 +90,22 @@ describe('pipeline workflow on a real Temporal dev server', () => {
         for (const row of chunk) assert.equal(row.text, String(row.text).toLowerCase(), 'lowercase param applied');
       }
       assert.equal(rows, 280);
-      assert.equal(step(first, 'load').outputs!.rows, 280);
+      assert.deepEqual(
+        ['train_rows', 'validation_rows', 'test_rows'].map((k) => step(first, 'split').outputs![k]),
+        [224, 28, 28],
+      );
+      const batches = step(first, 'batch_train').outputs!;
+      assert.equal(batches.batches, 7);
+      let batchCount = 0;
+      for await (const chunk of readDataset(store, batches.dataset as ArtifactRef)) {
+        batchCount++;
+        assert.equal(chunk.length, 32);
+        assert.ok(chunk.every((row) => (row.input_ids as number[]).length === 32));
+      }
+      assert.equal(batchCount, 7, 'one record batch per training batch');
 
       const second = await run(config, { pipeline: 'snips-intent-data' });
-      assert.deepEqual(
-        second.steps.map((s) => s.status),
-        ['cached', 'cached'],
-      );
+      assert.ok(second.steps.every((s) => s.status === 'cached'));
       assert.equal((step(second, 'clean').outputs!.dataset as ArtifactRef).sha256, dataset.sha256);
 
       const uncached = await run(config, {
@@ -94,12 +113,28 @@ describe('pipeline workflow on a real Temporal dev server', () => {
         noCache: true,
         params: { lowercase: false },
       });
-      assert.deepEqual(
-        uncached.steps.map((s) => s.status),
-        ['succeeded', 'succeeded'],
-      );
+      assert.ok(uncached.steps.every((s) => s.status === 'succeeded'));
       assert.notEqual((step(uncached, 'clean').outputs!.dataset as ArtifactRef).sha256, dataset.sha256);
     });
+  });
+
+  test('prepares the full SNIPS training set from ../shared/data', async () => {
+    const config = { ...env.config(), dataRoots: [sharedDataDir()] };
+    const source = join(sharedDataDir(), 'snips', 'intents', 'train.jsonl');
+    const result = await withWorker(config, () =>
+      run(config, { pipeline: 'snips-intent-data', params: { source, vocab_size: 4000 } }),
+    );
+    const clean = step(result, 'clean').outputs!;
+    assert.equal(step(result, 'load').outputs!.rows, 13_784);
+    assert.equal((clean.rows as number) + (clean.quarantined as number) + (clean.duplicates as number), 13_784);
+    const split = step(result, 'split').outputs!;
+    assert.equal(
+      (split.train_rows as number) + (split.validation_rows as number) + (split.test_rows as number),
+      clean.rows,
+    );
+    assert.equal(step(result, 'tokenize_train').outputs!.vocab_size, 4000);
+    assert.ok((step(result, 'tokenize_test').outputs!.unknown_tokens as number) < 50);
+    assert.equal(step(result, 'batch_train').outputs!.batches, Math.ceil((split.train_rows as number) / 32));
   });
 
   test('runs steps whose inputs are ready concurrently, and a join step after both', async () => {

@@ -1,0 +1,94 @@
+import { loadTokenizer, tokenizerFromFile } from '../ml/tokenizers/tokenizer-file';
+import { readDataset, type Column, type Row } from '../store/arrow-io';
+import { DatasetWriter } from '../store/dataset-writer';
+import { InvalidStepInput, type StepImplementation } from './define-step';
+
+/** Bumped whenever the output of `pad` for the same input could change. */
+export const PAD_VERSION = '1';
+
+interface PadOptions {
+  max_length: number;
+  truncation: 'end' | 'start';
+  padding: 'max_length' | 'bucket';
+  buckets?: number[];
+}
+
+/** Cuts `ids` to `max` keeping a leading [CLS] and trailing [SEP] when present. */
+export function truncateIds(
+  ids: readonly number[],
+  max: number,
+  from: 'end' | 'start',
+  specials: { cls?: number; sep?: number },
+): number[] {
+  if (ids.length <= max) return [...ids];
+  const head = specials.cls !== undefined && ids[0] === specials.cls ? 1 : 0;
+  const tail = specials.sep !== undefined && ids[ids.length - 1] === specials.sep ? 1 : 0;
+  const body = ids.slice(head, ids.length - tail);
+  const keep = max - head - tail;
+  const kept = from === 'end' ? body.slice(0, keep) : body.slice(body.length - keep);
+  return [...ids.slice(0, head), ...kept, ...ids.slice(ids.length - tail)];
+}
+
+/** `pad`: truncates and pads input_ids, adding attention_mask and the unpadded length. */
+export const pad: StepImplementation = async (input, { deps, progress, provenance, signal }) => {
+  const options = input.with as unknown as PadOptions;
+  const source = input.inputs.dataset!;
+  const columns = (source.schema ?? []) as Column[];
+  if (!columns.some((c) => c.name === 'input_ids'))
+    throw new InvalidStepInput('the dataset has no input_ids column: run tokenize before pad');
+  const parents = [source.sha256];
+  let specials: { cls?: number; sep?: number } = {};
+  let padId = 0;
+  if (input.inputs.tokenizer) {
+    const tokenizer = tokenizerFromFile(await loadTokenizer(deps.store, input.inputs.tokenizer));
+    specials = { cls: tokenizer.clsId, sep: tokenizer.sepId };
+    padId = tokenizer.padId;
+    parents.push(input.inputs.tokenizer.sha256);
+  }
+  const buckets = [
+    ...new Set([...(options.buckets ?? []).filter((b) => b < options.max_length), options.max_length]),
+  ].sort((a, b) => a - b);
+  const target = (length: number) =>
+    options.padding === 'bucket' ? buckets.find((b) => b >= length)! : options.max_length;
+  const kept = columns.filter(
+    (c) => !['input_ids', 'attention_mask', 'length', 'token_start', 'token_end'].includes(c.name),
+  );
+  const outColumns: Column[] = [
+    ...kept,
+    { name: 'input_ids', type: 'list<int32>' },
+    { name: 'attention_mask', type: 'list<int32>' },
+    { name: 'length', type: 'int32' },
+  ];
+  const writer = new DatasetWriter(
+    deps.store,
+    {
+      kind: 'dataset',
+      meta: { max_length: options.max_length, padding: options.padding },
+      provenance: provenance(parents),
+    },
+    outColumns,
+  );
+  let rows = 0;
+  let truncated = 0;
+  for await (const chunk of readDataset(deps.store, source)) {
+    signal.throwIfAborted();
+    const out = chunk.map((row): Row => {
+      rows++;
+      const ids = row.input_ids as number[];
+      if (ids.length > options.max_length) truncated++;
+      const cut = truncateIds(ids, options.max_length, options.truncation, specials);
+      const width = target(cut.length);
+      const padded = [...cut, ...new Array<number>(width - cut.length).fill(padId)];
+      const mask = padded.map((_, i) => (i < cut.length ? 1 : 0));
+      const rest = Object.fromEntries(kept.map((c) => [c.name, row[c.name]]));
+      return { ...rest, input_ids: padded, attention_mask: mask, length: cut.length };
+    });
+    await writer.append(out);
+    progress({ rows });
+  }
+  const dataset = await writer.close();
+  return {
+    outputs: { dataset, truncated },
+    summary: `${rows} rows padded to ${options.padding === 'bucket' ? `buckets ${buckets.join('/')}` : options.max_length}, ${truncated} truncated`,
+  };
+};

@@ -1,0 +1,66 @@
+import type { ActivityContract } from '../activity-catalog';
+import { DATA_STEP_DEFAULTS } from './defaults';
+
+export const CLEAN_CONTRACT: ActivityContract = {
+  name: 'clean',
+  summary: 'Normalizes text, removes markup and duplicates; bad rows go to a quarantine dataset with the reason.',
+  inputs: { dataset: { kind: 'dataset', required: true, description: 'The dataset to clean.' } },
+  outputs: {
+    dataset: { type: 'dataset', description: 'The rows that passed.' },
+    quarantine: { type: 'dataset', description: 'Rejected rows with their source row number and reason.' },
+    rows: { type: 'number', description: 'Rows kept.' },
+    quarantined: { type: 'number', description: 'Rows rejected.' },
+    duplicates: { type: 'number', description: 'Duplicate rows removed.' },
+  },
+  with: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      text_column: { type: 'string', default: 'text', description: 'The column holding the text to clean.' },
+      label_column: {
+        type: 'string',
+        default: 'label',
+        description: 'The column holding the label; rows without one are quarantined. Ignored if absent.',
+      },
+      normalize: { enum: ['NFKC', 'NFC', 'none'], default: 'NFKC', description: 'Unicode normalization form.' },
+      lowercase: { type: 'boolean', default: false },
+      strip_html: { type: 'boolean', default: true, description: 'Remove HTML tags and decode entities.' },
+      strip_control: { type: 'boolean', default: true, description: 'Remove control and zero-width characters.' },
+      collapse_whitespace: { type: 'boolean', default: true },
+      mask_urls: { type: 'boolean', default: false, description: 'Replace URLs with `<url>`.' },
+      mask_emails: { type: 'boolean', default: false, description: 'Replace e-mail addresses with `<email>`.' },
+      mask_numbers: { type: 'boolean', default: false, description: 'Replace numbers with `<num>`.' },
+      drop_empty: {
+        type: 'boolean',
+        default: true,
+        description: 'Quarantine rows whose text is empty after cleaning.',
+      },
+      dedupe: {
+        type: 'boolean',
+        default: true,
+        description: 'Drop rows whose cleaned text and label repeat an earlier row.',
+      },
+      min_length: {
+        type: 'integer',
+        minimum: 0,
+        default: 0,
+        description: 'Quarantine texts shorter than this (characters).',
+      },
+      max_length: { type: 'integer', minimum: 1, description: 'Quarantine texts longer than this (characters).' },
+      labels: {
+        type: 'array',
+        items: { type: 'string' },
+        uniqueItems: true,
+        description: 'Allowed labels; rows with any other label are quarantined.',
+      },
+      max_bad_fraction: {
+        type: 'number',
+        minimum: 0,
+        maximum: 1,
+        default: 0.05,
+        description: 'Fail the step when more than this fraction of rows is quarantined.',
+      },
+    },
+  },
+  defaults: DATA_STEP_DEFAULTS,
+};

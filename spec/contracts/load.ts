@@ -1,0 +1,32 @@
+import type { ActivityContract } from '../activity-catalog';
+import { DATA_STEP_DEFAULTS } from './defaults';
+
+export const LOAD_CONTRACT: ActivityContract = {
+  name: 'load',
+  summary: 'Reads a CSV, TSV, JSON Lines, JSON array or Arrow file into an Arrow dataset.',
+  inputs: {},
+  outputs: {
+    dataset: { type: 'dataset', description: 'The loaded rows as an Arrow IPC file.' },
+    rows: { type: 'number', description: 'How many rows were loaded.' },
+  },
+  with: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path'],
+    properties: {
+      path: { type: 'string', minLength: 1, description: "Source file, relative to the pipeline file's folder." },
+      format: {
+        enum: ['auto', 'jsonl', 'json', 'csv', 'tsv', 'arrow'],
+        default: 'auto',
+        description: 'File format; `auto` picks it from the file extension.',
+      },
+      columns: {
+        type: 'object',
+        additionalProperties: { type: 'string', minLength: 1 },
+        description: 'Output column → source field, e.g. `{ text: utterance, label: intent }`. Default: every field.',
+      },
+      limit: { type: 'integer', minimum: 1, description: 'Read at most this many rows.' },
+    },
+  },
+  defaults: DATA_STEP_DEFAULTS,
+};
