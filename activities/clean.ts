@@ -1,6 +1,7 @@
 import type { RowCleaning } from '../data/clean-rows';
 import { RowCleaner } from '../data/clean-rows';
 import { readDataset, writeDataset, type Column, type Row } from '../store/arrow-io';
+import { DatasetWriter } from '../store/dataset-writer';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `clean` for the same input could change. */
@@ -17,7 +18,10 @@ export class TooManyBadRows extends Error {
   override name = 'TooManyBadRows';
 }
 
-/** `clean`: normalizes text row by row, removes duplicates, and quarantines bad rows with their reason. */
+/**
+ * `clean`: normalizes text row by row, removes duplicates, and streams bad rows with their reason
+ * into a quarantine dataset. Stops reading as soon as the bad-row threshold is certainly exceeded.
+ */
 export const clean: StepImplementation = async (input, { deps, progress, provenance, signal }) => {
   const options = input.with as unknown as RowCleaning;
   const source = input.inputs.dataset!;
@@ -27,18 +31,29 @@ export const clean: StepImplementation = async (input, { deps, progress, provena
       `the input dataset has no column "${options.text_column}"; its columns: ${columns.map((c) => c.name).join(', ')}; set with.text_column`,
     );
   }
-  const hasLabel = columns.some((c) => c.name === options.label_column);
-  const cleaner = new RowCleaner(options, hasLabel);
-  const rejected: Row[] = [];
+  const cleaner = new RowCleaner(
+    options,
+    columns.some((c) => c.name === options.label_column),
+  );
+  const parent = [source.sha256];
+  const quarantineWriter = new DatasetWriter(
+    deps.store,
+    { kind: 'dataset', meta: { role: 'quarantine' }, provenance: provenance(parent) },
+    QUARANTINE_COLUMNS,
+  );
   const reasons = new Map<string, number>();
   let total = 0;
   let kept = 0;
   let duplicates = 0;
+  let quarantined = 0;
+  let firstBad: number | undefined;
+  const giveUpAt = source.rows !== undefined ? Math.floor(options.max_bad_fraction * source.rows) + 1 : Infinity;
 
   async function* keptChunks(): AsyncGenerator<Row[]> {
     for await (const chunk of readDataset(deps.store, source)) {
       signal.throwIfAborted();
       const out: Row[] = [];
+      const bad: Row[] = [];
       for (const row of chunk) {
         total++;
         const verdict = cleaner.judge(row);
@@ -47,41 +62,43 @@ export const clean: StepImplementation = async (input, { deps, progress, provena
         } else if ('duplicate' in verdict) {
           duplicates++;
         } else {
-          rejected.push({ row: total, reason: verdict.quarantine, record: JSON.stringify(row) });
+          bad.push({ row: total, reason: verdict.quarantine, record: JSON.stringify(row) });
+          firstBad ??= total;
           const general = verdict.quarantine.replace(/\s*\(\d+\)$/, '');
           reasons.set(general, (reasons.get(general) ?? 0) + 1);
         }
       }
+      quarantined += bad.length;
+      await quarantineWriter.append(bad);
       kept += out.length;
-      progress({ rows: total, kept, quarantined: rejected.length });
+      progress({ rows: total, kept, quarantined });
       yield out;
+      if (quarantined >= giveUpAt) return;
     }
   }
 
-  const parent = [source.sha256];
   const dataset = await writeDataset(
     deps.store,
     { kind: 'dataset', provenance: provenance(parent) },
     keptChunks(),
     columns,
   );
-  const quarantine = await writeDataset(
-    deps.store,
-    { kind: 'dataset', meta: { role: 'quarantine' }, provenance: provenance(parent) },
-    [rejected],
-    QUARANTINE_COLUMNS,
-  );
-  const fraction = total === 0 ? 0 : rejected.length / total;
+  const quarantine = await quarantineWriter.close();
+  const sourceRows = source.rows ?? total;
+  const fraction = sourceRows === 0 ? 0 : quarantined / sourceRows;
   if (fraction > options.max_bad_fraction) {
     const breakdown = [...reasons].map(([reason, n]) => `${reason}: ${n}`).join('; ');
+    const counted =
+      total < sourceRows
+        ? `At least ${quarantined} of ${sourceRows} rows (reading stopped at row ${total})`
+        : `${quarantined} of ${sourceRows} rows`;
     throw new TooManyBadRows(
-      `${rejected.length} of ${total} rows (${(fraction * 100).toFixed(1)}%) were quarantined, above max_bad_fraction ` +
-        `${options.max_bad_fraction}. Reasons: ${breakdown}. First: row ${String(rejected[0]?.row)}. ` +
-        `Quarantined rows are in artifact ${quarantine.sha256}.`,
+      `${counted} (${(fraction * 100).toFixed(1)}%) were quarantined, above max_bad_fraction ${options.max_bad_fraction}. ` +
+        `Reasons: ${breakdown}. First: row ${String(firstBad)}. Quarantined rows are in artifact ${quarantine.sha256}.`,
     );
   }
   return {
-    outputs: { dataset, quarantine, rows: kept, quarantined: rejected.length, duplicates },
-    summary: `${kept} rows kept, ${rejected.length} quarantined, ${duplicates} duplicates of ${total}`,
+    outputs: { dataset, quarantine, rows: kept, quarantined, duplicates },
+    summary: `${kept} rows kept, ${quarantined} quarantined, ${duplicates} duplicates of ${total}`,
   };
 };

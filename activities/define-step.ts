@@ -42,9 +42,23 @@ export function defineStep(deps: ActivityDeps, name: string, version: string, im
   return async (input: StepInput): Promise<StepResult> => {
     const params = withDefaults(contract.with, input.with);
     const key = cacheKey({ activity: name, version, params, inputs: input.inputs });
+    const record = (result: StepResult) =>
+      deps.runs.record({
+        workflowId: input.run.workflowId,
+        runId: input.run.runId,
+        pipeline: input.run.pipeline,
+        step: input.stepId,
+        activity: name,
+        cached: result.cached,
+        finishedAt: new Date().toISOString(),
+        outputs: result.outputs,
+      });
     if (input.cache) {
       const hit = await deps.cache.lookup(key);
-      if (hit) return { ...hit, cached: true };
+      if (hit) {
+        await record({ ...hit, cached: true });
+        return { ...hit, cached: true };
+      }
     }
     const info = activityInfo();
     const context: StepContext = {
@@ -65,6 +79,7 @@ export function defineStep(deps: ActivityDeps, name: string, version: string, im
     try {
       const result = await implementation({ ...input, with: params }, context);
       await deps.cache.save(key, result);
+      await record({ ...result, cached: false });
       return { ...result, cached: false };
     } catch (error) {
       if (error instanceof Error && NON_RETRYABLE.has(error.name)) {

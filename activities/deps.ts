@@ -1,11 +1,14 @@
 import type { ActivityCatalog } from '../spec/activity-catalog';
 import type { ArtifactStore } from '../store/artifact-store';
+import type { RunRecords } from '../store/run-records';
 import type { StepCache } from '../store/step-cache';
 
 /** What activities need from the worker; passed in, never read from globals. */
 export interface ActivityDeps {
   readonly store: ArtifactStore;
   readonly cache: StepCache;
+  /** Where finished steps are recorded; the records keep their artifacts from garbage collection. */
+  readonly runs: RunRecords;
   readonly catalog: ActivityCatalog;
   /** Where pipelines given by name are looked up. */
   readonly pipelinesDir: string;

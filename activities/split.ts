@@ -22,12 +22,18 @@ export const split: StepImplementation = async (input, { deps, progress, provena
       `cannot stratify by "${options.stratify_by}": the dataset's columns are ${columns.map((c) => c.name).join(', ')}`,
     );
   }
-  const groups: string[] = [];
+  const groups = new Int32Array(source.rows ?? 0);
+  const groupIds = new Map<string, number>();
+  let index = 0;
   for await (const chunk of readDataset(deps.store, source)) {
-    for (const row of chunk)
-      groups.push(options.stratify_by === undefined ? '' : JSON.stringify(row[options.stratify_by] ?? null));
+    for (const row of chunk) {
+      const name = options.stratify_by === undefined ? '' : JSON.stringify(row[options.stratify_by] ?? null);
+      let id = groupIds.get(name);
+      if (id === undefined) groupIds.set(name, (id = groupIds.size));
+      groups[index++] = id;
+    }
   }
-  const assignment = assignSplits(groups, options, options.seed);
+  const assignment = assignSplits(groups, [...groupIds.keys()], options, options.seed);
   const writers = SPLITS.map(
     (name) =>
       new DatasetWriter(

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { PipelineError } from '../spec/diagnostics';
+import { registerArtifacts } from './commands/artifacts';
 import { registerCancel } from './commands/cancel';
 import { registerDemo } from './commands/demo';
 import { registerDev } from './commands/dev';
@@ -29,6 +30,7 @@ export function createProgram(): Command {
     registerStatus,
     registerList,
     registerCancel,
+    registerArtifacts,
     registerSchema,
     registerSetup,
     registerDemo,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { FingerprintSet } from './fingerprint-set';
 import type { Row } from '../store/arrow-io';
 import { cleanText, type TextCleaning } from './clean-text';
 
@@ -18,7 +19,7 @@ export type RowVerdict = { keep: Row } | { quarantine: string } | { duplicate: t
 
 /** Decides one row's fate; keeps state for de-duplication across the whole dataset. */
 export class RowCleaner {
-  private readonly seen = new Set<string>();
+  private readonly seen = new FingerprintSet();
   private readonly allowed: ReadonlySet<string> | undefined;
 
   constructor(
@@ -51,13 +52,12 @@ export class RowCleaner {
       }
     }
     if (options.dedupe) {
-      const key = createHash('sha1')
+      const digest = createHash('sha1')
         .update(text)
         .update('\u0000')
         .update(JSON.stringify(label ?? null))
-        .digest('base64');
-      if (this.seen.has(key)) return { duplicate: true };
-      this.seen.add(key);
+        .digest();
+      if (!this.seen.add(digest.readUInt32LE(0), digest.readUInt32LE(4))) return { duplicate: true };
     }
     return { keep: { ...row, [options.text_column]: text } };
   }

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,6 +24,9 @@ export interface ArtifactDescription {
   readonly meta?: Readonly<Record<string, unknown>>;
   readonly provenance?: ArtifactProvenance;
 }
+
+/** An artifact's stored metadata: its reference, when it was made, and by what from what. */
+export type StoredArtifact = ArtifactRef & { readonly createdAt: string; readonly provenance: ArtifactProvenance };
 
 /** Raised when stored bytes no longer match their address, or an artifact is missing. */
 export class ArtifactIntegrityError extends Error {
@@ -121,13 +124,32 @@ export class FileArtifactStore implements ArtifactStore {
   }
 
   /** Stored metadata of an artifact, or undefined if it has none. */
-  async metadata(sha256: string): Promise<Record<string, unknown> | undefined> {
+  async metadata(sha256: string): Promise<StoredArtifact | undefined> {
     try {
-      return JSON.parse(await readFile(this.metaPath(sha256), 'utf8')) as Record<string, unknown>;
+      return JSON.parse(await readFile(this.metaPath(sha256), 'utf8')) as StoredArtifact;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
+  }
+
+  /** Metadata of every stored artifact. */
+  async list(): Promise<StoredArtifact[]> {
+    const out: StoredArtifact[] = [];
+    const metaRoot = join(this.root, 'meta');
+    for (const shard of await readdir(metaRoot).catch(() => [] as string[])) {
+      for (const file of await readdir(join(metaRoot, shard))) {
+        if (!file.endsWith('.json')) continue;
+        out.push(JSON.parse(await readFile(join(metaRoot, shard, file), 'utf8')) as StoredArtifact);
+      }
+    }
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** Deletes an artifact's bytes and metadata. */
+  async remove(sha256: string): Promise<void> {
+    await rm(this.objectPath(sha256), { force: true });
+    await rm(this.metaPath(sha256), { force: true });
   }
 
   private async writeMetadata(ref: ArtifactRef, provenance: ArtifactProvenance | undefined): Promise<void> {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArtifactRef } from '../spec/types';
 import type { ArtifactStore } from './artifact-store';
@@ -57,6 +57,24 @@ export class StepCache {
     const tmp = `${path}.${randomUUID()}.partial`;
     await writeFile(tmp, JSON.stringify(entry));
     await rename(tmp, path);
+  }
+
+  /** Every cache entry, with the time it was written. */
+  async entries(): Promise<{ path: string; entry: CachedOutputs; writtenMs: number }[]> {
+    const out: { path: string; entry: CachedOutputs; writtenMs: number }[] = [];
+    for (const shard of await readdir(this.root).catch(() => [] as string[])) {
+      for (const file of await readdir(join(this.root, shard))) {
+        if (!file.endsWith('.json')) continue;
+        const path = join(this.root, shard, file);
+        const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+        out.push({ path, entry: JSON.parse(text) as CachedOutputs, writtenMs: info.mtimeMs });
+      }
+    }
+    return out;
+  }
+
+  async remove(path: string): Promise<void> {
+    await rm(path, { force: true });
   }
 
   private entryPath(key: string): string {

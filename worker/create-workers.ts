@@ -7,12 +7,10 @@ import {
   type LogLevel,
   type WorkflowBundle,
 } from '@temporalio/worker';
-import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createCatalog, type ActivityContract } from '../spec/activity-catalog';
-import { FileArtifactStore } from '../store/artifact-store';
-import { StepCache } from '../store/step-cache';
 import type { PipewrightConfig } from './config';
+import { openLocalState } from './local-state';
 
 export const WORKER_QUEUES = ['cpu', 'gpu', 'all'] as const;
 export type WorkerQueue = (typeof WORKER_QUEUES)[number];
@@ -50,10 +48,8 @@ const quietBundlerLogger = {
 
 /** The dependencies activities get: the artifact store and step cache under the state folder. */
 export function activityDeps(config: PipewrightConfig, contracts: readonly ActivityContract[] = []): ActivityDeps {
-  const store = new FileArtifactStore(join(config.home, 'artifacts'));
   return {
-    store,
-    cache: new StepCache(join(config.home, 'cache'), store),
+    ...openLocalState(config),
     catalog: createCatalog(contracts),
     pipelinesDir: config.pipelinesDir,
     dataRoots: config.dataRoots,

@@ -1,0 +1,15 @@
+import { join } from 'node:path';
+import { FileArtifactStore } from '../store/artifact-store';
+import { RunRecords } from '../store/run-records';
+import { StepCache } from '../store/step-cache';
+import type { PipewrightConfig } from './config';
+
+/** The state folder's parts: artifacts, the step cache and the run records. */
+export function openLocalState(config: Pick<PipewrightConfig, 'home'>) {
+  const store = new FileArtifactStore(join(config.home, 'artifacts'));
+  return {
+    store,
+    cache: new StepCache(join(config.home, 'cache'), store),
+    runs: new RunRecords(join(config.home, 'runs')),
+  };
+}
