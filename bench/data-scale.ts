@@ -1,7 +1,7 @@
-// Runs the data steps on a generated dataset of N rows and reports time and peak memory per run.
+// Runs the data steps on a generated dataset of N rows and reports time and memory per step.
 // Usage: node dist/bench/data-scale.js [--rows 100000,1000000]
-// Each size runs in its own process, so peak RSS figures are comparable: bounded memory means they
-// stay flat as the row count grows.
+// Each size runs in its own process so the figures are comparable: bounded memory means they stay
+// flat as the row count grows.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,7 +18,29 @@ interface StepReport {
   step: string;
   seconds: number;
   rowsPerSecond: number;
+  /** Largest JS heap and off-heap buffer use sampled during the step, and the process's peak RSS so far. */
+  peakHeapMb: number;
+  peakBuffersMb: number;
   peakRssMb: number;
+}
+
+/** Samples memory every 50 ms while `work` runs. */
+async function sampled<T>(work: () => Promise<T>): Promise<{ value: T; heapMb: number; buffersMb: number }> {
+  let heap = 0;
+  let buffers = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    heap = Math.max(heap, m.heapUsed);
+    buffers = Math.max(buffers, m.arrayBuffers);
+  };
+  const timer = setInterval(sample, 50);
+  try {
+    const value = await work();
+    sample();
+    return { value, heapMb: Math.round(heap / 2 ** 20), buffersMb: Math.round(buffers / 2 ** 20) };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 async function generate(path: string, rows: number): Promise<void> {
@@ -44,8 +66,7 @@ async function child(rows: number): Promise<void> {
   try {
     const source = join(dir, 'rows.jsonl');
     await generate(source, rows);
-    const deps = activityDeps({ ...loadConfig({}), home: join(dir, 'home') });
-    const activities = createActivities(deps);
+    const activities = createActivities(activityDeps({ ...loadConfig({}), home: join(dir, 'home') }));
     const env = new MockActivityEnvironment();
     const reports: StepReport[] = [];
     const call = async (
@@ -54,22 +75,27 @@ async function child(rows: number): Promise<void> {
       withValues: Record<string, unknown>,
       inputs: Record<string, ArtifactRef> = {},
     ) => {
-      const started = process.hrtime.bigint();
-      const result: StepResult = await env.run(fn, {
+      const input: StepInput = {
         run: { workflowId: 'bench', runId: 'bench', pipeline: 'bench', dir },
         stepId: step,
         with: withValues,
         inputs,
         cache: false,
-      });
+      };
+      const started = process.hrtime.bigint();
+      const { value, heapMb, buffersMb } = await sampled((): Promise<StepResult> => env.run(fn, input));
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      reports.push({
+      const report: StepReport = {
         step,
         seconds,
         rowsPerSecond: Math.round(rows / seconds),
+        peakHeapMb: heapMb,
+        peakBuffersMb: buffersMb,
         peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-      });
-      return result;
+      };
+      process.stderr.write(`${JSON.stringify(report)}\n`);
+      reports.push(report);
+      return value;
     };
     const out = (r: StepResult, name = 'dataset') => r.outputs[name] as ArtifactRef;
     const loaded = await call('load', activities.load, {
@@ -108,22 +134,26 @@ function main(): void {
   const rowsArg = process.argv.indexOf('--rows');
   const sizes = (rowsArg >= 0 ? process.argv[rowsArg + 1]! : '100000,1000000').split(',').map(Number);
   for (const rows of sizes) {
-    const result = JSON.parse(
-      execFileSync(process.execPath, [__filename, '--child', String(rows)], { encoding: 'utf8', maxBuffer: 1 << 24 }),
-    ) as {
-      rows: number;
-      kept: number;
-      train: number;
-      reports: StepReport[];
-    };
+    const output = execFileSync(process.execPath, [__filename, '--child', String(rows)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const result = JSON.parse(output) as { rows: number; kept: number; train: number; reports: StepReport[] };
     console.log(
       `\n${rows.toLocaleString('en')} rows generated; ${result.kept.toLocaleString('en')} kept by clean, ${result.train.toLocaleString('en')} in train`,
     );
-    console.log('step      seconds   rows/s    peak RSS so far (MB)');
-    for (const r of result.reports)
-      console.log(
-        `${r.step.padEnd(9)} ${r.seconds.toFixed(1).padStart(7)}  ${String(r.rowsPerSecond).padStart(8)}  ${String(r.peakRssMb).padStart(6)}`,
-      );
+    console.log('step      seconds    rows/s   peak heap MB   peak buffers MB   process peak RSS MB');
+    for (const r of result.reports) {
+      const cells = [
+        r.seconds.toFixed(1).padStart(7),
+        String(r.rowsPerSecond).padStart(8),
+        String(r.peakHeapMb).padStart(13),
+        String(r.peakBuffersMb).padStart(16),
+        String(r.peakRssMb).padStart(20),
+      ];
+      console.log(`${r.step.padEnd(9)} ${cells.join('  ')}`);
+    }
   }
 }
 

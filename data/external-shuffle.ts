@@ -1,8 +1,8 @@
-import { RecordBatchStreamWriter } from 'apache-arrow';
 import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readArrowRows, rowsToBatch, type Column, type Row } from '../store/arrow-io';
+import { ArrowSink } from '../store/arrow-sink';
 import { hash32 } from './seeded-random';
 
 /** Rows held in memory per partition while shuffling; memory stays near this whatever the dataset size. */
@@ -13,7 +13,7 @@ const ROW = '__row';
 interface Spill {
   readonly path: string;
   readonly out: WriteStream;
-  readonly writer: RecordBatchStreamWriter;
+  readonly sink: ArrowSink;
   buffer: Row[];
   rows: number;
 }
@@ -36,43 +36,41 @@ export async function* externalShuffle(
   const dir = mkdtempSync(join(tmpdir(), 'pipewright-shuffle-'));
   try {
     const spills: Spill[] = Array.from({ length: partitions }, (_, p) => {
-      const writer = new RecordBatchStreamWriter();
       const out = createWriteStream(join(dir, `${p}.arrow`));
-      writer.toNodeStream().pipe(out);
-      return { path: join(dir, `${p}.arrow`), out, writer, buffer: [], rows: 0 };
+      return { path: join(dir, `${p}.arrow`), out, sink: new ArrowSink(out, 'stream'), buffer: [], rows: 0 };
     });
-    const flush = (spill: Spill) => {
+    const flush = async (spill: Spill) => {
       if (spill.buffer.length === 0) return;
-      spill.writer.write(rowsToBatch(spill.buffer, spillColumns));
+      const rows = spill.buffer;
       spill.buffer = [];
+      await spill.sink.write(rowsToBatch(rows, spillColumns));
     };
     let index = 0;
     for await (const chunk of rows) {
       for (const row of chunk) {
         const spill = spills[Math.floor((key(index) / 2 ** 32) * partitions)]!;
-        spill.buffer.push({ ...row, [ROW]: index++ });
+        row[ROW] = index++;
+        spill.buffer.push(row);
         spill.rows++;
-        if (spill.buffer.length >= SPILL_CHUNK) flush(spill);
+        if (spill.buffer.length >= SPILL_CHUNK) await flush(spill);
       }
     }
-    await Promise.all(
-      spills.map((spill) => {
-        flush(spill);
-        const done = new Promise<void>((resolve, reject) => {
-          spill.out.once('finish', resolve);
-          spill.out.once('error', reject);
-        });
-        spill.writer.finish();
-        return done;
-      }),
-    );
+    for (const spill of spills) {
+      await flush(spill);
+      await spill.sink.finish();
+      await new Promise<void>((resolve, reject) =>
+        spill.out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+      );
+    }
     for (const spill of spills) {
       if (spill.rows === 0) continue;
       const part: Row[] = [];
-      for await (const chunk of readArrowRows(spill.path)) part.push(...chunk);
-      part.sort((a, b) => key(a[ROW] as number) - key(b[ROW] as number) || (a[ROW] as number) - (b[ROW] as number));
-      for (const row of part) delete row[ROW];
-      yield part;
+      for await (const chunk of readArrowRows(spill.path, spillColumns)) for (const row of chunk) part.push(row);
+      const keys = new Float64Array(part.length);
+      part.forEach((row, i) => (keys[i] = key(row[ROW] as number) * 2 ** 21 + ((row[ROW] as number) % 2 ** 21)));
+      const order = Array.from(part.keys()).sort((a, b) => keys[a]! - keys[b]!);
+      // The __row helper column stays on the objects; writers only write the columns they are given.
+      yield order.map((i) => part[i]!);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

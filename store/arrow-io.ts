@@ -1,22 +1,24 @@
 import {
   Bool,
+  Data,
   Field,
   Float64,
   Int32,
   List,
-  RecordBatchFileWriter,
   RecordBatchReader,
   Table,
   Utf8,
+  makeData,
+  makeVector,
   vectorFromArray,
   type DataType,
   type RecordBatch,
   type Vector,
 } from 'apache-arrow';
 import { createReadStream } from 'node:fs';
-import type { Writable } from 'node:stream';
 import type { ArtifactRef } from '../spec/types';
 import type { ArtifactDescription, ArtifactStore } from './artifact-store';
+import { ArrowSink } from './arrow-sink';
 
 export type Row = Record<string, unknown>;
 
@@ -114,9 +116,25 @@ export function rowsToBatch(rows: readonly Row[], columns: readonly Column[], fi
       if (value === undefined) return null;
       return column.type === 'json' ? JSON.stringify(value) : value;
     });
-    vectors[column.name] = vectorFromArray(values, arrowType(column.type));
+    vectors[column.name] = fastVector(column.type, values) ?? vectorFromArray(values, arrowType(column.type));
   }
   return new Table(vectors).batches[0]!;
+}
+
+/** Builds int32 and list<int32> columns straight from typed arrays; undefined (use the generic path) when a value is null. */
+function fastVector(type: ColumnType, values: readonly unknown[]): Vector | undefined {
+  if (values.some((v) => v === null)) return undefined;
+  if (type === 'int32') return makeVector(Int32Array.from(values as number[]));
+  if (type !== 'list<int32>') return undefined;
+  const lists = values as readonly number[][];
+  const offsets = new Int32Array(lists.length + 1);
+  for (let i = 0; i < lists.length; i++) offsets[i + 1] = offsets[i]! + lists[i]!.length;
+  const flat = new Int32Array(offsets[lists.length]!);
+  lists.forEach((list, i) => flat.set(list, offsets[i]));
+  const child = makeData({ type: new Int32(), length: flat.length, data: flat });
+  return makeVector(
+    makeData({ type: arrowType('list<int32>') as List<Int32>, length: lists.length, valueOffsets: offsets, child }),
+  );
 }
 
 /** Writes chunks of rows as an Arrow IPC file artifact, one record batch per chunk. */
@@ -129,27 +147,17 @@ export async function writeDataset(
   return store.write(description, async (out) => {
     let columns = fixedColumns;
     let rows = 0;
-    const writer = new RecordBatchFileWriter();
-    const done = pipeInto(writer.toNodeStream(), out);
+    const sink = new ArrowSink(out, 'file');
     for await (const chunk of chunks) {
       if (chunk.length === 0) continue;
       columns ??= inferColumns(chunk);
-      writer.write(rowsToBatch(chunk, columns, rows + 1));
+      await sink.write(rowsToBatch(chunk, columns, rows + 1));
       rows += chunk.length;
     }
     columns ??= [];
-    if (rows === 0) writer.write(rowsToBatch([], columns));
-    writer.finish();
-    await done;
+    if (rows === 0) await sink.write(rowsToBatch([], columns));
+    await sink.finish();
     return { rows, schema: columns.map((c) => ({ name: c.name, type: c.type })) };
-  });
-}
-
-function pipeInto(source: NodeJS.ReadableStream, out: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    source.on('error', reject);
-    source.on('end', resolve);
-    source.pipe(out, { end: false });
   });
 }
 
@@ -167,17 +175,33 @@ export async function* readArrowRows(
   const reader = await RecordBatchReader.from(createReadStream(path));
   for await (const batch of reader) {
     const names = batch.schema.fields.map((f) => f.name);
-    const columns = names.map((name) => batch.getChild(name)!);
+    const readers = names.map((name) => cellReader(batch.getChild(name)!, types.get(name)));
     const rows: Row[] = [];
     for (let i = 0; i < batch.numRows; i++) {
       const row: Row = {};
-      names.forEach((name, c) => {
-        row[name] = fromArrow(columns[c]!.get(i), types.get(name));
-      });
+      for (let c = 0; c < names.length; c++) row[names[c]!] = readers[c]!(i);
       rows.push(row);
     }
     yield rows;
   }
+}
+
+/** A reader of one column's cells; int32 lists and numbers come straight from the typed buffers. */
+function cellReader(vector: Vector, type: string | undefined): (i: number) => unknown {
+  const only = vector.data.length === 1 ? (vector.data[0] as Data) : undefined;
+  if (only && only.nullCount === 0 && (type === 'int32' || type === 'float64')) {
+    const values = only.values as Int32Array | Float64Array;
+    const offset = only.offset;
+    return (i) => values[offset + i];
+  }
+  if (only && only.nullCount === 0 && type === 'list<int32>' && only.children[0]?.nullCount === 0) {
+    const offsets = only.valueOffsets as Int32Array;
+    const child = only.children[0];
+    const values = child.values as Int32Array;
+    const base = only.offset;
+    return (i) => Array.from(values.subarray(child.offset + offsets[base + i]!, child.offset + offsets[base + i + 1]!));
+  }
+  return (i) => fromArrow(vector.get(i), type);
 }
 
 function fromArrow(value: unknown, type: string | undefined): unknown {
