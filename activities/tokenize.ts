@@ -1,58 +1,43 @@
-import { join } from 'node:path';
 import { resolveDataPath } from '../data/resolve-data-path';
+import {
+  requiredColumns,
+  rowEncoder,
+  rowNames,
+  vocabularyTexts,
+  type TaskColumns,
+} from '../ml/tokenizers/row-encoders';
 import { loadTokenizer, saveTokenizer, tokenizerFromFile, type TokenizerFile } from '../ml/tokenizers/tokenizer-file';
 import { bertBaseUncasedVocab, readVocabTxt } from '../ml/tokenizers/vocab-files';
 import { WordCounter, trainWordPiece } from '../ml/tokenizers/wordpiece-trainer';
-import { readDataset, type Column, type Row } from '../store/arrow-io';
+import { readDataset, type Column } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `tokenize` for the same input could change. */
-export const TOKENIZE_VERSION = '1';
+export const TOKENIZE_VERSION = '2';
 
-interface TokenizeOptions {
-  text_column: string;
-  label_column: string;
+interface TokenizeOptions extends TaskColumns {
   vocab?: string;
   vocab_size: number;
   min_frequency: number;
   lowercase: boolean;
-  add_special_tokens: boolean;
 }
-
-function vocabOrigin(given: boolean, options: TokenizeOptions, size: number): string {
-  if (given) return ' (given)';
-  if (options.vocab !== undefined) return ` (${options.vocab})`;
-  if (size < options.vocab_size)
-    return ` (trained; ${options.vocab_size} asked, but no more pairs occur ${options.min_frequency}+ times)`;
-  return ' (trained)';
-}
-
-/** A cell as text: strings as they are, empty for null, anything else as JSON. */
-function textOf(value: unknown): string {
-  return typeof value === 'string' ? value : value === null || value === undefined ? '' : JSON.stringify(value);
-}
-
-const TOKEN_COLUMNS: Column[] = [
-  { name: 'input_ids', type: 'list<int32>' },
-  { name: 'token_start', type: 'list<int32>' },
-  { name: 'token_end', type: 'list<int32>' },
-];
 
 /**
  * `tokenize`: with a tokenizer input, applies it; otherwise builds one (a given vocabulary or one
- * trained on this dataset) and records the label names in it, so later splits share both.
+ * trained on this dataset) and records the label or tag names in it, so later splits share both.
  */
 export const tokenize: StepImplementation = async (input, { deps, progress, provenance, signal }) => {
   const options = input.with as unknown as TokenizeOptions;
   const source = input.inputs.dataset!;
   const columns = (source.schema ?? []) as Column[];
-  if (!columns.some((c) => c.name === options.text_column)) {
+  const missing = requiredColumns(options).filter((name) => !columns.some((c) => c.name === name));
+  if (missing.length > 0) {
     throw new InvalidStepInput(
-      `the dataset has no column "${options.text_column}"; its columns: ${columns.map((c) => c.name).join(', ')}; set with.text_column`,
+      `task ${options.task} needs column "${missing[0]}", which the dataset lacks; its columns: ${columns.map((c) => c.name).join(', ')}`,
     );
   }
-  const hasLabels = columns.some((c) => c.name === options.label_column);
+  const hasLabels = options.task === 'classification' && columns.some((c) => c.name === options.label_column);
   const parents = [source.sha256];
   let file: TokenizerFile;
   let tokenizerRef = input.inputs.tokenizer;
@@ -61,12 +46,12 @@ export const tokenize: StepImplementation = async (input, { deps, progress, prov
     parents.push(tokenizerRef.sha256);
   } else {
     const counter = new WordCounter({ lowercase: options.lowercase, stripAccents: options.lowercase });
-    const labels = new Set<string>();
+    const names = new Set<string>();
     for await (const chunk of readDataset(deps.store, source)) {
       signal.throwIfAborted();
       for (const row of chunk) {
-        if (options.vocab === undefined) counter.add(textOf(row[options.text_column]));
-        if (hasLabels && row[options.label_column] !== null) labels.add(String(row[options.label_column]));
+        if (options.vocab === undefined) vocabularyTexts(row, options).forEach((text) => counter.add(text));
+        rowNames(row, options, hasLabels).forEach((name) => names.add(name));
       }
     }
     const vocab =
@@ -80,6 +65,7 @@ export const tokenize: StepImplementation = async (input, { deps, progress, prov
               lowercase: options.lowercase,
               stripAccents: options.lowercase,
             });
+    const sorted = [...names].sort();
     file = {
       format: 'pipewright-tokenizer',
       version: 1,
@@ -89,58 +75,45 @@ export const tokenize: StepImplementation = async (input, { deps, progress, prov
       stripAccents: options.lowercase,
       continuingPrefix: '##',
       maxCharsPerWord: 100,
-      ...(hasLabels && { labels: [...labels].sort() }),
+      ...(hasLabels && { labels: sorted }),
+      ...(options.task === 'token_classification' && { tags: sorted }),
     };
-    tokenizerRef = await saveTokenizer(deps.store, file, {
-      provenance: provenance(parents, options.vocab ? { sources: [join('vocab', options.vocab)] } : {}),
-    });
+    tokenizerRef = await saveTokenizer(deps.store, file, { provenance: provenance(parents) });
   }
 
-  const tokenizer = tokenizerFromFile(file);
-  const labelIds = new Map((file.labels ?? []).map((name, id) => [name, id]));
-  const outColumns: Column[] = [
-    ...columns,
-    ...TOKEN_COLUMNS,
-    ...(hasLabels ? [{ name: 'label_id', type: 'int32' as const }] : []),
-  ];
+  const names = options.task === 'token_classification' ? (file.tags ?? []) : (file.labels ?? []);
+  const encoder = rowEncoder(tokenizerFromFile(file), names, columns, options, hasLabels);
   const writer = new DatasetWriter(
     deps.store,
-    { kind: 'dataset', provenance: provenance([...parents, tokenizerRef.sha256]) },
-    outColumns,
+    { kind: 'dataset', meta: { task: options.task }, provenance: provenance([...parents, tokenizerRef.sha256]) },
+    encoder.columns,
   );
   let rows = 0;
-  let unknown = 0;
+  let written = 0;
   for await (const chunk of readDataset(deps.store, source)) {
     signal.throwIfAborted();
-    const out: Row[] = chunk.map((row) => {
-      rows++;
-      const text = textOf(row[options.text_column]);
-      const encoding = options.add_special_tokens ? tokenizer.encodeWithSpecialTokens(text) : tokenizer.encode(text);
-      unknown += encoding.ids.filter((id) => id === tokenizer.unkId).length;
-      const encoded: Row = {
-        ...row,
-        input_ids: encoding.ids,
-        token_start: encoding.offsets.map((o) => o[0]),
-        token_end: encoding.offsets.map((o) => o[1]),
-      };
-      if (hasLabels) {
-        const label = String(row[options.label_column]);
-        const id = labelIds.get(label);
-        if (id === undefined) {
-          throw new InvalidStepInput(
-            `row ${rows}: label "${label}" is not among the tokenizer's labels (${[...labelIds.keys()].join(', ')}); was the tokenizer built on another dataset?`,
-          );
-        }
-        encoded.label_id = id;
-      }
-      return encoded;
-    });
+    const out = chunk.flatMap((row) => encoder.encode(row, ++rows));
+    written += out.length;
     await writer.append(out);
     progress({ rows });
   }
   const dataset = await writer.close();
+  const windows = options.task === 'question_answering' ? ` in ${written} windows` : '';
   return {
-    outputs: { dataset, tokenizer: tokenizerRef, vocab_size: file.vocab.length, unknown_tokens: unknown },
-    summary: `${rows} rows, vocabulary ${file.vocab.length}${vocabOrigin(input.inputs.tokenizer !== undefined, options, file.vocab.length)}, ${unknown} unknown tokens`,
+    outputs: {
+      dataset,
+      tokenizer: tokenizerRef,
+      vocab_size: file.vocab.length,
+      unknown_tokens: encoder.unknownTokens(),
+    },
+    summary: `${rows} rows${windows}, vocabulary ${file.vocab.length}${vocabOrigin(input.inputs.tokenizer !== undefined, options, file.vocab.length)}, ${encoder.unknownTokens()} unknown tokens`,
   };
 };
+
+function vocabOrigin(given: boolean, options: TokenizeOptions, size: number): string {
+  if (given) return ' (given)';
+  if (options.vocab !== undefined) return ` (${options.vocab})`;
+  if (size < options.vocab_size)
+    return ` (trained; ${options.vocab_size} asked, but no more pairs occur ${options.min_frequency}+ times)`;
+  return ' (trained)';
+}

@@ -1,7 +1,6 @@
-import { RecordBatchReader } from 'apache-arrow';
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { readArrowRows } from '../store/arrow-io';
 import { readDelimited } from './delimited';
 import { readLines, SourceDataError } from './line-reader';
 
@@ -53,20 +52,8 @@ export async function* readSource(
       yield* readDelimited(path, format === 'csv' ? ',' : '\t', displayName);
       return;
     case 'arrow': {
-      const reader = await RecordBatchReader.from(createReadStream(path));
       let row = 0;
-      for await (const batch of reader) {
-        for (const value of batch) {
-          row++;
-          const record = Object.fromEntries(
-            Object.entries(value?.toJSON() ?? {}).map(([k, v]) => [
-              k,
-              typeof v === 'object' && v !== null && Symbol.iterator in v ? Array.from(v as Iterable<unknown>) : v,
-            ]),
-          );
-          yield { line: row, record };
-        }
-      }
+      for await (const chunk of readArrowRows(path)) for (const record of chunk) yield { line: ++row, record };
       return;
     }
   }

@@ -15,7 +15,7 @@ import {
   type RecordBatch,
   type Vector,
 } from 'apache-arrow';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { ArtifactRef } from '../spec/types';
 import type { ArtifactDescription, ArtifactStore } from './artifact-store';
 import { ArrowSink } from './arrow-sink';
@@ -172,7 +172,19 @@ export async function* readArrowRows(
   schema: readonly { name: string; type: string }[] = [],
 ): AsyncGenerator<Row[]> {
   const types = new Map(schema.map((c) => [c.name, c.type]));
-  const reader = await RecordBatchReader.from(createReadStream(path));
+  // From a file handle arrow-js reads one batch at a time; from a read stream it buffers the whole file.
+  const handle = await open(path, 'r');
+  try {
+    yield* readBatches(await RecordBatchReader.from(handle), types);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function* readBatches(
+  reader: AsyncIterable<RecordBatch>,
+  types: ReadonlyMap<string, string>,
+): AsyncGenerator<Row[]> {
   for await (const batch of reader) {
     const names = batch.schema.fields.map((f) => f.name);
     const readers = names.map((name) => cellReader(batch.getChild(name)!, types.get(name)));

@@ -13,8 +13,10 @@ export interface TokenizerFile {
   readonly stripAccents: boolean;
   readonly continuingPrefix: string;
   readonly maxCharsPerWord: number;
-  /** Label names by id, when the tokenized data has labels. */
+  /** Class label names by id, when the tokenized data has labels. */
   readonly labels?: readonly string[];
+  /** Word tag names by id, for token classification. */
+  readonly tags?: readonly string[];
 }
 
 /** Builds the tokenizer a file describes. */

@@ -3,7 +3,8 @@ import { DATA_STEP_DEFAULTS } from './defaults';
 
 export const TOKENIZE_CONTRACT: ActivityContract = {
   name: 'tokenize',
-  summary: 'Turns text into WordPiece token ids with character offsets, and labels into label ids.',
+  summary:
+    'Turns text into WordPiece token ids with character offsets, and labels or tags into ids; pairs questions with context windows.',
   inputs: {
     dataset: {
       kind: 'dataset',
@@ -18,7 +19,7 @@ export const TOKENIZE_CONTRACT: ActivityContract = {
     },
   },
   outputs: {
-    dataset: { type: 'dataset', description: 'The rows with input_ids, token_start, token_end (and label_id).' },
+    dataset: { type: 'dataset', description: 'The encoded rows; the columns depend on the task.' },
     tokenizer: {
       type: 'tokenizer',
       description: 'The tokenizer used, with the label names, for later steps and serving.',
@@ -30,11 +31,41 @@ export const TOKENIZE_CONTRACT: ActivityContract = {
     type: 'object',
     additionalProperties: false,
     properties: {
+      task: {
+        enum: ['classification', 'token_classification', 'question_answering'],
+        default: 'classification',
+        description:
+          '`classification`: one text (and label) per row; `token_classification`: pre-split words with one tag each; `question_answering`: question, context and answer.',
+      },
       text_column: { type: 'string', default: 'text', description: 'The column holding the text.' },
       label_column: {
         type: 'string',
         default: 'label',
         description: 'The column holding class labels (ignored if absent).',
+      },
+      tokens_column: { type: 'string', default: 'tokens', description: 'Token classification: the list of words.' },
+      tags_column: {
+        type: 'string',
+        default: 'tags',
+        description: 'Token classification: one tag per word (e.g. IOB2).',
+      },
+      question_column: { type: 'string', default: 'question', description: 'Question answering: the question.' },
+      context_column: {
+        type: 'string',
+        default: 'context',
+        description: 'Question answering: the passage holding the answer.',
+      },
+      answers_column: {
+        type: 'string',
+        default: 'answers',
+        description: 'Question answering: `{ text: [...], answer_start: [...] }`, character offsets into the context.',
+      },
+      max_length: { type: 'integer', minimum: 8, default: 384, description: 'Question answering: tokens per window.' },
+      stride: {
+        type: 'integer',
+        minimum: 0,
+        default: 128,
+        description: 'Question answering: context tokens shared by consecutive windows.',
       },
       vocab: {
         type: 'string',

@@ -1,0 +1,207 @@
+import type { Column, Row } from '../../store/arrow-io';
+import { encodeQuestionContext, encodeTaggedWords } from './task-encoding';
+import type { WordPieceTokenizer } from './wordpiece';
+
+export const TOKENIZE_TASKS = ['classification', 'token_classification', 'question_answering'] as const;
+export type TokenizeTask = (typeof TOKENIZE_TASKS)[number];
+
+/** The `tokenize` settings that decide how rows become model inputs. */
+export interface TaskColumns {
+  readonly task: TokenizeTask;
+  readonly text_column: string;
+  readonly label_column: string;
+  readonly tokens_column: string;
+  readonly tags_column: string;
+  readonly question_column: string;
+  readonly context_column: string;
+  readonly answers_column: string;
+  readonly add_special_tokens: boolean;
+  readonly max_length: number;
+  readonly stride: number;
+}
+
+/** A row that cannot be encoded; the message names the row. */
+export class RowEncodingError extends Error {
+  override name = 'InvalidStepInput';
+}
+
+/** The columns a task reads from its input; each must exist. */
+export function requiredColumns(options: TaskColumns): string[] {
+  switch (options.task) {
+    case 'classification':
+      return [options.text_column];
+    case 'token_classification':
+      return [options.tokens_column, options.tags_column];
+    case 'question_answering':
+      return [options.question_column, options.context_column];
+  }
+}
+
+/** The texts of a row that vocabulary training should see. */
+export function vocabularyTexts(row: Row, options: TaskColumns): string[] {
+  switch (options.task) {
+    case 'classification':
+      return [textOf(row[options.text_column])];
+    case 'token_classification':
+      return [((row[options.tokens_column] as string[] | null) ?? []).join(' ')];
+    case 'question_answering':
+      return [textOf(row[options.question_column]), textOf(row[options.context_column])];
+  }
+}
+
+/** Names to number from a row: class labels or word tags. */
+export function rowNames(row: Row, options: TaskColumns, hasLabels: boolean): string[] {
+  if (options.task === 'token_classification') return (row[options.tags_column] as string[] | null) ?? [];
+  if (options.task === 'classification' && hasLabels && row[options.label_column] !== null)
+    return [textOf(row[options.label_column])];
+  return [];
+}
+
+export interface RowEncoder {
+  readonly columns: Column[];
+  /** One or more output rows (QA yields one per context window). */
+  encode(row: Row, rowNumber: number): Row[];
+  readonly unknownTokens: () => number;
+}
+
+/** How rows of a task become model inputs, and the columns they gain. */
+export function rowEncoder(
+  tokenizer: WordPieceTokenizer,
+  names: readonly string[],
+  inputColumns: readonly Column[],
+  options: TaskColumns,
+  hasLabels: boolean,
+): RowEncoder {
+  const ids = new Map(names.map((name, id) => [name, id]));
+  let unknown = 0;
+  const countUnknown = (list: readonly number[]) => {
+    for (const id of list) if (id === tokenizer.unkId) unknown++;
+  };
+  const idOf = (name: string, rowNumber: number, what: string) => {
+    const id = ids.get(name);
+    if (id === undefined) {
+      throw new RowEncodingError(
+        `row ${rowNumber}: ${what} "${name}" is not among the tokenizer's ${what}s (${[...ids.keys()].join(', ')}); was the tokenizer built on another dataset?`,
+      );
+    }
+    return id;
+  };
+  const unknownTokens = () => unknown;
+  switch (options.task) {
+    case 'classification':
+      return {
+        columns: [
+          ...inputColumns,
+          { name: 'input_ids', type: 'list<int32>' },
+          { name: 'token_start', type: 'list<int32>' },
+          { name: 'token_end', type: 'list<int32>' },
+          ...(hasLabels ? [{ name: 'label_id', type: 'int32' as const }] : []),
+        ],
+        encode: (row, rowNumber) => {
+          const text = textOf(row[options.text_column]);
+          const e = options.add_special_tokens ? tokenizer.encodeWithSpecialTokens(text) : tokenizer.encode(text);
+          countUnknown(e.ids);
+          const out: Row = {
+            ...row,
+            input_ids: e.ids,
+            token_start: e.offsets.map((o) => o[0]),
+            token_end: e.offsets.map((o) => o[1]),
+          };
+          if (hasLabels) out.label_id = idOf(textOf(row[options.label_column]), rowNumber, 'label');
+          return [out];
+        },
+        unknownTokens,
+      };
+    case 'token_classification':
+      return {
+        columns: [
+          ...inputColumns,
+          { name: 'input_ids', type: 'list<int32>' },
+          { name: 'token_start', type: 'list<int32>' },
+          { name: 'token_end', type: 'list<int32>' },
+          { name: 'word_ids', type: 'list<int32>' },
+          { name: 'tag_ids', type: 'list<int32>' },
+        ],
+        encode: (row, rowNumber) => {
+          const words = (row[options.tokens_column] as string[] | null) ?? [];
+          const tags = (row[options.tags_column] as string[] | null) ?? [];
+          if (words.length !== tags.length)
+            throw new RowEncodingError(`row ${rowNumber}: ${words.length} tokens but ${tags.length} tags`);
+          const e = encodeTaggedWords(
+            tokenizer,
+            words,
+            tags.map((tag) => idOf(tag, rowNumber, 'tag')),
+          );
+          countUnknown(e.ids);
+          return [
+            {
+              ...row,
+              input_ids: e.ids,
+              token_start: e.offsets.map((o) => o[0]),
+              token_end: e.offsets.map((o) => o[1]),
+              word_ids: e.wordIds,
+              tag_ids: e.tagIds,
+            },
+          ];
+        },
+        unknownTokens,
+      };
+    case 'question_answering': {
+      const keep = inputColumns.filter((c) => c.name === 'id');
+      return {
+        columns: [
+          ...keep,
+          { name: 'example', type: 'int32' },
+          { name: 'input_ids', type: 'list<int32>' },
+          { name: 'token_type_ids', type: 'list<int32>' },
+          { name: 'context_start', type: 'list<int32>' },
+          { name: 'context_end', type: 'list<int32>' },
+          { name: 'start_position', type: 'int32' },
+          { name: 'end_position', type: 'int32' },
+        ],
+        encode: (row, rowNumber) => {
+          const answers = row[options.answers_column] as
+            { text?: string[]; answer_start?: number[] } | null | undefined;
+          const answer =
+            answers?.text?.[0] !== undefined && answers.answer_start?.[0] !== undefined
+              ? { text: answers.text[0], start: answers.answer_start[0] }
+              : undefined;
+          let windows;
+          try {
+            windows = encodeQuestionContext(
+              tokenizer,
+              textOf(row[options.question_column]),
+              textOf(row[options.context_column]),
+              answer,
+              {
+                maxLength: options.max_length,
+                stride: options.stride,
+              },
+            );
+          } catch (error) {
+            throw new RowEncodingError(`row ${rowNumber}: ${(error as Error).message}`);
+          }
+          return windows.map((w) => {
+            countUnknown(w.inputIds);
+            return {
+              ...Object.fromEntries(keep.map((c) => [c.name, row[c.name]])),
+              example: rowNumber,
+              input_ids: w.inputIds,
+              token_type_ids: w.tokenTypeIds,
+              context_start: w.contextOffsets.map((o) => o[0]),
+              context_end: w.contextOffsets.map((o) => o[1]),
+              start_position: w.startPosition,
+              end_position: w.endPosition,
+            };
+          });
+        },
+        unknownTokens,
+      };
+    }
+  }
+}
+
+/** A cell as text: strings as they are, empty for null, anything else as JSON. */
+export function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : value === null || value === undefined ? '' : JSON.stringify(value);
+}
