@@ -1,0 +1,110 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { createActivities, type StepInput, type StepResult } from '../../activities';
+import { sharedDataDir } from '../../bench/shared-texts';
+import { IGNORED_LABEL } from '../../ml/tokenizers/task-encoding';
+import { loadTokenizer } from '../../ml/tokenizers/tokenizer-file';
+import type { ArtifactRef } from '../../spec/types';
+import { readDataset, writeDataset, type Row } from '../../store/arrow-io';
+import { loadConfig } from '../../worker/config';
+import { activityDeps } from '../../worker/create-workers';
+
+const home = mkdtempSync(join(tmpdir(), 'pipewright-tasks-'));
+after(() => rmSync(home, { recursive: true, force: true }));
+const deps = activityDeps({ ...loadConfig({}), home });
+const activities = createActivities(deps);
+const env = new MockActivityEnvironment();
+const call = (withValues: Record<string, unknown>, inputs: Record<string, ArtifactRef>): Promise<StepResult> =>
+  env.run(activities.tokenize, {
+    run: { workflowId: 'wf', runId: 'r', pipeline: 'p' },
+    stepId: 's',
+    with: withValues,
+    inputs,
+    cache: false,
+  } satisfies StepInput);
+
+function sharedRows(file: string, count: number): Row[] {
+  return readFileSync(join(sharedDataDir(), file), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(0, count)
+    .map((line) => JSON.parse(line) as Row);
+}
+
+async function rowsOf(ref: ArtifactRef): Promise<Row[]> {
+  const out: Row[] = [];
+  for await (const chunk of readDataset(deps.store, ref)) out.push(...chunk);
+  return out;
+}
+
+describe('tokenize tasks on the shared datasets', () => {
+  test('token classification: WikiANN tags land on each word’s first sub-token, -100 elsewhere', async () => {
+    const source = sharedRows('wikiann-en/train.jsonl', 300);
+    const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [source]);
+    const result = await call({ task: 'token_classification', vocab: 'bert-base-uncased' }, { dataset });
+    const tokenizer = await loadTokenizer(deps.store, result.outputs.tokenizer as ArtifactRef);
+    assert.deepEqual(tokenizer.tags, ['B-LOC', 'B-ORG', 'B-PER', 'I-LOC', 'I-ORG', 'I-PER', 'O']);
+    const rows = await rowsOf(result.outputs.dataset as ArtifactRef);
+    rows.forEach((row, r) => {
+      const words = source[r]!.tokens as string[];
+      const tags = source[r]!.tags as string[];
+      const wordIds = row.word_ids as number[];
+      const tagIds = row.tag_ids as number[];
+      words.forEach((_, w) => {
+        const first = wordIds.indexOf(w);
+        if (first < 0) return; // a word that normalizes to nothing (e.g. a lone control character) has no tokens
+        assert.equal(tokenizer.tags![tagIds[first]!], tags[w], `row ${r} word ${w}`);
+        wordIds.forEach((id, t) => {
+          if (id === w && t !== first) assert.equal(tagIds[t], IGNORED_LABEL);
+        });
+      });
+      assert.equal(tagIds[0], IGNORED_LABEL, '[CLS]');
+    });
+  });
+
+  test('question answering: XQuAD answers map to token spans inside their windows', async () => {
+    const source = sharedRows('xquad-en/test.jsonl', 60);
+    const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [source]);
+    const result = await call(
+      { task: 'question_answering', vocab: 'bert-base-uncased', max_length: 128, stride: 32 },
+      { dataset },
+    );
+    const windows = await rowsOf(result.outputs.dataset as ArtifactRef);
+    assert.ok(windows.length > source.length, 'long contexts were cut into several windows');
+    const found = new Set<number>();
+    for (const w of windows) {
+      assert.ok((w.input_ids as number[]).length <= 128);
+      const start = w.start_position as number;
+      if (start === 0) continue;
+      const example = source[(w.example as number) - 1]!;
+      const answers = example.answers as { text: string[]; answer_start: number[] };
+      const context = example.context as string;
+      const from = (w.context_start as number[])[start]!;
+      const to = (w.context_end as number[])[w.end_position as number]!;
+      assert.equal(
+        context.slice(from, to).toLowerCase(),
+        answers.text[0]!.toLowerCase(),
+        `window of example ${String(w.example)}`,
+      );
+      found.add(w.example as number);
+    }
+    assert.equal(found.size, source.length, 'every answer is inside at least one window');
+  });
+
+  test('a missing column names the task and lists the columns there are', async () => {
+    const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [[{ text: 'hi' }]]);
+    const error = await call({ task: 'question_answering', vocab: 'bert-base-uncased' }, { dataset }).catch(
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof ApplicationFailure);
+    assert.match(
+      error.message,
+      /task question_answering needs column "question", which the dataset lacks; its columns: text/,
+    );
+  });
+});
