@@ -7,7 +7,8 @@ import { hash32 } from './seeded-random';
 
 /** Rows held in memory per partition while shuffling; memory stays near this whatever the dataset size. */
 export const PARTITION_ROWS = 65_536;
-const SPILL_CHUNK = 4096;
+/** Rows buffered for spilling across all partitions together. */
+const SPILL_BUFFER_ROWS = 16_384;
 const ROW = '__row';
 
 interface Spill {
@@ -31,6 +32,7 @@ export async function* externalShuffle(
   epoch: number,
 ): AsyncGenerator<Row[]> {
   const partitions = Math.max(1, Math.ceil(totalRows / PARTITION_ROWS));
+  const spillChunk = Math.max(64, Math.floor(SPILL_BUFFER_ROWS / partitions));
   const key = (index: number) => hash32(seed, epoch, index);
   const spillColumns: Column[] = [...columns, { name: ROW, type: 'int32' }];
   const dir = mkdtempSync(join(tmpdir(), 'pipewright-shuffle-'));
@@ -52,7 +54,7 @@ export async function* externalShuffle(
         row[ROW] = index++;
         spill.buffer.push(row);
         spill.rows++;
-        if (spill.buffer.length >= SPILL_CHUNK) await flush(spill);
+        if (spill.buffer.length >= spillChunk) await flush(spill);
       }
     }
     for (const spill of spills) {
