@@ -13,16 +13,16 @@ interface PadOptions {
   buckets?: number[];
 }
 
-/** Cuts `ids` to `max` keeping a leading [CLS] and trailing [SEP] when present. */
+/** Cuts `ids` to `max`, keeping the opening and closing special tokens (e.g. [CLS], [SEP]) when present. */
 export function truncateIds(
   ids: readonly number[],
   max: number,
   from: 'end' | 'start',
-  specials: { cls?: number; sep?: number },
+  specials: { start?: number; end?: number },
 ): number[] {
   if (ids.length <= max) return [...ids];
-  const head = specials.cls !== undefined && ids[0] === specials.cls ? 1 : 0;
-  const tail = specials.sep !== undefined && ids[ids.length - 1] === specials.sep ? 1 : 0;
+  const head = specials.start !== undefined && ids[0] === specials.start ? 1 : 0;
+  const tail = specials.end !== undefined && ids[ids.length - 1] === specials.end ? 1 : 0;
   const body = ids.slice(head, ids.length - tail);
   const keep = max - head - tail;
   const kept = from === 'end' ? body.slice(0, keep) : body.slice(body.length - keep);
@@ -37,11 +37,14 @@ export const pad: StepImplementation = async (input, { deps, progress, provenanc
   if (!columns.some((c) => c.name === 'input_ids'))
     throw new InvalidStepInput('the dataset has no input_ids column: run tokenize before pad');
   const parents = [source.sha256];
-  let specials: { cls?: number; sep?: number } = {};
+  let specials: { start?: number; end?: number } = {};
   let padId = 0;
   if (input.inputs.tokenizer) {
     const tokenizer = tokenizerFromFile(await loadTokenizer(deps.store, input.inputs.tokenizer));
-    specials = { cls: tokenizer.clsId, sep: tokenizer.sepId };
+    specials = {
+      ...(tokenizer.startId !== undefined && { start: tokenizer.startId }),
+      ...(tokenizer.endId !== undefined && { end: tokenizer.endId }),
+    };
     padId = tokenizer.padId;
     parents.push(input.inputs.tokenizer.sha256);
   }

@@ -6,10 +6,12 @@ import {
   vocabularyTexts,
   type TaskColumns,
 } from '../ml/tokenizers/row-encoders';
-import { loadTokenizer, saveTokenizer, tokenizerFromFile, type TokenizerFile } from '../ml/tokenizers/tokenizer-file';
+import { readByteLevelBpeFiles } from '../ml/tokenizers/bpe-files';
+import { PreTokenCounter, trainByteLevelBpe } from '../ml/tokenizers/byte-level-bpe-trainer';
+import { BPE_SPECIALS, loadTokenizer, saveTokenizer, type TokenizerFile } from '../ml/tokenizers/tokenizer-file';
 import { bertBaseUncasedVocab, readVocabTxt } from '../ml/tokenizers/vocab-files';
 import { WordCounter, trainWordPiece } from '../ml/tokenizers/wordpiece-trainer';
-import { readDataset, type Column } from '../store/arrow-io';
+import { readDataset, type Column, type Row } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
@@ -17,7 +19,9 @@ import { InvalidStepInput, type StepImplementation } from './define-step';
 export const TOKENIZE_VERSION = '2';
 
 interface TokenizeOptions extends TaskColumns {
+  algorithm: 'wordpiece' | 'byte_level_bpe';
   vocab?: string;
+  merges?: string;
   vocab_size: number;
   min_frequency: number;
   lowercase: boolean;
@@ -45,44 +49,41 @@ export const tokenize: StepImplementation = async (input, { deps, progress, prov
     file = await loadTokenizer(deps.store, tokenizerRef);
     parents.push(tokenizerRef.sha256);
   } else {
-    const counter = new WordCounter({ lowercase: options.lowercase, stripAccents: options.lowercase });
-    const names = new Set<string>();
-    for await (const chunk of readDataset(deps.store, source)) {
-      signal.throwIfAborted();
-      for (const row of chunk) {
-        if (options.vocab === undefined) vocabularyTexts(row, options).forEach((text) => counter.add(text));
-        rowNames(row, options, hasLabels).forEach((name) => names.add(name));
-      }
-    }
-    const vocab =
-      options.vocab === 'bert-base-uncased'
-        ? bertBaseUncasedVocab()
-        : options.vocab !== undefined
-          ? readVocabTxt(resolveDataPath(options.vocab, input.run.dir, deps.dataRoots))
-          : trainWordPiece(counter.counts, {
-              vocabSize: options.vocab_size,
-              minFrequency: options.min_frequency,
-              lowercase: options.lowercase,
-              stripAccents: options.lowercase,
-            });
-    const sorted = [...names].sort();
-    file = {
-      format: 'pipewright-tokenizer',
-      version: 1,
-      type: 'wordpiece',
-      vocab,
-      lowercase: options.lowercase,
-      stripAccents: options.lowercase,
-      continuingPrefix: '##',
-      maxCharsPerWord: 100,
+    const counter =
+      options.algorithm === 'byte_level_bpe'
+        ? new PreTokenCounter()
+        : new WordCounter({ lowercase: options.lowercase, stripAccents: options.lowercase });
+    const collected = await collectTrainingInputs(readDataset(deps.store, source), options, hasLabels, counter, signal);
+    const sorted = [...collected.names].sort();
+    const named = {
       ...(hasLabels && { labels: sorted }),
       ...(options.task === 'token_classification' && { tags: sorted }),
     };
+    file =
+      options.algorithm === 'byte_level_bpe'
+        ? {
+            format: 'pipewright-tokenizer',
+            version: 1,
+            type: 'byte_level_bpe',
+            ...byteLevelBpeVocabulary(options, counter.counts, input.run.dir, deps.dataRoots),
+            ...named,
+          }
+        : {
+            format: 'pipewright-tokenizer',
+            version: 1,
+            type: 'wordpiece',
+            vocab: wordPieceVocabulary(options, counter.counts, input.run.dir, deps.dataRoots),
+            lowercase: options.lowercase,
+            stripAccents: options.lowercase,
+            continuingPrefix: '##',
+            maxCharsPerWord: 100,
+            ...named,
+          };
     tokenizerRef = await saveTokenizer(deps.store, file, { provenance: provenance(parents) });
   }
 
   const names = options.task === 'token_classification' ? (file.tags ?? []) : (file.labels ?? []);
-  const encoder = rowEncoder(tokenizerFromFile(file), names, columns, options, hasLabels);
+  const encoder = rowEncoder(file, names, columns, options, hasLabels);
   const writer = new DatasetWriter(
     deps.store,
     { kind: 'dataset', meta: { task: options.task }, provenance: provenance([...parents, tokenizerRef.sha256]) },
@@ -109,6 +110,67 @@ export const tokenize: StepImplementation = async (input, { deps, progress, prov
     summary: `${rows} rows${windows}, vocabulary ${file.vocab.length}${vocabOrigin(input.inputs.tokenizer !== undefined, options, file.vocab.length)}, ${encoder.unknownTokens()} unknown tokens`,
   };
 };
+
+/** One pass over the dataset: feeds the texts to the counter (when training) and collects the label or tag names. */
+async function collectTrainingInputs(
+  rows: AsyncIterable<Row[]>,
+  options: TokenizeOptions,
+  hasLabels: boolean,
+  counter: { add(text: string): void },
+  signal: AbortSignal,
+) {
+  const names = new Set<string>();
+  const training = options.vocab === undefined;
+  for await (const chunk of rows) {
+    signal.throwIfAborted();
+    for (const row of chunk) {
+      if (training) vocabularyTexts(row, options).forEach((text) => counter.add(text));
+      rowNames(row, options, hasLabels).forEach((name) => names.add(name));
+    }
+  }
+  return { names };
+}
+
+function wordPieceVocabulary(
+  options: TokenizeOptions,
+  counts: ReadonlyMap<string, number>,
+  dir: string | undefined,
+  roots: readonly string[],
+): string[] {
+  if (options.vocab === 'bert-base-uncased') return bertBaseUncasedVocab();
+  if (options.vocab !== undefined) return readVocabTxt(resolveDataPath(options.vocab, dir, roots));
+  return trainWordPiece(counts, {
+    vocabSize: options.vocab_size,
+    minFrequency: options.min_frequency,
+    lowercase: options.lowercase,
+    stripAccents: options.lowercase,
+  });
+}
+
+function byteLevelBpeVocabulary(
+  options: TokenizeOptions,
+  counts: ReadonlyMap<string, number>,
+  dir: string | undefined,
+  roots: readonly string[],
+) {
+  if (options.task !== 'classification')
+    throw new InvalidStepInput(
+      `algorithm byte_level_bpe supports task classification; ${options.task} needs wordpiece`,
+    );
+  if (options.vocab !== undefined) {
+    if (options.merges === undefined)
+      throw new InvalidStepInput('a byte_level_bpe vocab (vocab.json) needs its merges file too: set with.merges');
+    return readByteLevelBpeFiles(
+      resolveDataPath(options.vocab, dir, roots),
+      resolveDataPath(options.merges, dir, roots),
+    );
+  }
+  return trainByteLevelBpe(counts, {
+    vocabSize: options.vocab_size,
+    minFrequency: options.min_frequency,
+    specialTokens: [BPE_SPECIALS.pad, BPE_SPECIALS.eos],
+  });
+}
 
 function vocabOrigin(given: boolean, options: TokenizeOptions, size: number): string {
   if (given) return ' (given)';

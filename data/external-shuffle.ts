@@ -6,9 +6,9 @@ import { ArrowSink } from '../store/arrow-sink';
 import { hash32 } from './seeded-random';
 
 /** Rows held in memory per partition while shuffling; memory stays near this whatever the dataset size. */
-export const PARTITION_ROWS = 65_536;
+export const PARTITION_ROWS = 16_384;
 /** Rows buffered for spilling across all partitions together. */
-const SPILL_BUFFER_ROWS = 16_384;
+const SPILL_BUFFER_ROWS = 8_192;
 const ROW = '__row';
 
 interface Spill {

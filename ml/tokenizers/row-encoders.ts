@@ -1,6 +1,6 @@
 import type { Column, Row } from '../../store/arrow-io';
 import { encodeQuestionContext, encodeTaggedWords } from './task-encoding';
-import type { WordPieceTokenizer } from './wordpiece';
+import { tokenizerFromFile, wordPieceFromFile, type TokenizerFile } from './tokenizer-file';
 
 export const TOKENIZE_TASKS = ['classification', 'token_classification', 'question_answering'] as const;
 export type TokenizeTask = (typeof TOKENIZE_TASKS)[number];
@@ -66,7 +66,7 @@ export interface RowEncoder {
 
 /** How rows of a task become model inputs, and the columns they gain. */
 export function rowEncoder(
-  tokenizer: WordPieceTokenizer,
+  file: TokenizerFile,
   names: readonly string[],
   inputColumns: readonly Column[],
   options: TaskColumns,
@@ -74,8 +74,16 @@ export function rowEncoder(
 ): RowEncoder {
   const ids = new Map(names.map((name, id) => [name, id]));
   let unknown = 0;
+  const unkId = tokenizerFromFile(file).unkId;
   const countUnknown = (list: readonly number[]) => {
-    for (const id of list) if (id === tokenizer.unkId) unknown++;
+    for (const id of list) if (id === unkId) unknown++;
+  };
+  const wordPiece = () => {
+    try {
+      return wordPieceFromFile(file, options.task);
+    } catch (error) {
+      throw new RowEncodingError((error as Error).message);
+    }
   };
   const idOf = (name: string, rowNumber: number, what: string) => {
     const id = ids.get(name);
@@ -88,7 +96,8 @@ export function rowEncoder(
   };
   const unknownTokens = () => unknown;
   switch (options.task) {
-    case 'classification':
+    case 'classification': {
+      const tokenizer = tokenizerFromFile(file);
       return {
         columns: [
           ...inputColumns,
@@ -112,7 +121,9 @@ export function rowEncoder(
         },
         unknownTokens,
       };
-    case 'token_classification':
+    }
+    case 'token_classification': {
+      const tokenizer = wordPiece();
       return {
         columns: [
           ...inputColumns,
@@ -146,7 +157,9 @@ export function rowEncoder(
         },
         unknownTokens,
       };
+    }
     case 'question_answering': {
+      const tokenizer = wordPiece();
       const keep = inputColumns.filter((c) => c.name === 'id');
       return {
         columns: [

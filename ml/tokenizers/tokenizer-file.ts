@@ -1,26 +1,77 @@
+import { readFile } from 'node:fs/promises';
 import type { ArtifactRef } from '../../spec/types';
 import type { ArtifactDescription, ArtifactStore } from '../../store/artifact-store';
-import { readFile } from 'node:fs/promises';
-import { WordPieceTokenizer } from './wordpiece';
+import { ByteLevelBpeTokenizer } from './byte-level-bpe';
+import { WordPieceTokenizer, type Encoding } from './wordpiece';
 
-/** A tokenizer as stored in the artifact store: the vocabulary, its settings, and the label names. */
-export interface TokenizerFile {
+interface TokenizerFileBase {
   readonly format: 'pipewright-tokenizer';
   readonly version: 1;
-  readonly type: 'wordpiece';
   readonly vocab: readonly string[];
-  readonly lowercase: boolean;
-  readonly stripAccents: boolean;
-  readonly continuingPrefix: string;
-  readonly maxCharsPerWord: number;
   /** Class label names by id, when the tokenized data has labels. */
   readonly labels?: readonly string[];
   /** Word tag names by id, for token classification. */
   readonly tags?: readonly string[];
 }
 
+export interface WordPieceFile extends TokenizerFileBase {
+  readonly type: 'wordpiece';
+  readonly lowercase: boolean;
+  readonly stripAccents: boolean;
+  readonly continuingPrefix: string;
+  readonly maxCharsPerWord: number;
+}
+
+export interface ByteLevelBpeFile extends TokenizerFileBase {
+  readonly type: 'byte_level_bpe';
+  readonly merges: readonly (readonly [string, string])[];
+}
+
+/** A tokenizer as stored in the artifact store: the vocabulary, its settings, and the label names. */
+export type TokenizerFile = WordPieceFile | ByteLevelBpeFile;
+
+/** Special tokens of byte-level BPE vocabularies that Pipewright trains: padding and end of text. */
+export const BPE_SPECIALS = { pad: '<pad>', eos: '<|endoftext|>' } as const;
+
+/** What steps need of any tokenizer. */
+export interface TextTokenizer {
+  readonly vocabSize: number;
+  readonly padId: number;
+  /** Ids of the tokens that open and close a sequence, kept when truncating. */
+  readonly startId?: number;
+  readonly endId?: number;
+  /** Id of the unknown token, or -1 when nothing is unknown (byte-level BPE). */
+  readonly unkId: number;
+  encode(text: string): Encoding;
+  encodeWithSpecialTokens(text: string): Encoding;
+}
+
 /** Builds the tokenizer a file describes. */
-export function tokenizerFromFile(file: TokenizerFile): WordPieceTokenizer {
+export function tokenizerFromFile(file: TokenizerFile): TextTokenizer {
+  if (file.type === 'wordpiece') {
+    const wordpiece = new WordPieceTokenizer(file);
+    return Object.assign(wordpiece, { startId: wordpiece.clsId, endId: wordpiece.sepId });
+  }
+  const bpe = new ByteLevelBpeTokenizer(file);
+  const id = (token: string) => Math.max(0, file.vocab.indexOf(token));
+  const endId = file.vocab.indexOf(BPE_SPECIALS.eos);
+  return {
+    vocabSize: bpe.vocabSize,
+    padId: id(BPE_SPECIALS.pad),
+    ...(endId >= 0 && { endId }),
+    unkId: -1,
+    encode: (text) => bpe.encode(text),
+    encodeWithSpecialTokens: (text) => {
+      const e = bpe.encode(text);
+      if (endId < 0) return e;
+      return { ids: [...e.ids, endId], tokens: [...e.tokens, BPE_SPECIALS.eos], offsets: [...e.offsets, [0, 0]] };
+    },
+  };
+}
+
+/** The WordPiece tokenizer of a file, for the tasks that work on words; a clear error otherwise. */
+export function wordPieceFromFile(file: TokenizerFile, task: string): WordPieceTokenizer {
+  if (file.type !== 'wordpiece') throw new TypeError(`task ${task} needs a wordpiece tokenizer, not ${file.type}`);
   return new WordPieceTokenizer(file);
 }
 

@@ -67,10 +67,20 @@ export const TOKENIZE_CONTRACT: ActivityContract = {
         default: 128,
         description: 'Question answering: context tokens shared by consecutive windows.',
       },
+      algorithm: {
+        enum: ['wordpiece', 'byte_level_bpe'],
+        default: 'wordpiece',
+        description:
+          '`wordpiece` as BERT does, or `byte_level_bpe` as GPT-2 does (classification task only, never an unknown token).',
+      },
       vocab: {
         type: 'string',
         description:
           'A vocabulary to load instead of training one: `bert-base-uncased`, or a BERT vocab.txt path relative to the pipeline.',
+      },
+      merges: {
+        type: 'string',
+        description: 'byte_level_bpe with a given vocab.json: its merges.txt, relative to the pipeline.',
       },
       vocab_size: { type: 'integer', minimum: 10, default: 8000, description: 'Size of a trained vocabulary.' },
       min_frequency: {

@@ -173,7 +173,7 @@ describe('tokenize and pad', () => {
   });
 
   test('truncation from the start keeps the tail of the text', () => {
-    assert.deepEqual(truncateIds([101, 1, 2, 3, 4, 102], 4, 'start', { cls: 101, sep: 102 }), [101, 3, 4, 102]);
+    assert.deepEqual(truncateIds([101, 1, 2, 3, 4, 102], 4, 'start', { start: 101, end: 102 }), [101, 3, 4, 102]);
     assert.deepEqual(truncateIds([1, 2, 3, 4], 2, 'end', {}), [1, 2]);
   });
 });

@@ -108,3 +108,41 @@ describe('tokenize tasks on the shared datasets', () => {
     );
   });
 });
+
+describe('tokenize with byte-level BPE', () => {
+  test('trains on chat turns, ends each text with <|endoftext|>, and pad keeps it when truncating', async () => {
+    const turns = sharedRows('chatterbot-en/train.jsonl', 400).map((row) => ({
+      text: row.response as string,
+      label: 'chat',
+    }));
+    const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [turns]);
+    const result = await call({ algorithm: 'byte_level_bpe', vocab_size: 600 }, { dataset });
+    const file = await loadTokenizer(deps.store, result.outputs.tokenizer as ArtifactRef);
+    assert.equal(file.type, 'byte_level_bpe');
+    assert.deepEqual(file.vocab.slice(0, 2), ['<pad>', '<|endoftext|>']);
+    assert.equal(result.outputs.unknown_tokens, 0);
+    const rows = await rowsOf(result.outputs.dataset as ArtifactRef);
+    assert.ok(rows.every((r) => (r.input_ids as number[]).at(-1) === 1));
+    const padded = (await env.run(activities.pad, {
+      run: { workflowId: 'wf', runId: 'r', pipeline: 'p' },
+      stepId: 'pad',
+      with: { max_length: 6 },
+      inputs: { dataset: result.outputs.dataset as ArtifactRef, tokenizer: result.outputs.tokenizer as ArtifactRef },
+      cache: false,
+    })) as StepResult;
+    for (const r of await rowsOf(padded.outputs.dataset as ArtifactRef))
+      assert.equal((r.input_ids as number[])[(r.length as number) - 1], 1, '<|endoftext|> kept');
+  });
+
+  test('byte-level BPE refuses word-level tasks with a clear message', async () => {
+    const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [[{ tokens: ['a'], tags: ['O'] }]]);
+    const error = await call({ algorithm: 'byte_level_bpe', task: 'token_classification' }, { dataset }).catch(
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof ApplicationFailure);
+    assert.match(
+      error.message,
+      /algorithm byte_level_bpe supports task classification; token_classification needs wordpiece/,
+    );
+  });
+});
