@@ -123,13 +123,13 @@ describe('tokenize with byte-level BPE', () => {
     assert.equal(result.outputs.unknown_tokens, 0);
     const rows = await rowsOf(result.outputs.dataset as ArtifactRef);
     assert.ok(rows.every((r) => (r.input_ids as number[]).at(-1) === 1));
-    const padded = (await env.run(activities.pad, {
+    const padded: StepResult = await env.run(activities.pad, {
       run: { workflowId: 'wf', runId: 'r', pipeline: 'p' },
       stepId: 'pad',
       with: { max_length: 6 },
       inputs: { dataset: result.outputs.dataset as ArtifactRef, tokenizer: result.outputs.tokenizer as ArtifactRef },
       cache: false,
-    })) as StepResult;
+    });
     for (const r of await rowsOf(padded.outputs.dataset as ArtifactRef))
       assert.equal((r.input_ids as number[])[(r.length as number) - 1], 1, '<|endoftext|> kept');
   });
