@@ -9,6 +9,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 /** The TensorFlow wheel whose C library the addon is built against: the same C API tfjs-node's own download carries. */
@@ -135,7 +136,7 @@ const HEADER_PREFIXES = ['tensorflow/c/', 'tensorflow/core/platform/', 'tensorfl
 
 function stageLibtensorflow(wheel: string, packageDir: string, log: (line: string) => void): void {
   // adm-zip comes with tfjs-node itself; Node has no unzip of its own.
-  const AdmZip = require(require.resolve('adm-zip', { paths: [packageDir] })) as new (path: string) => {
+  const AdmZip = createRequire(join(packageDir, 'package.json'))('adm-zip') as new (path: string) => {
     getEntries(): { entryName: string; isDirectory: boolean; getData(): Buffer }[];
   };
   log(`extracting libtensorflow and the C API headers from ${wheel}`);
