@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+// Each backend choice runs in its own process: TensorFlow.js backends are process-wide.
+function loadIn(choice: string): {
+  backend?: string;
+  skipped?: { backend: string; reason: string }[];
+  error?: string;
+  sum?: number[];
+} {
+  const script = `
+    const { loadBackend } = require(${JSON.stringify(join(__dirname, '..', '..', 'ml', 'backend', 'load-backend.js'))});
+    loadBackend(${JSON.stringify(choice)}).then(
+      ({ tf, backend, skipped }) => console.log(JSON.stringify({ backend, skipped, sum: Array.from(tf.add(tf.tensor1d([1, 2]), tf.tensor1d([3, 4])).dataSync()) })),
+      (error) => console.log(JSON.stringify({ error: error.message })),
+    );`;
+  return JSON.parse(
+    execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim().split('\n').pop()!,
+  ) as ReturnType<typeof loadIn>;
+}
+
+test('auto picks the native backend here and says why tfjs-node-gpu was skipped', () => {
+  const result = loadIn('auto');
+  assert.equal(result.backend, 'tensorflow', JSON.stringify(result));
+  assert.deepEqual(result.skipped, [{ backend: 'tensorflow-gpu', reason: 'not installed' }]);
+  assert.deepEqual(result.sum, [4, 6]);
+});
+
+test('wasm and cpu can be forced and compute', () => {
+  for (const backend of ['wasm', 'cpu']) {
+    const result = loadIn(backend);
+    assert.equal(result.backend, backend, JSON.stringify(result));
+    assert.deepEqual(result.sum, [4, 6]);
+  }
+});
+
+test('a backend that cannot load, or an unknown name, is a clear error', () => {
+  assert.match(
+    loadIn('tensorflow-gpu').error!,
+    /^TensorFlow\.js backend tensorflow-gpu is not available: not installed$/,
+  );
+  assert.match(
+    loadIn('tpu').error!,
+    /unknown TensorFlow\.js backend "tpu"; choose one of auto, tensorflow-gpu, tensorflow, wasm, cpu/,
+  );
+});
