@@ -1,0 +1,165 @@
+import type * as Tf from '@tensorflow/tfjs';
+import { checkEncoderConfig, type EncoderConfig } from './encoder-config';
+
+type Tensor = Tf.Tensor;
+
+/** The model's variables by name; a checkpoint saves exactly these. */
+export type Parameters = Map<string, Tf.Variable>;
+
+/** Options of one forward pass. */
+export interface ForwardOptions {
+  readonly training: boolean;
+  /** Seeds this pass's dropout masks, e.g. derived from (seed, step), so training is reproducible. */
+  readonly dropoutSeed?: number;
+}
+
+/**
+ * A transformer encoder with a sequence-classification head, on raw TensorFlow.js ops: token
+ * embedding, positional encoding, pre-norm blocks of multi-head self-attention (with padding
+ * masks) and a position-wise feed-forward, residual connections, layer norm, dropout, then
+ * first-token or mean pooling and a linear head. Other heads can read `encode`'s output.
+ */
+export class EncoderClassifier {
+  readonly params: Parameters = new Map();
+  private readonly positions: Tensor | undefined;
+
+  constructor(
+    private readonly tf: typeof Tf,
+    readonly config: EncoderConfig,
+    seed: number,
+  ) {
+    checkEncoderConfig(config);
+    const { hidden: d, ffn, vocabSize, maxLength, layers, classes } = config;
+    let n = 0;
+    const glorot = (name: string, shape: [number, number]) => {
+      const limit = Math.sqrt(6 / (shape[0] + shape[1]));
+      this.params.set(name, tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed + n++), true, name));
+    };
+    const constant = (name: string, shape: number[], value: number) =>
+      this.params.set(name, tf.variable(tf.fill(shape, value), true, name));
+    this.params.set(
+      'embedding/tokens',
+      tf.variable(tf.randomNormal([vocabSize, d], 0, 0.02, 'float32', seed + n++), true, 'embedding/tokens'),
+    );
+    if (config.positional === 'learned') {
+      this.params.set(
+        'embedding/positions',
+        tf.variable(tf.randomNormal([maxLength, d], 0, 0.02, 'float32', seed + n++), true, 'embedding/positions'),
+      );
+    } else {
+      this.positions = sinusoidal(tf, maxLength, d);
+    }
+    for (let l = 0; l < layers; l++) {
+      for (const w of ['q', 'k', 'v', 'o']) {
+        glorot(`layer${l}/attention/${w}/kernel`, [d, d]);
+        constant(`layer${l}/attention/${w}/bias`, [d], 0);
+      }
+      glorot(`layer${l}/ffn/in/kernel`, [d, ffn]);
+      constant(`layer${l}/ffn/in/bias`, [ffn], 0);
+      glorot(`layer${l}/ffn/out/kernel`, [ffn, d]);
+      constant(`layer${l}/ffn/out/bias`, [d], 0);
+      for (const ln of ['norm1', 'norm2']) {
+        constant(`layer${l}/${ln}/gamma`, [d], 1);
+        constant(`layer${l}/${ln}/beta`, [d], 0);
+      }
+    }
+    constant('final_norm/gamma', [d], 1);
+    constant('final_norm/beta', [d], 0);
+    glorot('head/kernel', [d, classes]);
+    constant('head/bias', [classes], 0);
+  }
+
+  /** Hidden states [batch, length, hidden] for token ids [batch, length] and a 0/1 padding mask. */
+  encode(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: ForwardOptions): Tf.Tensor3D {
+    const { tf, config } = this;
+    const [batch, length] = ids.shape;
+    const d = config.hidden;
+    const p = (name: string) => this.params.get(name)!;
+    let dropouts = 0;
+    const drop = (x: Tensor) =>
+      options.training && config.dropout > 0
+        ? tf.dropout(x, config.dropout, undefined, (options.dropoutSeed ?? 0) * 1000 + dropouts++)
+        : x;
+    const positions =
+      config.positional === 'learned'
+        ? p('embedding/positions').slice([0, 0], [length, d])
+        : this.positions!.slice([0, 0], [length, d]);
+    let x = drop(tf.add(tf.mul(tf.gather(p('embedding/tokens'), ids), Math.sqrt(d)), positions)) as Tf.Tensor3D;
+    // Padding positions get a large negative score before the softmax, so no token attends to them.
+    const maskBias = tf.mul(tf.sub(1, mask.reshape([batch, 1, 1, length])), -1e9);
+    const heads = config.heads;
+    const dh = d / heads;
+    const linear = (h: Tensor, name: string) =>
+      tf.add(tf.matMul(h.reshape([-1, h.shape[h.shape.length - 1]!]), p(`${name}/kernel`)), p(`${name}/bias`));
+    const split = (h: Tensor) => h.reshape([batch, length, heads, dh]).transpose([0, 2, 1, 3]);
+    for (let l = 0; l < config.layers; l++) {
+      const h = layerNorm(tf, x, p(`layer${l}/norm1/gamma`), p(`layer${l}/norm1/beta`));
+      const q = split(linear(h, `layer${l}/attention/q`));
+      const k = split(linear(h, `layer${l}/attention/k`));
+      const v = split(linear(h, `layer${l}/attention/v`));
+      const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)), maskBias);
+      const context = tf
+        .matMul(drop(tf.softmax(scores)), v)
+        .transpose([0, 2, 1, 3])
+        .reshape([batch * length, d]);
+      x = tf.add(x, drop(linear(context, `layer${l}/attention/o`).reshape([batch, length, d])));
+      const f = linear(
+        activation(
+          tf,
+          linear(layerNorm(tf, x, p(`layer${l}/norm2/gamma`), p(`layer${l}/norm2/beta`)), `layer${l}/ffn/in`),
+          config.activation,
+        ),
+        `layer${l}/ffn/out`,
+      );
+      x = tf.add(x, drop(f.reshape([batch, length, d])));
+    }
+    return layerNorm(tf, x, p('final_norm/gamma'), p('final_norm/beta')) as Tf.Tensor3D;
+  }
+
+  /** Class logits [batch, classes]. */
+  logits(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: ForwardOptions): Tf.Tensor2D {
+    const { tf } = this;
+    const hidden = this.encode(ids, mask, options);
+    const pooled =
+      this.config.pooling === 'first'
+        ? hidden.slice([0, 0, 0], [-1, 1, -1]).squeeze([1])
+        : tf.div(tf.sum(tf.mul(hidden, mask.expandDims(2)), 1), tf.maximum(tf.sum(mask, 1, true), 1));
+    return tf.add(tf.matMul(pooled as Tf.Tensor2D, this.params.get('head/kernel')!), this.params.get('head/bias')!);
+  }
+
+  /** Number of trainable values. */
+  get parameterCount(): number {
+    let total = 0;
+    for (const v of this.params.values()) total += v.size;
+    return total;
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.positions?.dispose();
+  }
+}
+
+function layerNorm(tf: typeof Tf, x: Tensor, gamma: Tensor, beta: Tensor): Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-6))), gamma), beta);
+}
+
+function activation(tf: typeof Tf, x: Tensor, kind: 'gelu' | 'relu'): Tensor {
+  if (kind === 'relu') return tf.relu(x);
+  // The tanh approximation of GELU.
+  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+}
+
+/** The fixed sinusoidal position encodings of the original transformer, [maxLength, hidden]. */
+export function sinusoidal(tf: typeof Tf, maxLength: number, hidden: number): Tensor {
+  const values = new Float32Array(maxLength * hidden);
+  for (let pos = 0; pos < maxLength; pos++) {
+    for (let i = 0; i < hidden; i++) {
+      const angle = pos / Math.pow(10000, (2 * Math.floor(i / 2)) / hidden);
+      values[pos * hidden + i] = i % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+    }
+  }
+  return tf.tensor2d(values, [maxLength, hidden]);
+}
