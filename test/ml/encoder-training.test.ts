@@ -54,11 +54,10 @@ describe('transformer encoder classifier', () => {
     const batch = toyBatch(4);
     const padded = Int32Array.from(batch.ids, (id, i) => (batch.mask[i] ? id : 17 + (i % 9)));
     const run = (ids: Int32Array) =>
-      tf.tidy(
-        () =>
-          model
-            .logits(tf.tensor2d(ids, [4, 8], 'int32'), tf.tensor2d(batch.mask, [4, 8], 'float32'), { training: false })
-            .arraySync() as number[][],
+      tf.tidy(() =>
+        model
+          .logits(tf.tensor2d(ids, [4, 8], 'int32'), tf.tensor2d(batch.mask, [4, 8], 'float32'), { training: false })
+          .arraySync(),
       );
     const a = run(batch.ids);
     const b = run(padded);
