@@ -20,6 +20,7 @@ export interface ForwardOptions {
  * first-token or mean pooling and a linear head. Other heads can read `encode`'s output.
  */
 export class EncoderClassifier {
+  private static instances = 0;
   readonly params: Parameters = new Map();
   private readonly positions: Tensor | undefined;
 
@@ -30,22 +31,18 @@ export class EncoderClassifier {
   ) {
     checkEncoderConfig(config);
     const { hidden: d, ffn, vocabSize, maxLength, layers, classes } = config;
+    // TensorFlow.js variable names are process-wide; the map keys, which checkpoints use, are not.
+    const prefix = `encoder${++EncoderClassifier.instances}/`;
+    const add = (name: string, value: Tensor) => this.params.set(name, tf.variable(value, true, prefix + name));
     let n = 0;
     const glorot = (name: string, shape: [number, number]) => {
       const limit = Math.sqrt(6 / (shape[0] + shape[1]));
-      this.params.set(name, tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed + n++), true, name));
+      add(name, tf.randomUniform(shape, -limit, limit, 'float32', seed + n++));
     };
-    const constant = (name: string, shape: number[], value: number) =>
-      this.params.set(name, tf.variable(tf.fill(shape, value), true, name));
-    this.params.set(
-      'embedding/tokens',
-      tf.variable(tf.randomNormal([vocabSize, d], 0, 0.02, 'float32', seed + n++), true, 'embedding/tokens'),
-    );
+    const constant = (name: string, shape: number[], value: number) => add(name, tf.fill(shape, value));
+    add('embedding/tokens', tf.randomNormal([vocabSize, d], 0, 0.02, 'float32', seed + n++));
     if (config.positional === 'learned') {
-      this.params.set(
-        'embedding/positions',
-        tf.variable(tf.randomNormal([maxLength, d], 0, 0.02, 'float32', seed + n++), true, 'embedding/positions'),
-      );
+      add('embedding/positions', tf.randomNormal([maxLength, d], 0, 0.02, 'float32', seed + n++));
     } else {
       this.positions = sinusoidal(tf, maxLength, d);
     }

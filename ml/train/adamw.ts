@@ -27,8 +27,8 @@ export class AdamW {
     readonly config: AdamWConfig,
   ) {
     for (const [name, v] of params) {
-      this.slots.set(`${name}/m`, tf.variable(tf.zerosLike(v), false, `${name}/m`));
-      this.slots.set(`${name}/v`, tf.variable(tf.zerosLike(v), false, `${name}/v`));
+      this.slots.set(`${name}/m`, tf.variable(tf.zerosLike(v), false, `${v.name}/m`));
+      this.slots.set(`${name}/v`, tf.variable(tf.zerosLike(v), false, `${v.name}/v`));
     }
   }
 
