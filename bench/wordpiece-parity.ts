@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bertBaseUncasedVocab } from '../ml/tokenizers/vocab-files';
-import { WordPieceTokenizer, type Encoding } from '../ml/tokenizers/wordpiece';
+import { bertBaseUncasedTokenizer, bertBaseUncasedVocab } from '../ml/tokenizers/vocab-files';
+import type { Encoding } from '../ml/tokenizers/wordpiece';
 import { PROJECT_ROOT } from '../worker/config';
 import { referencePython } from './reference-venv';
 import { sharedTexts } from './shared-texts';
@@ -51,13 +51,7 @@ function main(): void {
       .split('\n')
       .map((line) => JSON.parse(line) as { ids: number[]; offsets: [number, number][] });
 
-    const tokenizer = new WordPieceTokenizer({
-      vocab,
-      lowercase: true,
-      stripAccents: true,
-      continuingPrefix: '##',
-      maxCharsPerWord: 100,
-    });
+    const tokenizer = bertBaseUncasedTokenizer();
     const started = process.hrtime.bigint();
     const ours: Encoding[] = texts.map((text) => tokenizer.encodeWithSpecialTokens(text));
     const oursS = Number(process.hrtime.bigint() - started) / 1e9;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readJsonTree } from './json-tree';
 import { isArtifactRef } from './step-cache';
 
 /** What one finished step of one run produced; these records are the roots that keep artifacts alive. */
@@ -30,16 +31,11 @@ export class RunRecords {
 
   /** Every record, with the time its file was written. */
   async all(): Promise<{ record: StepRecord; path: string; writtenMs: number }[]> {
-    const out: { record: StepRecord; path: string; writtenMs: number }[] = [];
-    for (const run of await readdir(this.root).catch(() => [] as string[])) {
-      for (const file of await readdir(join(this.root, run))) {
-        if (!file.endsWith('.json')) continue;
-        const path = join(this.root, run, file);
-        const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-        out.push({ record: JSON.parse(text) as StepRecord, path, writtenMs: info.mtimeMs });
-      }
-    }
-    return out;
+    return (await readJsonTree<StepRecord>(this.root)).map(({ value, path, writtenMs }) => ({
+      record: value,
+      path,
+      writtenMs,
+    }));
   }
 
   async remove(path: string): Promise<void> {

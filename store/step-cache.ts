@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArtifactRef } from '../spec/types';
 import type { ArtifactStore } from './artifact-store';
 import { canonicalJson } from './canonical-json';
+import { readJsonTree } from './json-tree';
 
 /** What identifies a step's work: same parts, same outputs. */
 export interface CacheKeyParts {
@@ -61,16 +62,11 @@ export class StepCache {
 
   /** Every cache entry, with the time it was written. */
   async entries(): Promise<{ path: string; entry: CachedOutputs; writtenMs: number }[]> {
-    const out: { path: string; entry: CachedOutputs; writtenMs: number }[] = [];
-    for (const shard of await readdir(this.root).catch(() => [] as string[])) {
-      for (const file of await readdir(join(this.root, shard))) {
-        if (!file.endsWith('.json')) continue;
-        const path = join(this.root, shard, file);
-        const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-        out.push({ path, entry: JSON.parse(text) as CachedOutputs, writtenMs: info.mtimeMs });
-      }
-    }
-    return out;
+    return (await readJsonTree<CachedOutputs>(this.root)).map(({ value, path, writtenMs }) => ({
+      entry: value,
+      path,
+      writtenMs,
+    }));
   }
 
   async remove(path: string): Promise<void> {

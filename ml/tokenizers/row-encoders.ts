@@ -101,9 +101,7 @@ export function rowEncoder(
       return {
         columns: [
           ...inputColumns,
-          { name: 'input_ids', type: 'list<int32>' },
-          { name: 'token_start', type: 'list<int32>' },
-          { name: 'token_end', type: 'list<int32>' },
+          ...int32Lists('input_ids', 'token_start', 'token_end'),
           ...(hasLabels ? [{ name: 'label_id', type: 'int32' as const }] : []),
         ],
         encode: (row, rowNumber) => {
@@ -125,14 +123,7 @@ export function rowEncoder(
     case 'token_classification': {
       const tokenizer = wordPiece();
       return {
-        columns: [
-          ...inputColumns,
-          { name: 'input_ids', type: 'list<int32>' },
-          { name: 'token_start', type: 'list<int32>' },
-          { name: 'token_end', type: 'list<int32>' },
-          { name: 'word_ids', type: 'list<int32>' },
-          { name: 'tag_ids', type: 'list<int32>' },
-        ],
+        columns: [...inputColumns, ...int32Lists('input_ids', 'token_start', 'token_end', 'word_ids', 'tag_ids')],
         encode: (row, rowNumber) => {
           const words = (row[options.tokens_column] as string[] | null) ?? [];
           const tags = (row[options.tags_column] as string[] | null) ?? [];
@@ -165,10 +156,7 @@ export function rowEncoder(
         columns: [
           ...keep,
           { name: 'example', type: 'int32' },
-          { name: 'input_ids', type: 'list<int32>' },
-          { name: 'token_type_ids', type: 'list<int32>' },
-          { name: 'context_start', type: 'list<int32>' },
-          { name: 'context_end', type: 'list<int32>' },
+          ...int32Lists('input_ids', 'token_type_ids', 'context_start', 'context_end'),
           { name: 'start_position', type: 'int32' },
           { name: 'end_position', type: 'int32' },
         ],
@@ -212,6 +200,10 @@ export function rowEncoder(
       };
     }
   }
+}
+
+function int32Lists(...names: string[]): Column[] {
+  return names.map((name) => ({ name, type: 'list<int32>' }));
 }
 
 /** A cell as text: strings as they are, empty for null, anything else as JSON. */

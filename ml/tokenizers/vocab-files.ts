@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { WordPieceTokenizer } from './wordpiece';
 
 /** Token strings by id from a BERT `vocab.txt`: one token per line, the line number is the id. */
 export function readVocabTxt(path: string): string[] {
@@ -20,5 +21,16 @@ export function bertBaseUncasedVocab(): string[] {
     if (id === 1 && token === '▁') return '[unused0]';
     if (/^\[[A-Za-z0-9]+\]$/.test(token)) return token;
     return token.startsWith('▁') ? token.slice(1) : `##${token}`;
+  });
+}
+
+/** The uncased BERT tokenizer: the bert-base-uncased vocabulary with BERT's settings. */
+export function bertBaseUncasedTokenizer(): WordPieceTokenizer {
+  return new WordPieceTokenizer({
+    vocab: bertBaseUncasedVocab(),
+    lowercase: true,
+    stripAccents: true,
+    continuingPrefix: '##',
+    maxCharsPerWord: 100,
   });
 }

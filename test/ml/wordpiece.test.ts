@@ -2,17 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { PARITY_FIXTURE, toCodePointOffsets } from '../../bench/wordpiece-parity';
-import { bertBaseUncasedVocab } from '../../ml/tokenizers/vocab-files';
-import { WordPieceTokenizer } from '../../ml/tokenizers/wordpiece';
+import { bertBaseUncasedTokenizer } from '../../ml/tokenizers/vocab-files';
 
-const vocab = bertBaseUncasedVocab();
-const tokenizer = new WordPieceTokenizer({
-  vocab,
-  lowercase: true,
-  stripAccents: true,
-  continuingPrefix: '##',
-  maxCharsPerWord: 100,
-});
+const tokenizer = bertBaseUncasedTokenizer();
 
 describe('WordPiece with the bert-base-uncased vocabulary', () => {
   test('matches Hugging Face tokenizers id for id and offset for offset on 3000 shared-data texts', () => {
