@@ -1,4 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
+import { embeddingLookup } from './embedding-lookup';
 import { checkEncoderConfig, type EncoderConfig } from './encoder-config';
 
 type Tensor = Tf.Tensor;
@@ -81,7 +82,9 @@ export class EncoderClassifier {
       config.positional === 'learned'
         ? p('embedding/positions').slice([0, 0], [length, d])
         : this.positions!.slice([0, 0], [length, d]);
-    let x = drop(tf.add(tf.mul(tf.gather(p('embedding/tokens'), ids), Math.sqrt(d)), positions)) as Tf.Tensor3D;
+    let x = drop(
+      tf.add(tf.mul(embeddingLookup(tf, p('embedding/tokens') as Tf.Tensor2D, ids), Math.sqrt(d)), positions),
+    ) as Tf.Tensor3D;
     // Padding positions get a large negative score before the softmax, so no token attends to them.
     const maskBias = tf.mul(tf.sub(1, mask.reshape([batch, 1, 1, length])), -1e9);
     const heads = config.heads;

@@ -46,3 +46,26 @@ test('a backend that cannot load, or an unknown name, is a clear error', () => {
     /unknown TensorFlow\.js backend "tpu"; choose one of auto, tensorflow-gpu, tensorflow, wasm, cpu/,
   );
 });
+
+test('on wasm, which lacks the gather gradient kernel, the embedding gradient still sums per row', () => {
+  const script = `
+    const { loadBackend } = require(${JSON.stringify(join(__dirname, '..', '..', 'ml', 'backend', 'load-backend.js'))});
+    const { embeddingLookup } = require(${JSON.stringify(join(__dirname, '..', '..', 'ml', 'models', 'embedding-lookup.js'))});
+    loadBackend('wasm').then(({ tf }) => {
+      const table = tf.variable(tf.ones([5, 2]));
+      const ids = tf.tensor2d([[0, 1, 1], [4, 1, 0]], [2, 3], 'int32');
+      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(embeddingLookup(tf, table, ids), tf.tensor1d([1, 10]))), [table]);
+      console.log(JSON.stringify({ kernel: !!tf.getKernel('UnsortedSegmentSum', 'wasm'), grad: grads[table.name].arraySync() }));
+    });`;
+  const out = JSON.parse(
+    execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim().split('\n').pop()!,
+  ) as { kernel: boolean; grad: number[][] };
+  assert.equal(out.kernel, false, 'wasm still lacks the kernel, so the substitute path is what ran');
+  assert.deepEqual(out.grad, [
+    [2, 20],
+    [3, 30],
+    [0, 0],
+    [0, 0],
+    [1, 10],
+  ]);
+});

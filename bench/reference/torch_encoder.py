@@ -1,0 +1,110 @@
+"""PyTorch reference for bench/train-throughput: the same encoder classifier as ml/models/encoder-classifier.ts.
+
+Pre-norm blocks of multi-head self-attention with a padding mask and a GELU (tanh) feed-forward,
+token embedding scaled by sqrt(hidden) plus sinusoidal positions, final layer norm, first-token
+pooling and a linear head; AdamW (no decay on biases and norms), global-norm clipping at 1.0.
+Usage: torch_encoder.py '<json config>'  — prints timings as JSON.
+"""
+import json
+import math
+import sys
+import time
+
+import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self, d, heads, ffn, dropout):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(d, eps=1e-6)
+        self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+        self.norm2 = nn.LayerNorm(d, eps=1e-6)
+        self.ffn_in = nn.Linear(d, ffn)
+        self.ffn_out = nn.Linear(ffn, d)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x, mask_bias):
+        b, t, d = x.shape
+        dh = d // self.heads
+        h = self.norm1(x)
+        split = lambda y: y.view(b, t, self.heads, dh).transpose(1, 2)
+        q, k, v = split(self.q(h)), split(self.k(h)), split(self.v(h))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(dh) + mask_bias
+        context = (self.drop(scores.softmax(-1)) @ v).transpose(1, 2).reshape(b, t, d)
+        x = x + self.drop(self.o(context))
+        f = self.ffn_out(nn.functional.gelu(self.ffn_in(self.norm2(x)), approximate="tanh"))
+        return x + self.drop(f)
+
+
+class EncoderClassifier(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d = c["hidden"]
+        self.d = d
+        self.tokens = nn.Embedding(c["vocabSize"], d)
+        pos = torch.arange(c["maxLength"]).unsqueeze(1)
+        i = torch.arange(d)
+        angle = pos / torch.pow(10000, (2 * (i // 2)) / d)
+        self.register_buffer("positions", torch.where(i % 2 == 0, torch.sin(angle), torch.cos(angle)).float())
+        self.blocks = nn.ModuleList(Block(d, c["heads"], c["ffn"], c["dropout"]) for _ in range(c["layers"]))
+        self.norm = nn.LayerNorm(d, eps=1e-6)
+        self.head = nn.Linear(d, c["classes"])
+        self.drop = nn.Dropout(c["dropout"])
+
+    def forward(self, ids, mask):
+        t = ids.shape[1]
+        x = self.drop(self.tokens(ids) * math.sqrt(self.d) + self.positions[:t])
+        mask_bias = (1 - mask[:, None, None, :]) * -1e9
+        for block in self.blocks:
+            x = block(x, mask_bias)
+        return self.head(self.norm(x)[:, 0])
+
+
+def main():
+    c = json.loads(sys.argv[1])
+    torch.manual_seed(0)
+    torch.set_num_threads(c["threads"])
+    model = EncoderClassifier(c)
+    decay = [p for n, p in model.named_parameters() if not n.endswith("bias") and "norm" not in n]
+    rest = [p for n, p in model.named_parameters() if n.endswith("bias") or "norm" in n]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=1e-3)
+    b, t = c["batch"], c["maxLength"]
+    ids = torch.randint(1, c["vocabSize"], (b, t))
+    mask = torch.ones(b, t)
+    labels = torch.randint(0, c["classes"], (b,))
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(ids, mask), labels)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+
+    model.train()
+    for _ in range(c["warmup"]):
+        step()
+    started = time.perf_counter()
+    for _ in range(c["steps"]):
+        step()
+    train_s = (time.perf_counter() - started) / c["steps"]
+
+    model.eval()
+    with torch.no_grad():
+        def infer(n, reps):
+            x, m = ids[:n], mask[:n]
+            for _ in range(3):
+                model(x, m)
+            started = time.perf_counter()
+            for _ in range(reps):
+                model(x, m)
+            return (time.perf_counter() - started) / reps
+        infer1 = infer(1, 50)
+        infer32 = infer(b, 20)
+    print(json.dumps({"train_step_s": train_s, "infer_b1_s": infer1, "infer_b32_s": infer32, "torch": torch.__version__, "params": sum(p.numel() for p in model.parameters())}))
+
+
+if __name__ == "__main__":
+    main()

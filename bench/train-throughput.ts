@@ -1,0 +1,187 @@
+// Training and inference throughput of Pipewright's encoder classifier on each TensorFlow.js
+// backend, against a PyTorch reference of the same architecture, optimizer, shapes and threads,
+// run one after the other in this invocation.
+// Usage: node dist/bench/train-throughput.js [--seq 64] [--batch 32] [--steps 20]
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { loadBackend } from '../ml/backend/load-backend';
+import { EncoderClassifier } from '../ml/models/encoder-classifier';
+import type { EncoderConfig } from '../ml/models/encoder-config';
+import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
+import { predict, trainStep, type ClassificationBatch } from '../ml/train/train-step';
+import { PROJECT_ROOT } from '../worker/config';
+import { referencePython } from './reference-venv';
+
+/** How long one backend may take for its (few) steps; the plain JavaScript backend needs minutes per step. */
+const SLOW_BACKEND_LIMIT_MS = 600_000;
+
+interface Timing {
+  readonly trainStepS: number;
+  readonly inferB1S: number;
+  readonly inferBatchS: number;
+}
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** Multiply-adds of one forward pass per sequence, times 2 FLOPs; training counts three passes' worth. */
+export function trainingFlops(config: EncoderConfig, batch: number): number {
+  const { hidden: d, ffn, maxLength: t, layers, classes } = config;
+  const perLayer = t * (4 * d * d + 2 * d * ffn) + 2 * t * t * d;
+  const forward = 2 * batch * (layers * perLayer + d * classes);
+  return 3 * forward;
+}
+
+async function child(
+  backend: string,
+  config: EncoderConfig,
+  batchSize: number,
+  steps: number,
+  warmup: number,
+): Promise<void> {
+  const { tf } = await loadBackend(backend);
+  const model = new EncoderClassifier(tf, config, 0);
+  const optimizer = new AdamW(tf, model.params, { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
+  const n = batchSize * config.maxLength;
+  const batch: ClassificationBatch = {
+    ids: Int32Array.from({ length: n }, (_, i) => 1 + ((i * 7919) % (config.vocabSize - 1))),
+    mask: new Int32Array(n).fill(1),
+    labels: Int32Array.from({ length: batchSize }, (_, i) => i % config.classes),
+    size: batchSize,
+    length: config.maxLength,
+  };
+  for (let s = 0; s < warmup; s++) trainStep(tf, model, optimizer, batch, 1e-3, { labelSmoothing: 0 }, s);
+  let started = process.hrtime.bigint();
+  for (let s = 0; s < steps; s++) trainStep(tf, model, optimizer, batch, 1e-3, { labelSmoothing: 0 }, warmup + s);
+  const trainStepS = Number(process.hrtime.bigint() - started) / 1e9 / steps;
+  const infer = (size: number, reps: number) => {
+    const part = {
+      ids: batch.ids.subarray(0, size * config.maxLength),
+      mask: batch.mask.subarray(0, size * config.maxLength),
+      size,
+      length: config.maxLength,
+    };
+    for (let r = 0; r < 3; r++) predict(tf, model, part);
+    started = process.hrtime.bigint();
+    for (let r = 0; r < reps; r++) predict(tf, model, part);
+    return Number(process.hrtime.bigint() - started) / 1e9 / reps;
+  };
+  const timing: Timing = {
+    trainStepS,
+    inferB1S: infer(1, Math.max(5, steps)),
+    inferBatchS: infer(batchSize, Math.max(3, steps / 2)),
+  };
+  process.stdout.write(JSON.stringify(timing) + '\n');
+}
+
+function main(): void {
+  const seq = arg('seq', 64);
+  const batch = arg('batch', 32);
+  const steps = arg('steps', 20);
+  const config: EncoderConfig = {
+    vocabSize: 8000,
+    maxLength: seq,
+    layers: 2,
+    hidden: 128,
+    heads: 4,
+    ffn: 512,
+    dropout: 0.1,
+    activation: 'gelu',
+    positional: 'sinusoidal',
+    pooling: 'first',
+    classes: 7,
+  };
+  const childArg = process.argv.indexOf('--child');
+  if (childArg >= 0) {
+    const backend = process.argv[childArg + 1]!;
+    const slow = backend === 'cpu' || backend === 'wasm';
+    void child(backend, config, batch, slow ? 1 : steps, slow ? 1 : 3);
+    return;
+  }
+  const threads = cpus().length;
+  console.log(
+    `encoder classifier: 2 layers, hidden 128, 4 heads, ffn 512, vocab 8000, 7 classes; batch ${batch}, seq ${seq}; ${threads} threads`,
+  );
+  const torchOut = execFileSync(
+    referencePython(),
+    [
+      join(PROJECT_ROOT, 'bench', 'reference', 'torch_encoder.py'),
+      JSON.stringify({ ...config, batch, threads, steps, warmup: 3 }),
+    ],
+    { encoding: 'utf8' },
+  );
+  const torch = JSON.parse(torchOut) as {
+    train_step_s: number;
+    infer_b1_s: number;
+    infer_b32_s: number;
+    torch: string;
+    params: number;
+  };
+  const mhz = Number(
+    /cpu MHz\s*:\s*([\d.]+)/.exec(execFileSync('cat', ['/proc/cpuinfo'], { encoding: 'utf8' }))?.[1] ?? 0,
+  );
+  // 32 FP32 FLOPs per cycle per core assumes two 256-bit FMA pipes (AVX2/AVX-512 on current x86 server cores).
+  const peak = (threads * mhz * 1e6 * 32) / 1e9;
+  const flops = trainingFlops(config, batch);
+  const rows: [string, Timing | string][] = [
+    [
+      'pytorch ' + torch.torch,
+      { trainStepS: torch.train_step_s, inferB1S: torch.infer_b1_s, inferBatchS: torch.infer_b32_s },
+    ],
+  ];
+  for (const backend of ['tensorflow', 'wasm', 'cpu']) {
+    try {
+      const out = execFileSync(
+        process.execPath,
+        [__filename, '--child', backend, '--seq', String(seq), '--batch', String(batch), '--steps', String(steps)],
+        {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+          timeout: SLOW_BACKEND_LIMIT_MS,
+        },
+      );
+      rows.push([`tfjs ${backend}`, JSON.parse(out.trim().split('\n').pop()!) as Timing]);
+    } catch (error) {
+      const e = error as { signal?: string; stderr?: string };
+      const reason =
+        e.signal === 'SIGTERM'
+          ? `gave up after ${SLOW_BACKEND_LIMIT_MS / 1000} s`
+          : (e.stderr ?? String(error))
+              .split('\n')
+              .find((l) => /Error/.test(l))
+              ?.trim();
+      rows.push([`tfjs ${backend}`, `failed: ${reason ?? 'unknown error'}`]);
+    }
+  }
+  console.log(
+    `training FLOPs per step (estimate): ${(flops / 1e9).toFixed(2)} GFLOP; CPU peak (estimate): ${peak.toFixed(0)} GFLOP/s`,
+  );
+  console.log(
+    'backend               train samples/s  vs PyTorch  ms/step  GFLOP/s  %peak  infer b1 ms  infer b32 samples/s',
+  );
+  for (const [name, t] of rows) {
+    if (typeof t === 'string') {
+      console.log(`${name.padEnd(21)} ${t}`);
+      continue;
+    }
+    const sps = batch / t.trainStepS;
+    const ratio = torch.train_step_s / t.trainStepS;
+    const gflops = flops / t.trainStepS / 1e9;
+    const cells = [
+      sps.toFixed(1).padStart(16),
+      `${ratio.toFixed(2)}x`.padStart(10),
+      (t.trainStepS * 1000).toFixed(1).padStart(7),
+      gflops.toFixed(1).padStart(7),
+      `${((100 * gflops) / peak).toFixed(1)}%`.padStart(6),
+      (t.inferB1S * 1000).toFixed(2).padStart(11),
+      (batch / t.inferBatchS).toFixed(0).padStart(20),
+    ];
+    console.log(`${name.padEnd(21)} ${cells.join('  ')}`);
+  }
+}
+
+if (require.main === module) main();
