@@ -1,7 +1,7 @@
 // Training and inference throughput of Pipewright's encoder classifier on each TensorFlow.js
 // backend, against a PyTorch reference of the same architecture, optimizer, shapes and threads,
 // run one after the other in this invocation.
-// Usage: node dist/bench/train-throughput.js [--seq 64] [--batch 32] [--steps 20]
+// Usage: node dist/bench/train-throughput.js [--seq 64] [--batch 32] [--steps 20] [--backends tensorflow,wasm,cpu]
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -132,7 +132,9 @@ function main(): void {
       { trainStepS: torch.train_step_s, inferB1S: torch.infer_b1_s, inferBatchS: torch.infer_b32_s },
     ],
   ];
-  for (const backend of ['tensorflow', 'wasm', 'cpu']) {
+  const backendsArg = process.argv.indexOf('--backends');
+  const backends = backendsArg >= 0 ? process.argv[backendsArg + 1]!.split(',') : ['tensorflow', 'wasm', 'cpu'];
+  for (const backend of backends) {
     try {
       const out = execFileSync(
         process.execPath,

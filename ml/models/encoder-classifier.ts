@@ -48,10 +48,11 @@ export class EncoderClassifier {
       this.positions = sinusoidal(tf, maxLength, d);
     }
     for (let l = 0; l < layers; l++) {
-      for (const w of ['q', 'k', 'v', 'o']) {
-        glorot(`layer${l}/attention/${w}/kernel`, [d, d]);
-        constant(`layer${l}/attention/${w}/bias`, [d], 0);
-      }
+      // Queries, keys and values come from one [hidden, 3·hidden] projection: one matmul instead of three.
+      glorot(`layer${l}/attention/qkv/kernel`, [d, 3 * d]);
+      constant(`layer${l}/attention/qkv/bias`, [3 * d], 0);
+      glorot(`layer${l}/attention/o/kernel`, [d, d]);
+      constant(`layer${l}/attention/o/bias`, [d], 0);
       glorot(`layer${l}/ffn/in/kernel`, [d, ffn]);
       constant(`layer${l}/ffn/in/bias`, [ffn], 0);
       glorot(`layer${l}/ffn/out/kernel`, [ffn, d]);
@@ -89,14 +90,17 @@ export class EncoderClassifier {
     const maskBias = tf.mul(tf.sub(1, mask.reshape([batch, 1, 1, length])), -1e9);
     const heads = config.heads;
     const dh = d / heads;
+    // matmul and bias in one fused kernel.
     const linear = (h: Tensor, name: string) =>
-      tf.add(tf.matMul(h.reshape([-1, h.shape[h.shape.length - 1]!]), p(`${name}/kernel`)), p(`${name}/bias`));
+      tf.fused.matMul({
+        a: h.reshape([-1, h.shape[h.shape.length - 1]!]) as Tf.Tensor2D,
+        b: p(`${name}/kernel`) as Tf.Tensor2D,
+        bias: p(`${name}/bias`),
+      });
     const split = (h: Tensor) => h.reshape([batch, length, heads, dh]).transpose([0, 2, 1, 3]);
     for (let l = 0; l < config.layers; l++) {
       const h = layerNorm(tf, x, p(`layer${l}/norm1/gamma`), p(`layer${l}/norm1/beta`));
-      const q = split(linear(h, `layer${l}/attention/q`));
-      const k = split(linear(h, `layer${l}/attention/k`));
-      const v = split(linear(h, `layer${l}/attention/v`));
+      const [q, k, v] = tf.split(linear(h, `layer${l}/attention/qkv`), 3, 1).map(split) as [Tensor, Tensor, Tensor];
       const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)), maskBias);
       const context = tf
         .matMul(drop(tf.softmax(scores)), v)
