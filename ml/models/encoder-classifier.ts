@@ -93,8 +93,8 @@ export class EncoderClassifier {
     // matmul and bias in one fused kernel.
     const linear = (h: Tensor, name: string) =>
       tf.fused.matMul({
-        a: h.reshape([-1, h.shape[h.shape.length - 1]!]) as Tf.Tensor2D,
-        b: p(`${name}/kernel`) as Tf.Tensor2D,
+        a: h.reshape<Tf.Rank.R2>([-1, h.shape[h.shape.length - 1]!]),
+        b: p(`${name}/kernel`),
         bias: p(`${name}/bias`),
       });
     const split = (h: Tensor) => h.reshape([batch, length, heads, dh]).transpose([0, 2, 1, 3]);
