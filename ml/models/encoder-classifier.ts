@@ -93,7 +93,7 @@ export class EncoderClassifier {
     // matmul and bias in one fused kernel.
     const linear = (h: Tensor, name: string) =>
       tf.fused.matMul({
-        a: h.reshape<Tf.Rank.R2>([-1, h.shape[h.shape.length - 1]!]),
+        a: h.reshape<Tf.Tensor2D>([-1, h.shape[h.shape.length - 1]!]),
         b: p(`${name}/kernel`),
         bias: p(`${name}/bias`),
       });
