@@ -4,7 +4,8 @@ import { readArrowRows } from '../store/arrow-io';
 import { readDelimited } from './delimited';
 import { readLines, SourceDataError } from './line-reader';
 
-export const SOURCE_FORMATS = ['jsonl', 'json', 'csv', 'tsv', 'arrow'] as const;
+import { SOURCE_FORMATS } from '../spec/contracts/load';
+
 export type SourceFormat = (typeof SOURCE_FORMATS)[number];
 
 export interface SourceRecord {

@@ -36,8 +36,3 @@ export async function lineageOf(
   for (const parent of artifact.provenance.parents ?? []) parents.push(await lineageOf(store, parent, seen));
   return { sha256, artifact, parents };
 }
-
-/** All digests in a lineage tree. */
-export function lineageDigests(node: LineageNode): string[] {
-  return [node.sha256, ...node.parents.flatMap(lineageDigests)];
-}

@@ -2,7 +2,8 @@ import type { Column, Row } from '../../store/arrow-io';
 import { encodeQuestionContext, encodeTaggedWords } from './task-encoding';
 import { tokenizerFromFile, wordPieceFromFile, type TokenizerFile } from './tokenizer-file';
 
-export const TOKENIZE_TASKS = ['classification', 'token_classification', 'question_answering'] as const;
+import { TOKENIZE_TASKS } from '../../spec/contracts/tokenize';
+
 export type TokenizeTask = (typeof TOKENIZE_TASKS)[number];
 
 /** The `tokenize` settings that decide how rows become model inputs. */

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import type { ArtifactRef } from '../../spec/types';
 import type { ArtifactDescription, ArtifactStore } from '../../store/artifact-store';
 import { ByteLevelBpeTokenizer } from './byte-level-bpe';
-import { WordPieceTokenizer, type Encoding } from './wordpiece';
+import type { TextTokenizer } from './text-tokenizer';
+import { WordPieceTokenizer } from './wordpiece';
 
 interface TokenizerFileBase {
   readonly format: 'pipewright-tokenizer';
@@ -33,25 +34,9 @@ export type TokenizerFile = WordPieceFile | ByteLevelBpeFile;
 /** Special tokens of byte-level BPE vocabularies that Pipewright trains: padding and end of text. */
 export const BPE_SPECIALS = { pad: '<pad>', eos: '<|endoftext|>' } as const;
 
-/** What steps need of any tokenizer. */
-export interface TextTokenizer {
-  readonly vocabSize: number;
-  readonly padId: number;
-  /** Ids of the tokens that open and close a sequence, kept when truncating. */
-  readonly startId?: number;
-  readonly endId?: number;
-  /** Id of the unknown token, or -1 when nothing is unknown (byte-level BPE). */
-  readonly unkId: number;
-  encode(text: string): Encoding;
-  encodeWithSpecialTokens(text: string): Encoding;
-}
-
 /** Builds the tokenizer a file describes. */
 export function tokenizerFromFile(file: TokenizerFile): TextTokenizer {
-  if (file.type === 'wordpiece') {
-    const wordpiece = new WordPieceTokenizer(file);
-    return Object.assign(wordpiece, { startId: wordpiece.clsId, endId: wordpiece.sepId });
-  }
+  if (file.type === 'wordpiece') return new WordPieceTokenizer(file);
   const bpe = new ByteLevelBpeTokenizer(file);
   const id = (token: string) => Math.max(0, file.vocab.indexOf(token));
   const endId = file.vocab.indexOf(BPE_SPECIALS.eos);

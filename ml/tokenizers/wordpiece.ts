@@ -1,4 +1,5 @@
 import { normalizeBert, splitBertWords, type AlignedChar } from './bert-normalize';
+import type { TextTokenizer } from './text-tokenizer';
 
 /** Special tokens a WordPiece vocabulary must hold. */
 export const WORDPIECE_SPECIALS = { pad: '[PAD]', unk: '[UNK]', cls: '[CLS]', sep: '[SEP]', mask: '[MASK]' } as const;
@@ -25,7 +26,7 @@ export class VocabularyError extends Error {
 }
 
 /** BERT-style WordPiece: normalize, split into words, then greedy longest-match-first sub-words. */
-export class WordPieceTokenizer {
+export class WordPieceTokenizer implements TextTokenizer {
   private readonly ids: Map<string, number>;
   readonly unkId: number;
   readonly clsId: number;
@@ -43,6 +44,14 @@ export class WordPieceTokenizer {
     this.clsId = need(WORDPIECE_SPECIALS.cls);
     this.sepId = need(WORDPIECE_SPECIALS.sep);
     this.padId = need(WORDPIECE_SPECIALS.pad);
+  }
+
+  get startId(): number {
+    return this.clsId;
+  }
+
+  get endId(): number {
+    return this.sepId;
   }
 
   get vocabSize(): number {

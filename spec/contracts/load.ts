@@ -1,6 +1,9 @@
 import type { ActivityContract } from '../activity-catalog';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
+/** Source file formats `load` reads. */
+export const SOURCE_FORMATS = ['jsonl', 'json', 'csv', 'tsv', 'arrow'] as const;
+
 export const LOAD_CONTRACT: ActivityContract = {
   name: 'load',
   summary: 'Reads a CSV, TSV, JSON Lines, JSON array or Arrow file into an Arrow dataset.',
@@ -16,7 +19,7 @@ export const LOAD_CONTRACT: ActivityContract = {
     properties: {
       path: { type: 'string', minLength: 1, description: "Source file, relative to the pipeline file's folder." },
       format: {
-        enum: ['auto', 'jsonl', 'json', 'csv', 'tsv', 'arrow'],
+        enum: ['auto', ...SOURCE_FORMATS],
         default: 'auto',
         description: 'File format; `auto` picks it from the file extension.',
       },

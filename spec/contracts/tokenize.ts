@@ -1,6 +1,9 @@
 import type { ActivityContract } from '../activity-catalog';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
+/** What the rows a `tokenize` step reads hold. */
+export const TOKENIZE_TASKS = ['classification', 'token_classification', 'question_answering'] as const;
+
 export const TOKENIZE_CONTRACT: ActivityContract = {
   name: 'tokenize',
   summary:
@@ -32,7 +35,7 @@ export const TOKENIZE_CONTRACT: ActivityContract = {
     additionalProperties: false,
     properties: {
       task: {
-        enum: ['classification', 'token_classification', 'question_answering'],
+        enum: [...TOKENIZE_TASKS],
         default: 'classification',
         description:
           '`classification`: one text (and label) per row; `token_classification`: pre-split words with one tag each; `question_answering`: question, context and answer.',

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { connectWorker, createWorkers, runWorkers, type WorkerQueue } from '../../worker/create-workers';
-import type { PipewrightConfig } from '../../worker/config';
 import { progressQuery, type PipelineResult } from '../../workflows/pipeline';
-import { TEST_ACTIVITIES } from '../support/test-activities';
 import { startTestServer, type TestServer } from '../support/test-server';
+import { startWorker } from '../support/with-worker';
 
 let env: TestServer;
 before(async () => {
@@ -14,18 +12,6 @@ before(async () => {
 after(async () => {
   await env?.stop();
 });
-
-async function startWorker(config: PipewrightConfig, queue: WorkerQueue) {
-  const connection = await connectWorker(config);
-  const workers = await createWorkers({ connection, config, queue, extra: TEST_ACTIVITIES });
-  const controller = new AbortController();
-  const running = runWorkers(workers, controller.signal);
-  return async () => {
-    controller.abort();
-    await running;
-    await connection.close();
-  };
-}
 
 test('a step with queue: gpu waits for a gpu worker; cpu steps run on the cpu worker', async () => {
   const config = env.config();
