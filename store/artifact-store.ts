@@ -74,7 +74,15 @@ export class FileArtifactStore implements ArtifactStore {
         },
       });
       const written = pipeline(hasher, file);
-      const learned = await produce(hasher);
+      let learned: Partial<ArtifactDescription> | void;
+      try {
+        learned = await produce(hasher);
+      } catch (error) {
+        // Let the file stream close before the temp file is removed, or it may recreate it afterwards.
+        hasher.destroy(error as Error);
+        await written.catch(() => undefined);
+        throw error;
+      }
       const description: ArtifactDescription = { ...initial, ...(learned ?? {}) };
       hasher.end();
       await written;
