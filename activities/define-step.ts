@@ -1,5 +1,6 @@
 import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
-import type { ActivityContract, JsonSchema } from '../spec/activity-catalog';
+import type { ActivityContract } from '../spec/activity-catalog';
+import { withDefaults } from '../spec/with-defaults';
 import type { ArtifactProvenance } from '../store/artifact-store';
 import { cacheKey } from '../store/step-cache';
 import type { ActivityDeps } from './deps';
@@ -25,6 +26,10 @@ const NON_RETRYABLE = new Set([
   'ArtifactIntegrityError',
   'InvalidStepInput',
   'TooManyBadRows',
+  'TrainingDataError',
+  'CheckpointError',
+  'ThresholdError',
+  'EncoderConfigError',
 ]);
 
 /** An error a step raises about its input, data or configuration: never retried. */
@@ -89,13 +94,4 @@ export function defineStep(deps: ActivityDeps, name: string, version: string, im
       throw error;
     }
   };
-}
-
-/** The `with:` values with the contract's schema defaults filled in. */
-export function withDefaults(schema: JsonSchema, values: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const properties = (schema.properties ?? {}) as Record<string, { default?: unknown }>;
-  const out: Record<string, unknown> = {};
-  for (const [key, property] of Object.entries(properties))
-    if (property.default !== undefined) out[key] = property.default;
-  return { ...out, ...values };
 }

@@ -1,5 +1,6 @@
 import type { ActivityCatalog } from '../spec/activity-catalog';
 import type { ArtifactStore } from '../store/artifact-store';
+import type { CheckpointJournal } from '../store/checkpoint-journal';
 import type { RunRecords } from '../store/run-records';
 import type { StepCache } from '../store/step-cache';
 
@@ -9,6 +10,8 @@ export interface ActivityDeps {
   readonly cache: StepCache;
   /** Where finished steps are recorded; the records keep their artifacts from garbage collection. */
   readonly runs: RunRecords;
+  /** The checkpoints each training epoch has written, for resuming on another worker. */
+  readonly journal: CheckpointJournal;
   readonly catalog: ActivityCatalog;
   /** Where pipelines given by name are looked up. */
   readonly pipelinesDir: string;

@@ -7,21 +7,24 @@ export class DataPathError extends Error {
 }
 
 /**
- * Resolves a `load` path against the pipeline's folder and checks it stays inside an allowed root
+ * Resolves a `load` path against the pipeline's folder, then the data roots, and checks it stays inside an allowed root
  * (the pipeline's folder or a configured data root), following symlinks so none can escape.
  */
 export function resolveDataPath(path: string, pipelineDir: string | undefined, dataRoots: readonly string[]): string {
   const roots = [pipelineDir, ...dataRoots]
     .filter((r): r is string => r !== undefined && existsSync(r))
     .map((r) => realpathSync(r));
-  const base = pipelineDir ?? dataRoots[0];
-  if (!isAbsolute(path) && base === undefined) {
+  const bases = [pipelineDir, ...dataRoots].filter((r): r is string => r !== undefined);
+  if (!isAbsolute(path) && bases.length === 0) {
     throw new DataPathError(
       `relative path "${path}" has no folder to resolve against: give an absolute path inside PIPEWRIGHT_DATA_ROOTS`,
     );
   }
-  const absolute = resolve(base ?? '/', path);
-  if (!existsSync(absolute)) throw new DataPathError(`source file not found: ${absolute} (from path "${path}")`);
+  // A relative path is looked up in the pipeline's folder first, then in each data root.
+  const tried = isAbsolute(path) ? [path] : bases.map((base) => resolve(base, path));
+  const absolute = tried.find((candidate) => existsSync(candidate));
+  if (absolute === undefined)
+    throw new DataPathError(`source file not found: "${path}" (looked for ${tried.join(', ')})`);
   const real = realpathSync(absolute);
   const inside = roots.some((root) => {
     const rel = relative(root, real);

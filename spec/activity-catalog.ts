@@ -4,6 +4,8 @@ import { LOAD_CONTRACT } from './contracts/load';
 import { PAD_CONTRACT } from './contracts/pad';
 import { SPLIT_CONTRACT } from './contracts/split';
 import { TOKENIZE_CONTRACT } from './contracts/tokenize';
+import { TRAIN_CONTRACT } from './contracts/train';
+import { VALIDATE_CONTRACT } from './contracts/validate';
 import type { ArtifactKind, PlanRetry, PlanTimeouts, Queue, ValueType } from './types';
 
 export type JsonSchema = { readonly [key: string]: unknown };
@@ -35,6 +37,8 @@ export const BUILTIN_ACTIVITIES: readonly ActivityContract[] = [
   TOKENIZE_CONTRACT,
   PAD_CONTRACT,
   BATCH_CONTRACT,
+  TRAIN_CONTRACT,
+  VALIDATE_CONTRACT,
 ];
 
 /** Builds a catalog from contracts; workers may add their own activities to the built-ins. */

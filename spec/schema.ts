@@ -4,6 +4,8 @@ import { PARAM_TYPES, QUEUES } from './types';
 export const IDENTIFIER_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 export const DURATION_PATTERN = '^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)$';
 export const EXPRESSION_PATTERN = '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$';
+/** A string with an expression somewhere in it. */
+const TEMPLATE_PATTERN = '\\$\\{\\{[\\s\\S]*\\}\\}';
 const DURATION_HINT = 'a duration such as 500ms, 30s, 10m, 2h or 1d';
 
 /** Non-standard keyword: the message to show when `pattern` fails, instead of the raw regex. */
@@ -16,19 +18,25 @@ const duration = (description: string): JsonSchema => ({
   description,
 });
 
-/** Lets every property of a `with:` schema also take a `${{ }}` expression. */
+/** Lets every value of a `with:` schema, nested ones too, also take a `${{ }}` expression. */
 function allowExpressions(schema: JsonSchema): JsonSchema {
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
   const wrapped = Object.fromEntries(
-    Object.entries(properties).map(([key, property]) => [
-      key,
-      {
-        description: property.description,
-        anyOf: [property, { type: 'string', pattern: EXPRESSION_PATTERN }],
-      },
-    ]),
+    Object.entries(properties).map(([key, property]) => [key, orExpression(property)]),
   );
   return { ...schema, properties: wrapped };
+}
+
+/** A schema that also accepts an expression; strings may also be templates like `f1 >= ${{ params.x }}`. */
+function orExpression(schema: JsonSchema): JsonSchema {
+  let inner = schema;
+  if (schema.properties !== undefined) inner = allowExpressions(schema);
+  if (schema.items !== undefined) inner = { ...inner, items: orExpression(schema.items as JsonSchema) };
+  const isString = schema.type === 'string';
+  return {
+    description: schema.description,
+    anyOf: [inner, { type: 'string', pattern: isString ? TEMPLATE_PATTERN : EXPRESSION_PATTERN }],
+  };
 }
 
 /** The JSON Schema of a pipeline file for the given activity catalog; published as pipelines/pipeline.schema.json. */

@@ -52,6 +52,8 @@ export interface ArtifactStore {
   localPath(ref: Pick<ArtifactRef, 'sha256'>): Promise<string>;
   /** True when the artifact is present and its bytes verify. */
   verify(ref: Pick<ArtifactRef, 'sha256'>): Promise<boolean>;
+  /** Deletes an artifact; a missing one is not an error. */
+  remove(sha256: string): Promise<void>;
 }
 
 /** Content-addressed artifacts in a folder: objects/ab/abcd…, with metadata beside them in meta/. */

@@ -1,15 +1,17 @@
 import { join } from 'node:path';
 import { FileArtifactStore } from '../store/artifact-store';
+import { CheckpointJournal } from '../store/checkpoint-journal';
 import { RunRecords } from '../store/run-records';
 import { StepCache } from '../store/step-cache';
 import type { PipewrightConfig } from './config';
 
-/** The state folder's parts: artifacts, the step cache and the run records. */
+/** The state folder's parts: artifacts, the step cache, the run records and the training checkpoint journal. */
 export function openLocalState(config: Pick<PipewrightConfig, 'home'>) {
   const store = new FileArtifactStore(join(config.home, 'artifacts'));
   return {
     store,
     cache: new StepCache(join(config.home, 'cache'), store),
     runs: new RunRecords(join(config.home, 'runs')),
+    journal: new CheckpointJournal(join(config.home, 'training')),
   };
 }

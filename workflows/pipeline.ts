@@ -4,7 +4,10 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  ChildWorkflowCancellationType,
   defineQuery,
+  executeChild,
+  getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
   setCurrentDetails,
@@ -17,6 +20,7 @@ import type { Activities, StepInput, StepResult } from '../activities';
 import { evaluateValue, resolveNested, type EvalContext } from '../spec/expression-eval';
 import type { ArtifactRef, PipelinePlan, PlanStep } from '../spec/types';
 import { progressMarkdown, type PipelineProgress, type StepProgress } from './progress';
+import { stepProgressSignal, stopTrainingSignal, training } from './training';
 
 /** Input of the `pipeline` workflow, as typed into the Web UI or sent by the CLI. */
 export interface PipelineInput {
@@ -56,6 +60,19 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   setHandler(progressQuery, () => progress);
   const publish = () => setCurrentDetails(progressMarkdown(progress, Date.now()));
   publish();
+  setHandler(stepProgressSignal, (stepId, summary) => {
+    const entry = progress.steps.find((s) => s.id === stepId);
+    if (entry?.status !== 'running') return;
+    entry.summary = summary;
+    publish();
+  });
+  // A stop request for the run reaches every training step in flight.
+  setHandler(stopTrainingSignal, async (reason) => {
+    const training = progress.steps.filter((s) => s.status === 'running' && CHILD_WORKFLOWS[s.uses]);
+    await Promise.all(
+      training.map((s) => getExternalWorkflowHandle(childWorkflowId(s.id)).signal(stopTrainingSignal, reason)),
+    );
+  });
 
   let plan: PipelinePlan;
   try {
@@ -171,6 +188,7 @@ function launch(step: PlanStep, plan: PipelinePlan, results: ReadonlyMap<string,
   const settled = scope
     .run(async () => {
       const input = stepInput(step, plan, results, context);
+      if (CHILD_WORKFLOWS[step.uses]) return runChild(step, input);
       const activity = activityFor(step);
       return activity(input);
     })
@@ -179,6 +197,23 @@ function launch(step: PlanStep, plan: PipelinePlan, results: ReadonlyMap<string,
       (error: unknown): Settled => ({ id: step.id, error }),
     );
   return { scope, settled };
+}
+
+/** Steps that run as a child workflow (an epoch loop) rather than one activity. */
+const CHILD_WORKFLOWS: Readonly<Record<string, true>> = { train: true };
+
+function childWorkflowId(stepId: string): string {
+  return `${workflowInfo().workflowId}.${stepId}`;
+}
+
+function runChild(step: PlanStep, input: StepInput): Promise<StepResult> {
+  return executeChild(training, {
+    workflowId: childWorkflowId(step.id),
+    args: [{ step: input, policy: { queue: step.queue, retry: step.retry, timeouts: step.timeouts } }],
+    // Cancelling the run cancels the child, whose train activity checkpoints before it stops.
+    cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    staticSummary: `${step.id}: training`,
+  });
 }
 
 function activityFor(step: PlanStep): (input: StepInput) => Promise<StepResult> {

@@ -2,9 +2,10 @@ import type * as Tf from '@tensorflow/tfjs';
 import { readFile } from 'node:fs/promises';
 import type { ArtifactRef } from '../../spec/types';
 import type { ArtifactProvenance, ArtifactStore } from '../../store/artifact-store';
-import type { EncoderClassifier } from '../models/encoder-classifier';
+import { EncoderClassifier } from '../models/encoder-classifier';
 import type { EncoderConfig } from '../models/encoder-config';
 import type { AdamW } from './adamw';
+import type { LrSchedule } from './lr-schedule';
 
 /** Where training stands: enough, with the weights and optimizer slots, to continue exactly. */
 export interface TrainingPosition {
@@ -14,13 +15,19 @@ export interface TrainingPosition {
   /** Batches of `epoch` already trained on. */
   readonly batchInEpoch: number;
   readonly seed: number;
+  /** Sum of the training losses of `epoch` so far, so a resumed epoch reports the same mean loss. */
+  readonly epochLossSum?: number;
+  readonly schedule?: LrSchedule;
 }
 
-interface Manifest {
+/** What a checkpoint says about itself besides its tensors. */
+export interface CheckpointManifest {
   readonly format: 'pipewright-checkpoint';
   readonly version: 1;
   readonly config: EncoderConfig;
   readonly position: TrainingPosition;
+  /** Class names by id. */
+  readonly labels?: readonly string[];
   readonly tensors: readonly {
     readonly name: string;
     readonly shape: readonly number[];
@@ -36,33 +43,44 @@ export class CheckpointError extends Error {
 
 const MAGIC = Buffer.from('PWCKPT01');
 
+export interface SaveOptions {
+  readonly labels?: readonly string[];
+  readonly provenance?: ArtifactProvenance;
+}
+
 /** Saves weights, optimizer slots and position as one `checkpoint` artifact (atomic, addressed by its SHA-256). */
 export function saveCheckpoint(
   store: ArtifactStore,
   model: EncoderClassifier,
   optimizer: AdamW,
   position: TrainingPosition,
-  provenance?: ArtifactProvenance,
+  options: SaveOptions = {},
 ): Promise<ArtifactRef> {
   const variables = [...model.params, ...optimizer.slots];
-  const tensors: Manifest['tensors'][number][] = [];
+  const tensors: CheckpointManifest['tensors'][number][] = [];
   let offset = 0;
   for (const [name, v] of variables) {
     tensors.push({ name, shape: v.shape, offset, length: v.size });
     offset += v.size;
   }
-  const manifest: Manifest = {
+  const manifest: CheckpointManifest = {
     format: 'pipewright-checkpoint',
     version: 1,
     config: model.config,
     position: { ...position, step: optimizer.step },
+    ...(options.labels && { labels: options.labels }),
     tensors,
   };
   return store.write(
     {
       kind: 'checkpoint',
-      meta: { step: optimizer.step, epoch: position.epoch, batchInEpoch: position.batchInEpoch },
-      ...(provenance && { provenance }),
+      meta: {
+        step: optimizer.step,
+        epoch: position.epoch,
+        batchInEpoch: position.batchInEpoch,
+        ...(options.labels && { labels: options.labels }),
+      },
+      ...(options.provenance && { provenance: options.provenance }),
     },
     async (out) => {
       const head = Buffer.from(JSON.stringify(manifest));
@@ -77,6 +95,60 @@ export function saveCheckpoint(
   );
 }
 
+/** A checkpoint read into memory (its digest verified): the manifest and every tensor's values. */
+export interface CheckpointFile {
+  readonly ref: ArtifactRef;
+  readonly manifest: CheckpointManifest;
+  readonly values: Float32Array;
+}
+
+/** Reads and verifies a checkpoint artifact. */
+export async function readCheckpoint(store: ArtifactStore, ref: ArtifactRef): Promise<CheckpointFile> {
+  const bytes = await readFile(await store.localPath(ref));
+  if (bytes.length < MAGIC.length + 4 || !bytes.subarray(0, MAGIC.length).equals(MAGIC))
+    throw new CheckpointError(`artifact ${ref.sha256} is not a Pipewright checkpoint`);
+  const headLength = bytes.readUInt32LE(MAGIC.length);
+  const manifest = JSON.parse(
+    bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + headLength).toString('utf8'),
+  ) as CheckpointManifest;
+  const body = bytes.subarray(MAGIC.length + 4 + headLength);
+  const values = new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+  return { ref, manifest, values };
+}
+
+/**
+ * Loads a checkpoint into a model (and optimizer) of the same shape; nothing is assigned unless
+ * every tensor fits. Returns the training position it was saved at.
+ */
+export function restoreFrom(
+  tf: typeof Tf,
+  file: CheckpointFile,
+  model: EncoderClassifier,
+  optimizer?: AdamW,
+): TrainingPosition {
+  const { manifest, values, ref } = file;
+  if (JSON.stringify(manifest.config) !== JSON.stringify(model.config)) {
+    throw new CheckpointError(
+      `checkpoint ${ref.sha256.slice(0, 12)} was made for another model: ${JSON.stringify(manifest.config)}`,
+    );
+  }
+  const targets = new Map([...model.params, ...(optimizer?.slots ?? [])]);
+  const wanted = manifest.tensors.filter((t) => optimizer || model.params.has(t.name));
+  if (targets.size !== wanted.length)
+    throw new CheckpointError(`checkpoint holds ${wanted.length} tensors, the model and optimizer ${targets.size}`);
+  for (const t of wanted) {
+    const target = targets.get(t.name);
+    if (!target || target.size !== t.length || t.offset + t.length > values.length)
+      throw new CheckpointError(`checkpoint tensor ${t.name} does not fit the model`);
+  }
+  tf.tidy(() => {
+    for (const t of wanted)
+      targets.get(t.name)!.assign(tf.tensor(values.subarray(t.offset, t.offset + t.length), [...t.shape], 'float32'));
+  });
+  if (optimizer) optimizer.step = manifest.position.step;
+  return manifest.position;
+}
+
 /** Reads a checkpoint (verifying its digest) and loads it into a model and optimizer of the same shape. */
 export async function restoreCheckpoint(
   tf: typeof Tf,
@@ -85,33 +157,23 @@ export async function restoreCheckpoint(
   model: EncoderClassifier,
   optimizer: AdamW,
 ): Promise<TrainingPosition> {
-  const bytes = await readFile(await store.localPath(ref));
-  if (!bytes.subarray(0, MAGIC.length).equals(MAGIC))
-    throw new CheckpointError(`artifact ${ref.sha256} is not a Pipewright checkpoint`);
-  const headLength = bytes.readUInt32LE(MAGIC.length);
-  const manifest = JSON.parse(
-    bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + headLength).toString('utf8'),
-  ) as Manifest;
-  if (JSON.stringify(manifest.config) !== JSON.stringify(model.config)) {
-    throw new CheckpointError(
-      `checkpoint ${ref.sha256.slice(0, 12)} was made for another model: ${JSON.stringify(manifest.config)}`,
-    );
+  return restoreFrom(tf, await readCheckpoint(store, ref), model, optimizer);
+}
+
+/** A model for inference built from a checkpoint: the architecture comes from the manifest. */
+export async function loadCheckpointModel(
+  tf: typeof Tf,
+  store: ArtifactStore,
+  ref: ArtifactRef,
+): Promise<{ model: EncoderClassifier; labels: readonly string[]; position: TrainingPosition }> {
+  const file = await readCheckpoint(store, ref);
+  const model = new EncoderClassifier(tf, file.manifest.config, 0);
+  try {
+    const position = restoreFrom(tf, file, model);
+    const labels = file.manifest.labels ?? Array.from({ length: model.config.classes }, (_, i) => String(i));
+    return { model, labels, position };
+  } catch (error) {
+    model.dispose();
+    throw error;
   }
-  const body = bytes.subarray(MAGIC.length + 4 + headLength);
-  const values = new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
-  const targets = new Map([...model.params, ...optimizer.slots]);
-  if (targets.size !== manifest.tensors.length)
-    throw new CheckpointError(
-      `checkpoint holds ${manifest.tensors.length} tensors, the model and optimizer ${targets.size}`,
-    );
-  tf.tidy(() => {
-    for (const t of manifest.tensors) {
-      const target = targets.get(t.name);
-      if (!target || target.size !== t.length)
-        throw new CheckpointError(`checkpoint tensor ${t.name} does not fit the model`);
-      target.assign(tf.tensor(values.subarray(t.offset, t.offset + t.length), [...t.shape], 'float32'));
-    }
-  });
-  optimizer.step = manifest.position.step;
-  return manifest.position;
 }

@@ -11,6 +11,7 @@ export function spawnTestWorker(config: PipewrightConfig): Promise<ChildProcess>
       PIPEWRIGHT_TASK_QUEUE: config.taskQueue,
       PIPEWRIGHT_HOME: config.home,
       PIPEWRIGHT_PIPELINES: config.pipelinesDir,
+      PIPEWRIGHT_DATA_ROOTS: config.dataRoots.join(':'),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

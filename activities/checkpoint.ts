@@ -1,0 +1,52 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { referencedDigests } from '../store/run-records';
+import type { ActivityDeps } from './deps';
+import type { CheckpointInput, CheckpointResult } from './training-io';
+
+/**
+ * The `checkpoint` activity: verifies an epoch's checkpoint against its SHA-256 and clears the
+ * epoch's journal of mid-epoch checkpoints; deletes epoch checkpoints that retention dropped (unless a
+ * recorded run still refers to them); and at the end records the train step's outputs for the run.
+ */
+export function createCheckpointActivity(deps: ActivityDeps) {
+  return async function checkpoint(input: CheckpointInput): Promise<CheckpointResult> {
+    let verified = false;
+    if (input.commit) {
+      const { checkpoint, epoch } = input.commit;
+      if (!(await deps.store.verify(checkpoint))) {
+        throw ApplicationFailure.create({
+          message: `checkpoint ${checkpoint.sha256.slice(0, 12)} of epoch ${epoch + 1} is missing or does not match its SHA-256`,
+          type: 'CheckpointCorrupted',
+          nonRetryable: true,
+        });
+      }
+      verified = true;
+      const key = { workflowId: input.run.workflowId, runId: input.run.runId, step: input.stepId, epoch };
+      for (const ref of await deps.journal.list(key))
+        if (ref.sha256 !== checkpoint.sha256) await deps.store.remove(ref.sha256);
+      await deps.journal.clear(key);
+    }
+    if (input.record) {
+      await deps.runs.record({
+        workflowId: input.record.run.workflowId,
+        runId: input.record.run.runId,
+        pipeline: input.record.run.pipeline,
+        step: input.stepId,
+        activity: 'train',
+        cached: false,
+        finishedAt: new Date().toISOString(),
+        outputs: input.record.outputs,
+      });
+    }
+    let released = 0;
+    if (input.release.length > 0) {
+      const inUse = new Set((await deps.runs.all()).flatMap(({ record }) => referencedDigests(record.outputs)));
+      for (const ref of input.release) {
+        if (inUse.has(ref.sha256)) continue;
+        await deps.store.remove(ref.sha256);
+        released++;
+      }
+    }
+    return { verified, released };
+  };
+}

@@ -1,0 +1,198 @@
+import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import type * as Tf from '@tensorflow/tfjs';
+import { loadBackend } from '../ml/backend/load-backend';
+import { EncoderClassifier } from '../ml/models/encoder-classifier';
+import type { EncoderConfig } from '../ml/models/encoder-config';
+import { loadTokenizer } from '../ml/tokenizers/tokenizer-file';
+import { AdamW } from '../ml/train/adamw';
+import { readCheckpoint, restoreFrom, saveCheckpoint, type TrainingPosition } from '../ml/train/checkpoint';
+import { datasetBatches } from '../ml/train/classification-batches';
+import { trainEpoch } from '../ml/train/epoch';
+import type { LrSchedule } from '../ml/train/lr-schedule';
+import type { ArtifactRef } from '../spec/types';
+import type { JournalKey } from '../store/checkpoint-journal';
+import type { ActivityDeps } from './deps';
+import type { TrainEpochInput, TrainEpochResult, TrainHeartbeat, TrainSettings } from './training-io';
+
+/** Errors that retrying the same epoch cannot fix. */
+const NON_RETRYABLE = new Set(['TrainingDataError', 'EncoderConfigError', 'CheckpointError', 'ArtifactIntegrityError']);
+
+/** The encoder a train step's settings describe, sized for its vocabulary, sequence length and classes. */
+export function encoderConfig(
+  settings: TrainSettings,
+  vocabSize: number,
+  maxLength: number,
+  classes: number,
+): EncoderConfig {
+  const m = settings.model;
+  return {
+    vocabSize,
+    maxLength,
+    layers: m.layers,
+    hidden: m.hidden,
+    heads: m.heads,
+    ffn: m.ffn,
+    dropout: m.dropout,
+    activation: m.activation,
+    positional: m.positional,
+    pooling: m.pooling,
+    classes,
+  };
+}
+
+export function lrSchedule(settings: TrainSettings, totalSteps: number): LrSchedule {
+  return {
+    kind: settings.schedule.kind,
+    peak: settings.optimizer.learning_rate,
+    warmupSteps: settings.schedule.warmup_steps,
+    totalSteps,
+  };
+}
+
+/**
+ * The `train` activity: one epoch over the `batch` step's file. It heartbeats every step, writes a
+ * checkpoint every `checkpoint_every` steps, and on a retry continues from the newest checkpoint that
+ * verifies (named by the last heartbeat or the epoch's journal), else from the previous epoch's.
+ */
+export function createTrainActivity(deps: ActivityDeps) {
+  return async function train(input: TrainEpochInput): Promise<TrainEpochResult> {
+    try {
+      return await trainOneEpoch(deps, input);
+    } catch (error) {
+      if (error instanceof Error && NON_RETRYABLE.has(error.name))
+        throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
+      throw error;
+    }
+  };
+}
+
+async function trainOneEpoch(deps: ActivityDeps, input: TrainEpochInput): Promise<TrainEpochResult> {
+  const { tf, backend } = await loadBackend();
+  const { settings } = input;
+  const tokenizer = await loadTokenizer(deps.store, input.tokenizer);
+  const labels = tokenizer.labels ?? [];
+  if (labels.length < 2)
+    throw ApplicationFailure.create({
+      message: `the tokenizer knows ${labels.length} label(s); classification needs at least 2: tokenize the training split with its label column`,
+      type: 'TrainingDataError',
+      nonRetryable: true,
+    });
+  const config = encoderConfig(settings, tokenizer.vocab.length, input.maxLength, labels.length);
+  const totalSteps = settings.epochs * input.batchesPerEpoch;
+  const schedule = lrSchedule(settings, totalSteps);
+  const key: JournalKey = {
+    workflowId: input.run.workflowId,
+    runId: input.run.runId,
+    step: input.stepId,
+    epoch: input.epoch,
+  };
+  const model = new EncoderClassifier(tf, config, settings.seed);
+  const optimizer = new AdamW(tf, model.params, {
+    beta1: settings.optimizer.beta1,
+    beta2: settings.optimizer.beta2,
+    epsilon: settings.optimizer.epsilon,
+    weightDecay: settings.optimizer.weight_decay,
+    clipNorm: settings.optimizer.clip_norm,
+  });
+  try {
+    const resumed = await resume(tf, deps, input, key, model, optimizer);
+    const start: TrainingPosition =
+      resumed && resumed.position.epoch === input.epoch
+        ? resumed.position
+        : { step: optimizer.step, epoch: input.epoch, batchInEpoch: 0, seed: settings.seed, epochLossSum: 0 };
+    const midEpoch = resumed && resumed.position.epoch === input.epoch ? resumed.position : undefined;
+    if (midEpoch)
+      log.info(`resuming epoch ${input.epoch + 1} at step ${midEpoch.step} (batch ${midEpoch.batchInEpoch})`);
+    let newest: ArtifactRef | undefined = resumed?.ref;
+    let written: ArtifactRef[] = [];
+    let last: TrainHeartbeat | undefined;
+    const outcome = await trainEpoch(
+      tf,
+      model,
+      optimizer,
+      datasetBatches(deps.store, input.batches, config.classes),
+      start,
+      {
+        schedule,
+        loss: {
+          labelSmoothing: settings.label_smoothing,
+          ...(settings.class_weights && { classWeights: settings.class_weights }),
+        },
+        checkpointEvery: settings.checkpoint_every,
+        batches: input.batchesPerEpoch,
+      },
+      {
+        signal: cancellationSignal(),
+        onStep: (report) => {
+          last = { ...report, totalSteps, ...(newest && { checkpoint: newest }) };
+          heartbeat(last);
+        },
+        checkpoint: async (position, reason) => {
+          const ref = await saveCheckpoint(deps.store, model, optimizer, position, {
+            labels,
+            provenance: {
+              workflowId: input.run.workflowId,
+              runId: input.run.runId,
+              step: input.stepId,
+              activity: 'train',
+              parents: [input.batches.sha256, input.tokenizer.sha256, ...(input.resume ? [input.resume.sha256] : [])],
+            },
+          });
+          newest = ref;
+          if (reason === 'end') return;
+          await deps.journal.append(key, ref);
+          if (last) heartbeat({ ...last, checkpoint: ref });
+          // Keep the two newest mid-epoch checkpoints: if the newest is damaged, the one before serves.
+          written = [...written, ref];
+          while (written.length > 2) await deps.store.remove(written.shift()!.sha256);
+        },
+      },
+    );
+    return {
+      checkpoint: newest!,
+      step: outcome.position.step,
+      meanLoss: outcome.meanLoss,
+      samplesPerSecond: outcome.seconds > 0 ? outcome.samples / outcome.seconds : 0,
+      seconds: outcome.seconds,
+      ...(midEpoch && { resumedAt: { step: midEpoch.step, batch: midEpoch.batchInEpoch } }),
+      backend,
+    };
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
+/**
+ * Loads the newest usable checkpoint into the model: this epoch's (from the last heartbeat or the
+ * journal), else the previous epoch's. A damaged one is logged and the next older one tried.
+ */
+async function resume(
+  tf: typeof Tf,
+  deps: ActivityDeps,
+  input: TrainEpochInput,
+  key: JournalKey,
+  model: EncoderClassifier,
+  optimizer: AdamW,
+): Promise<{ ref: ArtifactRef; position: TrainingPosition } | undefined> {
+  const fromHeartbeat = (activityInfo().heartbeatDetails as TrainHeartbeat | undefined)?.checkpoint;
+  const candidates = [...(await deps.journal.list(key)), ...(fromHeartbeat ? [fromHeartbeat] : [])];
+  const unique = [...new Map(candidates.map((c) => [c.sha256, c])).values()].sort((a, b) => stepOf(b) - stepOf(a));
+  for (const ref of [...unique, ...(input.resume ? [input.resume] : [])]) {
+    try {
+      const position = restoreFrom(tf, await readCheckpoint(deps.store, ref), model, optimizer);
+      return { ref, position };
+    } catch (error) {
+      // The previous epoch's checkpoint was verified when it was committed; failing now is fatal.
+      if (ref === input.resume) throw error;
+      log.warn(
+        `checkpoint ${ref.sha256.slice(0, 12)} (step ${stepOf(ref)}) is unusable, trying an older one: ${String(error)}`,
+      );
+    }
+  }
+  return undefined;
+}
+
+function stepOf(ref: ArtifactRef): number {
+  return typeof ref.meta?.step === 'number' ? ref.meta.step : -1;
+}

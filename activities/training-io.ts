@@ -1,0 +1,94 @@
+import type { ArtifactRef } from '../spec/types';
+import type { StepInput } from './step-io';
+
+/** The `with:` of a train step after defaults, as the YAML spells it. */
+export interface TrainSettings {
+  readonly epochs: number;
+  readonly batch_size: number;
+  readonly seed: number;
+  readonly model: {
+    readonly layers: number;
+    readonly hidden: number;
+    readonly heads: number;
+    readonly ffn: number;
+    readonly dropout: number;
+    readonly activation: 'gelu' | 'relu';
+    readonly positional: 'sinusoidal' | 'learned';
+    readonly pooling: 'first' | 'mean';
+  };
+  readonly optimizer: {
+    readonly learning_rate: number;
+    readonly weight_decay: number;
+    readonly beta1: number;
+    readonly beta2: number;
+    readonly epsilon: number;
+    readonly clip_norm: number;
+  };
+  readonly schedule: { readonly kind: 'constant' | 'linear' | 'cosine'; readonly warmup_steps: number };
+  readonly label_smoothing: number;
+  readonly class_weights?: readonly number[];
+  readonly monitor: 'accuracy' | 'f1_macro' | 'loss';
+  readonly early_stopping?: { readonly patience: number; readonly min_delta: number };
+  readonly checkpoint_every: number;
+  readonly keep_last: number;
+  readonly keep_best: number;
+  readonly history_limit: number;
+}
+
+/** Input of the `train` activity: one epoch. */
+export interface TrainEpochInput {
+  readonly run: StepInput['run'];
+  readonly stepId: string;
+  readonly settings: TrainSettings;
+  readonly tokenizer: ArtifactRef;
+  /** The epoch's rows from the `batch` activity, one record batch per training batch. */
+  readonly batches: ArtifactRef;
+  readonly batchesPerEpoch: number;
+  /** 0-based. */
+  readonly epoch: number;
+  /** Sequence length the rows were padded to (the model's maximum length). */
+  readonly maxLength: number;
+  /** The previous epoch's checkpoint; absent for the first epoch. */
+  readonly resume?: ArtifactRef;
+}
+
+export interface TrainEpochResult {
+  readonly checkpoint: ArtifactRef;
+  readonly step: number;
+  readonly meanLoss: number;
+  readonly samplesPerSecond: number;
+  readonly seconds: number;
+  /** Set when this attempt continued from a checkpoint written inside the epoch by an earlier attempt. */
+  readonly resumedAt?: { readonly step: number; readonly batch: number };
+  readonly backend: string;
+}
+
+/** What the `train` activity heartbeats: progress, and the newest checkpoint of the epoch. */
+export interface TrainHeartbeat {
+  readonly epoch: number;
+  readonly step: number;
+  readonly totalSteps: number;
+  readonly batch: number;
+  readonly batches: number;
+  readonly loss: number;
+  readonly learningRate: number;
+  readonly samplesPerSecond: number;
+  readonly checkpoint?: ArtifactRef;
+}
+
+/** Input of the `checkpoint` activity: commit an epoch's checkpoint, let go of those retention dropped. */
+export interface CheckpointInput {
+  readonly run: StepInput['run'];
+  readonly stepId: string;
+  /** The checkpoint to verify and keep; the epoch's journal is cleared once it verifies. */
+  readonly commit?: { readonly checkpoint: ArtifactRef; readonly epoch: number };
+  /** Epoch checkpoints no longer kept by keep_last / keep_best. */
+  readonly release: readonly ArtifactRef[];
+  /** The train step's final outputs, recorded under the pipeline run (which keeps them from gc). */
+  readonly record?: { readonly run: StepInput['run']; readonly outputs: Readonly<Record<string, unknown>> };
+}
+
+export interface CheckpointResult {
+  readonly verified: boolean;
+  readonly released: number;
+}

@@ -1,0 +1,146 @@
+import type { ActivityContract } from '../activity-catalog';
+
+/** Metrics that validation computes and that training can monitor. */
+export const MONITORED_METRICS = ['accuracy', 'f1_macro', 'loss'] as const;
+export type MonitoredMetric = (typeof MONITORED_METRICS)[number];
+
+export const TRAIN_CONTRACT: ActivityContract = {
+  name: 'train',
+  summary:
+    'Trains a transformer encoder classifier as a durable epoch loop (train → checkpoint → validate per epoch) with early stopping and exact resume.',
+  inputs: {
+    train: {
+      kind: 'dataset',
+      required: true,
+      description: 'Padded training rows (input_ids, attention_mask, label_id).',
+    },
+    validation: {
+      kind: 'dataset',
+      required: true,
+      description: 'Padded validation rows, evaluated after every epoch.',
+    },
+    tokenizer: {
+      kind: 'tokenizer',
+      required: true,
+      description: 'The tokenizer the rows were encoded with: vocabulary size and label names.',
+    },
+  },
+  outputs: {
+    model: { type: 'checkpoint', description: 'The best checkpoint by `monitor`.' },
+    last: { type: 'checkpoint', description: 'The checkpoint of the last epoch trained.' },
+    metrics: { type: 'report', description: 'Validation metrics of the best epoch (JSON).' },
+    accuracy: { type: 'number', description: 'Validation accuracy of the best epoch.' },
+    f1_macro: { type: 'number', description: 'Validation macro-F1 of the best epoch.' },
+    loss: { type: 'number', description: 'Validation loss of the best epoch.' },
+    best_epoch: { type: 'number', description: 'The epoch (1-based) whose checkpoint is `model`.' },
+    epochs: { type: 'number', description: 'Epochs trained.' },
+    stopped_early: { type: 'boolean', description: 'True when early stopping or a stop signal ended training.' },
+  },
+  with: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      epochs: { type: 'integer', minimum: 1, default: 3, description: 'Epochs to train at most.' },
+      batch_size: { type: 'integer', minimum: 1, default: 32, description: 'Rows per training batch.' },
+      seed: {
+        type: 'integer',
+        default: 42,
+        description: 'Seeds the initial weights, the shuffle of every epoch and the dropout masks.',
+      },
+      model: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        description: 'Shape of the transformer encoder.',
+        properties: {
+          layers: { type: 'integer', minimum: 1, default: 2, description: 'Encoder blocks.' },
+          hidden: { type: 'integer', minimum: 1, default: 128, description: 'Hidden size (divisible by heads).' },
+          heads: { type: 'integer', minimum: 1, default: 4, description: 'Attention heads.' },
+          ffn: { type: 'integer', minimum: 1, default: 256, description: 'Feed-forward inner size.' },
+          dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.1 },
+          activation: { enum: ['gelu', 'relu'], default: 'gelu', description: 'Feed-forward activation.' },
+          positional: {
+            enum: ['sinusoidal', 'learned'],
+            default: 'sinusoidal',
+            description: 'Position encoding.',
+          },
+          pooling: {
+            enum: ['first', 'mean'],
+            default: 'first',
+            description: 'How the sequence becomes one vector: the first token, or the mean over real tokens.',
+          },
+        },
+      },
+      optimizer: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        description: 'Adam with decoupled weight decay (AdamW); weight_decay 0 is plain Adam.',
+        properties: {
+          learning_rate: { type: 'number', exclusiveMinimum: 0, default: 0.001, description: 'Peak learning rate.' },
+          weight_decay: { type: 'number', minimum: 0, default: 0.01 },
+          beta1: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.9 },
+          beta2: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.999 },
+          epsilon: { type: 'number', exclusiveMinimum: 0, default: 1e-8 },
+          clip_norm: {
+            type: 'number',
+            minimum: 0,
+            default: 1,
+            description: 'Clip gradients to this global norm; 0 turns clipping off.',
+          },
+        },
+      },
+      schedule: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        description: 'Learning-rate schedule: linear warmup, then constant, linear or cosine decay to 0.',
+        properties: {
+          kind: { enum: ['constant', 'linear', 'cosine'], default: 'linear' },
+          warmup_steps: { type: 'integer', minimum: 0, default: 100 },
+        },
+      },
+      label_smoothing: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0 },
+      class_weights: {
+        type: 'array',
+        items: { type: 'number', minimum: 0 },
+        minItems: 1,
+        description: 'Loss weight per class id, for imbalanced data; one number per label.',
+      },
+      monitor: {
+        enum: ['accuracy', 'f1_macro', 'loss'],
+        default: 'f1_macro',
+        description: 'Validation metric that picks the best model and drives early stopping.',
+      },
+      early_stopping: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'Stop when `monitor` has not improved by min_delta for `patience` epochs.',
+        properties: {
+          patience: { type: 'integer', minimum: 1, default: 2 },
+          min_delta: { type: 'number', minimum: 0, default: 0 },
+        },
+      },
+      checkpoint_every: {
+        type: 'integer',
+        minimum: 0,
+        default: 100,
+        description: 'Also checkpoint every this many steps inside an epoch (0: only at epoch ends).',
+      },
+      keep_last: { type: 'integer', minimum: 1, default: 2, description: 'Epoch checkpoints kept, newest first.' },
+      keep_best: { type: 'integer', minimum: 1, default: 1, description: 'Epoch checkpoints kept, best first.' },
+      history_limit: {
+        type: 'integer',
+        minimum: 50,
+        default: 2000,
+        description:
+          'The training workflow continues as new once its event history is this long (or Temporal suggests it).',
+      },
+    },
+  },
+  defaults: {
+    queue: 'gpu',
+    retry: { maximumAttempts: 5, initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000 },
+    timeouts: { startToCloseMs: 6 * 60 * 60_000, heartbeatMs: 2 * 60_000 },
+  },
+};

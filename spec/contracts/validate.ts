@@ -1,0 +1,45 @@
+import type { ActivityContract } from '../activity-catalog';
+import { DATA_STEP_DEFAULTS } from './defaults';
+
+/** `metric op number`, e.g. `f1_macro >= 0.9`; the pattern is the schema's, so typos fail validation. */
+export const THRESHOLD_PATTERN = '^\\s*(accuracy|f1_macro|loss)\\s*(>=|>|<=|<)\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*$';
+
+export const VALIDATE_CONTRACT: ActivityContract = {
+  name: 'validate',
+  summary:
+    'Evaluates a model checkpoint on a labelled dataset: accuracy, macro-F1, per-class scores and confusion matrix, checked against thresholds.',
+  inputs: {
+    model: { kind: 'checkpoint', required: true, description: 'A checkpoint from a train step.' },
+    dataset: {
+      kind: 'dataset',
+      required: true,
+      description: 'Padded rows with label_id, encoded like the training data.',
+    },
+  },
+  outputs: {
+    metrics: { type: 'report', description: 'All metrics as JSON; `pipewright report` prints it.' },
+    accuracy: { type: 'number', description: 'Share of rows classified correctly.' },
+    f1_macro: { type: 'number', description: 'Unweighted mean of the per-class F1 scores.' },
+    loss: { type: 'number', description: 'Mean cross-entropy.' },
+    passed: { type: 'boolean', description: 'True when every threshold holds (true when there are none).' },
+  },
+  with: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      thresholds: {
+        type: 'array',
+        items: { type: 'string', pattern: THRESHOLD_PATTERN },
+        default: [],
+        description: 'Conditions like `f1_macro >= 0.9` or `loss < 0.5`; `passed` is true when all hold.',
+      },
+      batch_size: { type: 'integer', minimum: 1, default: 64, description: 'Rows per evaluation batch.' },
+      fail_below: {
+        type: 'boolean',
+        default: false,
+        description: 'Fail the step (and the run) when a threshold does not hold, instead of reporting passed: false.',
+      },
+    },
+  },
+  defaults: DATA_STEP_DEFAULTS,
+};

@@ -1,0 +1,243 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { StepResult } from '../../activities';
+import { CheckpointJournal } from '../../store/checkpoint-journal';
+import { FileArtifactStore } from '../../store/artifact-store';
+import { PROJECT_ROOT, type PipewrightConfig } from '../../worker/config';
+import { progressQuery, type PipelineResult } from '../../workflows/pipeline';
+import { stopTrainingSignal, trainingProgressQuery } from '../../workflows/training';
+import { killHard, spawnTestWorker } from '../support/spawn-worker';
+import { startTestServer, type TestServer } from '../support/test-server';
+import { startWorker } from '../support/with-worker';
+
+let env: TestServer;
+before(async () => {
+  env = await startTestServer();
+});
+after(async () => {
+  await env?.stop();
+});
+
+const SAMPLE_DATA = join(PROJECT_ROOT, 'pipelines', 'data');
+
+/** A config of its own (task queue and state folder) that may read the bundled SNIPS samples. */
+function trainingConfig(): PipewrightConfig {
+  return { ...env.config(), home: mkdtempSync(join(tmpdir(), 'pipewright-train-')), dataRoots: [SAMPLE_DATA] };
+}
+
+/** SNIPS sample → a small encoder trained with tiny batches, so an epoch lasts long enough to interrupt. */
+function trainingPipeline(options: { epochs: number; extraSteps?: string; trainWith?: string }): string {
+  return `
+name: train-small
+steps:
+  - id: load
+    uses: load
+    with: { path: ${join(SAMPLE_DATA, 'snips-intents-sample.jsonl')}, columns: { text: text, label: intent } }
+  - id: split
+    uses: split
+    inputs: { dataset: "\${{ steps.load.outputs.dataset }}" }
+    with: { train: 0.8, validation: 0.2, test: 0, stratify_by: label }
+  - id: tok
+    uses: tokenize
+    inputs: { dataset: "\${{ steps.split.outputs.train }}" }
+    with: { vocab_size: 500 }
+  - id: tok_val
+    uses: tokenize
+    inputs: { dataset: "\${{ steps.split.outputs.validation }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
+  - id: pad
+    uses: pad
+    inputs: { dataset: "\${{ steps.tok.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
+    with: { max_length: 24 }
+  - id: pad_val
+    uses: pad
+    inputs: { dataset: "\${{ steps.tok_val.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
+    with: { max_length: 24 }
+  - id: train
+    uses: train
+    inputs:
+      train: \${{ steps.pad.outputs.dataset }}
+      validation: \${{ steps.pad_val.outputs.dataset }}
+      tokenizer: \${{ steps.tok.outputs.tokenizer }}
+    with:
+      epochs: ${options.epochs}
+      batch_size: 2
+      seed: 11
+      model: { layers: 1, hidden: 32, heads: 2, ffn: 64, dropout: 0.1 }
+      schedule: { warmup_steps: 10 }
+      checkpoint_every: 10
+      ${options.trainWith ?? ''}
+    timeout: { heartbeat: 3s }
+    retry: { max_attempts: 3, initial_interval: 100ms }
+${options.extraSteps ?? ''}`;
+}
+
+async function startRun(config: PipewrightConfig, yaml: string) {
+  return env.client.workflow.start('pipeline', {
+    taskQueue: config.taskQueue,
+    workflowId: `train-${randomUUID()}`,
+    args: [{ pipeline: yaml }],
+  });
+}
+
+/** The training child workflow's id for a pipeline run's `train` step. */
+const childOf = (workflowId: string) => `${workflowId}.train`;
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('SIGKILL of the worker mid-epoch: training resumes from the last checkpoint, bit for bit as if never stopped', async () => {
+  const yaml = trainingPipeline({ epochs: 2 });
+
+  const straightConfig = trainingConfig();
+  const stop = await startWorker(straightConfig);
+  let straight: PipelineResult;
+  try {
+    straight = (await (await startRun(straightConfig, yaml)).result()) as PipelineResult;
+  } finally {
+    await stop();
+  }
+
+  const config = trainingConfig();
+  const first = await spawnTestWorker(config);
+  let second: Awaited<ReturnType<typeof spawnTestWorker>> | undefined;
+  try {
+    const handle = await startRun(config, yaml);
+    const child = env.client.workflow.getHandle(childOf(handle.workflowId));
+    const childRunId = await until(async () => (await child.describe()).runId, 'the training workflow');
+    // Kill once the second epoch has written a mid-epoch checkpoint.
+    const journal = new CheckpointJournal(join(config.home, 'training'));
+    const key = { workflowId: child.workflowId, runId: childRunId, step: 'train', epoch: 1 };
+    await until(async () => ((await journal.list(key)).length >= 1 ? true : undefined), 'a mid-epoch checkpoint');
+    await killHard(first);
+    const killedAfter = (await journal.list(key)).at(-1)!;
+    second = await spawnTestWorker(config);
+    const resumed = (await handle.result()) as PipelineResult;
+
+    const straightTrain = straight.steps.find((s) => s.id === 'train')!.outputs!;
+    const resumedTrain = resumed.steps.find((s) => s.id === 'train')!.outputs!;
+    const digest = (outputs: Readonly<Record<string, unknown>>, name: string) =>
+      (outputs[name] as { sha256: string }).sha256;
+    // Checkpoints are addressed by the SHA-256 of weights, Adam slots and position: equal digests, equal bits.
+    assert.equal(digest(resumedTrain, 'last'), digest(straightTrain, 'last'));
+    assert.equal(digest(resumedTrain, 'model'), digest(straightTrain, 'model'));
+    assert.equal(resumedTrain.f1_macro, straightTrain.f1_macro);
+
+    const history = (await child.query(trainingProgressQuery)).history;
+    const epoch2 = history[1]!;
+    assert.ok(epoch2.resumedAt, 'epoch 2 was resumed from a checkpoint, not restarted');
+    assert.ok(epoch2.resumedAt.step >= (killedAfter.meta!.step as number), 'it resumed from the newest checkpoint');
+    assert.equal(history[0]!.resumedAt, undefined);
+  } finally {
+    await killHard(first);
+    if (second) await killHard(second);
+  }
+});
+
+test('cancelling a run mid-epoch saves a checkpoint, then the run ends cancelled', async () => {
+  const config = trainingConfig();
+  const stop = await startWorker(config);
+  try {
+    const handle = await startRun(config, trainingPipeline({ epochs: 3 }));
+    const child = env.client.workflow.getHandle(childOf(handle.workflowId));
+    const childRunId = await until(async () => (await child.describe()).runId, 'the training workflow');
+    const journal = new CheckpointJournal(join(config.home, 'training'));
+    const key = { workflowId: child.workflowId, runId: childRunId, step: 'train', epoch: 0 };
+    await until(async () => ((await journal.list(key)).length >= 1 ? true : undefined), 'training under way');
+    const before = (await journal.list(key)).length;
+    await handle.cancel();
+    await assert.rejects(handle.result(), /cancel/i);
+    assert.equal((await child.describe()).status.name, 'CANCELLED');
+    const written = await journal.list(key);
+    assert.ok(written.length > before, 'a checkpoint was written on cancel');
+    const store = new FileArtifactStore(join(config.home, 'artifacts'));
+    assert.ok(await store.verify(written.at(-1)!), 'the cancel checkpoint is stored and verifies');
+    const progress = await handle.query(progressQuery);
+    assert.equal(progress.status, 'cancelled');
+  } finally {
+    await stop();
+  }
+});
+
+test('the stopTraining signal ends training after the current epoch, keeping the best model; validate gates a later step', async () => {
+  const config = trainingConfig();
+  const stop = await startWorker(config);
+  try {
+    const yaml = trainingPipeline({
+      epochs: 50,
+      extraSteps: `
+  - id: evaluate
+    uses: validate
+    inputs: { model: "\${{ steps.train.outputs.model }}", dataset: "\${{ steps.pad_val.outputs.dataset }}" }
+    with: { thresholds: ["accuracy >= 0", "loss < 1000"] }
+  - id: impossible
+    uses: validate
+    inputs: { model: "\${{ steps.train.outputs.model }}", dataset: "\${{ steps.pad_val.outputs.dataset }}" }
+    with: { thresholds: ["accuracy > 1"] }
+  - id: when_passed
+    uses: wait
+    with: { ms: 0 }
+    when: \${{ steps.evaluate.outputs.passed }}
+  - id: when_failed
+    uses: wait
+    with: { ms: 0 }
+    when: \${{ steps.impossible.outputs.passed }}
+`,
+    });
+    const handle = await startRun(config, yaml);
+    const child = env.client.workflow.getHandle(childOf(handle.workflowId));
+    await until(
+      async () => ((await child.query(trainingProgressQuery)).history.length >= 1 ? true : undefined),
+      'one epoch',
+    );
+    // Sent to the pipeline run, which passes it on to its training steps.
+    await handle.signal(stopTrainingSignal, 'enough');
+    const result = (await handle.result()) as PipelineResult;
+    const train = result.steps.find((s) => s.id === 'train')!;
+    const outputs = train.outputs as StepResult['outputs'];
+    assert.equal(outputs.stopped_early, true);
+    assert.ok((outputs.epochs as number) < 50);
+    assert.ok((outputs.best_epoch as number) <= (outputs.epochs as number));
+    assert.match(train.summary!, /enough/);
+    const status = Object.fromEntries(result.steps.map((s) => [s.id, s.status]));
+    assert.equal(status.when_passed, 'succeeded');
+    assert.equal(status.when_failed, 'skipped');
+    assert.equal(result.steps.find((s) => s.id === 'impossible')!.outputs!.passed, false);
+  } finally {
+    await stop();
+  }
+});
+
+test('early stopping ends training when the monitored metric stops improving, and continue-as-new keeps the history', async () => {
+  const config = trainingConfig();
+  const stop = await startWorker(config);
+  try {
+    // A learning rate of almost 0 never improves validation loss by min_delta.
+    const yaml = trainingPipeline({
+      epochs: 6,
+      trainWith:
+        'monitor: loss\n      early_stopping: { patience: 2, min_delta: 0.5 }\n      optimizer: { learning_rate: 0.000001 }\n      history_limit: 50',
+    });
+    const handle = await startRun(config, yaml);
+    const result = (await handle.result()) as PipelineResult;
+    const outputs = result.steps.find((s) => s.id === 'train')!.outputs!;
+    assert.equal(outputs.epochs, 3, 'epoch 1 sets the best, 2 and 3 do not improve by 0.5: stop after 3');
+    assert.equal(outputs.stopped_early, true);
+    const child = env.client.workflow.getHandle(childOf(handle.workflowId));
+    const runs = [];
+    for await (const run of env.client.workflow.list({ query: `WorkflowId = '${child.workflowId}'` })) runs.push(run);
+    assert.ok(runs.length >= 2, `the training workflow continued as new (${runs.length} runs)`);
+  } finally {
+    await stop();
+  }
+});

@@ -1,0 +1,72 @@
+import type { ArtifactRef } from '../spec/types';
+
+export type Monitor = 'accuracy' | 'f1_macro' | 'loss';
+
+/** One finished epoch as the training workflow remembers it. */
+export interface EpochRecord {
+  /** 1-based. */
+  readonly epoch: number;
+  readonly checkpoint: ArtifactRef;
+  readonly step: number;
+  readonly trainLoss: number;
+  readonly samplesPerSecond: number;
+  readonly seconds: number;
+  readonly validation: { readonly accuracy: number; readonly f1_macro: number; readonly loss: number };
+  readonly report: ArtifactRef;
+  readonly resumedAt?: { readonly step: number; readonly batch: number };
+}
+
+/** Loss is better when lower; every other monitored metric when higher. */
+export function lowerIsBetter(monitor: Monitor): boolean {
+  return monitor === 'loss';
+}
+
+function better(value: number, than: number, monitor: Monitor, minDelta: number): boolean {
+  return lowerIsBetter(monitor) ? value < than - minDelta : value > than + minDelta;
+}
+
+/** The epoch with the best monitored value; the earliest wins ties. */
+export function bestEpoch(epochs: readonly EpochRecord[], monitor: Monitor): EpochRecord | undefined {
+  let best: EpochRecord | undefined;
+  for (const e of epochs) if (!best || better(e.validation[monitor], best.validation[monitor], monitor, 0)) best = e;
+  return best;
+}
+
+/**
+ * True when the monitored value has not improved by more than `minDelta` on its best for
+ * `patience` epochs in a row.
+ */
+export function shouldStopEarly(
+  epochs: readonly EpochRecord[],
+  monitor: Monitor,
+  patience: number,
+  minDelta: number,
+): boolean {
+  let best: number | undefined;
+  let sinceImprovement = 0;
+  for (const e of epochs) {
+    const value = e.validation[monitor];
+    if (best === undefined || better(value, best, monitor, minDelta)) {
+      best = value;
+      sinceImprovement = 0;
+    } else {
+      sinceImprovement++;
+    }
+  }
+  return sinceImprovement >= patience;
+}
+
+/** The epoch checkpoints to keep: the `keepLast` newest and the `keepBest` best by the monitor. */
+export function retainedCheckpoints(
+  epochs: readonly EpochRecord[],
+  monitor: Monitor,
+  keepLast: number,
+  keepBest: number,
+): Set<string> {
+  const newest = epochs.slice(-keepLast);
+  const ranked = [...epochs].sort((a, b) => {
+    const diff = a.validation[monitor] - b.validation[monitor];
+    return (lowerIsBetter(monitor) ? diff : -diff) || a.epoch - b.epoch;
+  });
+  return new Set([...newest, ...ranked.slice(0, keepBest)].map((e) => e.checkpoint.sha256));
+}

@@ -1,0 +1,41 @@
+import type { EpochRecord } from './training-policy';
+
+/** What the `trainingProgress` query answers and the Web UI shows for a training workflow. */
+export interface TrainingProgress {
+  readonly step: string;
+  status: 'training' | 'finished' | 'stopped';
+  readonly epochs: number;
+  readonly monitor: string;
+  history: readonly EpochRecord[];
+  /** The epoch in flight and what it is doing; step-level progress is in the train activity's heartbeats. */
+  current?: { readonly epoch: number; readonly phase: 'shuffling' | 'training' | 'validating' };
+  backend?: string;
+  stopReason?: string;
+  readonly startedAt: number;
+}
+
+/** The epoch table shown in the Temporal Web UI (`setCurrentDetails`), as markdown. */
+export function trainingMarkdown(progress: TrainingProgress, nowMs: number): string {
+  const done = progress.history.length;
+  const elapsed = nowMs - progress.startedAt;
+  const eta = done === 0 ? undefined : (elapsed / done) * (progress.epochs - done);
+  const state = progress.current
+    ? `epoch ${progress.current.epoch}/${progress.epochs} ${progress.current.phase} (step progress: the train activity's heartbeat details)`
+    : `${progress.status}, ${done}/${progress.epochs} epochs`;
+  const lines = [
+    `**training ${progress.step}** — ${state}${eta !== undefined && progress.status === 'training' ? ` · ETA ${Math.round(eta / 1000)}s` : ''}${progress.backend ? ` · backend ${progress.backend}` : ''}`,
+    '',
+    '| epoch | step | train loss | val loss | val accuracy | val macro-F1 | samples/s | time |',
+    '|---|---|---|---|---|---|---|---|',
+    ...progress.history.map(
+      (e) =>
+        `| ${e.epoch}${e.resumedAt ? ` (resumed at step ${e.resumedAt.step})` : ''} | ${e.step} | ${e.trainLoss.toFixed(4)} | ${e.validation.loss.toFixed(4)} | ${e.validation.accuracy.toFixed(4)} | ${e.validation.f1_macro.toFixed(4)} | ${e.samplesPerSecond.toFixed(1)} | ${e.seconds.toFixed(1)}s |`,
+    ),
+  ];
+  if (progress.stopReason) lines.push('', `Stopped: ${progress.stopReason}`);
+  lines.push(
+    '',
+    `Best model by ${progress.monitor}; send the \`stopTraining\` signal to stop after the current epoch.`,
+  );
+  return lines.join('\n');
+}

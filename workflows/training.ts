@@ -1,0 +1,245 @@
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities, StepInput, StepResult, TrainSettings } from '../activities';
+import { TRAIN_CONTRACT } from '../spec/contracts/train';
+import type { ArtifactRef, PlanRetry, PlanTimeouts } from '../spec/types';
+import { withDefaults } from '../spec/with-defaults';
+import { bestEpoch, retainedCheckpoints, shouldStopEarly, type EpochRecord } from './training-policy';
+import { trainingMarkdown, type TrainingProgress } from './training-progress';
+
+/** Input of the `training` child workflow that a pipeline's `train` step starts. */
+export interface TrainingInput {
+  /** The train step's input as the pipeline would hand an activity: the run, `with:`, and the wired datasets. */
+  readonly step: StepInput;
+  /** Retry and timeouts of the `train` activity, from the step's YAML or the contract's defaults. */
+  readonly policy: { readonly queue: string; readonly retry: PlanRetry; readonly timeouts: PlanTimeouts };
+  /** What earlier runs of this workflow did, carried across continue-as-new. */
+  readonly carried?: Carried;
+}
+
+interface Carried {
+  readonly epochs: readonly EpochRecord[];
+  readonly kept: readonly ArtifactRef[];
+  readonly startedAt: number;
+}
+
+/** Stops training after the current epoch; the best model so far is the step's output. */
+export const stopTrainingSignal = defineSignal<[reason?: string]>('stopTraining');
+export const trainingProgressQuery = defineQuery<TrainingProgress>('trainingProgress');
+/** Sent by a training workflow to its parent pipeline after each epoch, with a one-line summary. */
+export const stepProgressSignal = defineSignal<[stepId: string, summary: string]>('stepProgress');
+
+/**
+ * The epoch loop of a `train` step: per epoch `batch` (the epoch's shuffle), `train`, `checkpoint`
+ * (verify, retention) and `validate`; early stopping and best-model selection happen here, so every
+ * decision is in the history.
+ */
+export async function training(input: TrainingInput): Promise<StepResult> {
+  const settings = withDefaults(TRAIN_CONTRACT.with, input.step.with) as unknown as TrainSettings;
+  const { train: trainSet, validation, tokenizer } = input.step.inputs as Record<string, ArtifactRef>;
+  const maxLength = trainSet?.meta?.max_length;
+  if (typeof maxLength !== 'number')
+    throw ApplicationFailure.create({
+      message: 'the train input has no max_length: pass it through a pad step before training',
+      type: 'InvalidStepInput',
+      nonRetryable: true,
+    });
+  const info = workflowInfo();
+  const self = { workflowId: info.workflowId, runId: info.runId, pipeline: input.step.run.pipeline };
+  const carried = input.carried;
+  const epochs = [...(carried?.epochs ?? [])];
+  let kept = [...(carried?.kept ?? [])];
+  const startedAt = carried?.startedAt ?? Date.now();
+  let stopReason: string | undefined;
+  const progress: TrainingProgress = {
+    step: input.step.stepId,
+    status: 'training',
+    epochs: settings.epochs,
+    monitor: settings.monitor,
+    history: epochs,
+    startedAt,
+  };
+  setHandler(trainingProgressQuery, () => progress);
+  setHandler(stopTrainingSignal, (reason) => {
+    stopReason = reason ?? 'stop requested';
+  });
+  const publish = () => {
+    progress.history = epochs;
+    setCurrentDetails(trainingMarkdown(progress, Date.now()));
+  };
+  publish();
+
+  const { batch, validate } = proxyActivities<Activities>({
+    startToCloseTimeout: input.policy.timeouts.startToCloseMs,
+    heartbeatTimeout: 60_000,
+    retry: { maximumAttempts: 3 },
+  });
+  const { checkpoint } = proxyActivities<Activities>({
+    startToCloseTimeout: '10 minutes',
+    retry: { maximumAttempts: 5 },
+  });
+  const { train } = proxyActivities<Activities>({
+    taskQueue: input.policy.queue === 'gpu' ? `${info.taskQueue}-gpu` : info.taskQueue,
+    startToCloseTimeout: input.policy.timeouts.startToCloseMs,
+    ...(input.policy.timeouts.heartbeatMs !== undefined && { heartbeatTimeout: input.policy.timeouts.heartbeatMs }),
+    retry: {
+      maximumAttempts: input.policy.retry.maximumAttempts,
+      initialInterval: input.policy.retry.initialIntervalMs,
+      backoffCoefficient: input.policy.retry.backoffCoefficient,
+      maximumInterval: input.policy.retry.maximumIntervalMs,
+    },
+    // On cancel the activity saves a checkpoint before it stops; wait for that.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+  const stepInput = (suffix: string, withValues: Record<string, unknown>, inputs: Record<string, ArtifactRef>) => ({
+    run: input.step.run,
+    stepId: `${input.step.stepId}.${suffix}`,
+    with: withValues,
+    inputs,
+    cache: input.step.cache,
+  });
+  const released: ArtifactRef[] = [];
+
+  for (let e = epochs.length; e < settings.epochs && stopReason === undefined; e++) {
+    progress.current = { epoch: e + 1, phase: 'shuffling' };
+    publish();
+    const shuffled = await batch(
+      stepInput(
+        'batch',
+        { batch_size: settings.batch_size, seed: settings.seed, epoch: e, shuffle: true },
+        { dataset: trainSet! },
+      ),
+    );
+    const batchesPerEpoch = shuffled.outputs.batches as number;
+    progress.current = { epoch: e + 1, phase: 'training' };
+    publish();
+    const previous = epochs.at(-1)?.checkpoint;
+    const trained = await train({
+      run: self,
+      stepId: input.step.stepId,
+      settings,
+      tokenizer: tokenizer!,
+      batches: shuffled.outputs.dataset as ArtifactRef,
+      batchesPerEpoch,
+      epoch: e,
+      maxLength,
+      ...(previous && { resume: previous }),
+    });
+    progress.current = { epoch: e + 1, phase: 'validating' };
+    publish();
+    await checkpoint({
+      run: self,
+      stepId: input.step.stepId,
+      commit: { checkpoint: trained.checkpoint, epoch: e },
+      release: released.splice(0),
+    });
+    const scored = await validate(
+      stepInput('validate', { batch_size: 64 }, { model: trained.checkpoint, dataset: validation! }),
+    );
+    epochs.push({
+      epoch: e + 1,
+      checkpoint: trained.checkpoint,
+      step: trained.step,
+      trainLoss: trained.meanLoss,
+      samplesPerSecond: trained.samplesPerSecond,
+      seconds: trained.seconds,
+      validation: {
+        accuracy: scored.outputs.accuracy as number,
+        f1_macro: scored.outputs.f1_macro as number,
+        loss: scored.outputs.loss as number,
+      },
+      report: scored.outputs.metrics as ArtifactRef,
+      ...(trained.resumedAt && { resumedAt: trained.resumedAt }),
+    });
+    const keep = retainedCheckpoints(epochs, settings.monitor, settings.keep_last, settings.keep_best);
+    released.push(...[...kept, trained.checkpoint].filter((c) => !keep.has(c.sha256)));
+    kept = [...kept, trained.checkpoint].filter((c) => keep.has(c.sha256));
+    progress.current = undefined;
+    progress.backend = trained.backend;
+    publish();
+    if (
+      e + 1 < settings.epochs &&
+      settings.early_stopping &&
+      shouldStopEarly(epochs, settings.monitor, settings.early_stopping.patience, settings.early_stopping.min_delta)
+    ) {
+      stopReason = `early stopping: ${settings.monitor} did not improve for ${settings.early_stopping.patience} epoch(s)`;
+    }
+    await reportToParent(input.step.stepId, epochSummary(epochs, settings.epochs, settings.monitor, startedAt));
+    if (stopReason === undefined && e + 1 < settings.epochs && historyIsLong(settings.history_limit)) {
+      if (released.length > 0) await checkpoint({ run: self, stepId: input.step.stepId, release: released.splice(0) });
+      await continueAsNew<typeof training>({
+        ...input,
+        carried: { epochs, kept, startedAt },
+      });
+    }
+  }
+
+  const best = bestEpoch(epochs, settings.monitor);
+  if (!best)
+    throw ApplicationFailure.create({
+      message: `training stopped before the first epoch finished (${stopReason})`,
+      type: 'TrainingStopped',
+      nonRetryable: true,
+    });
+  const last = epochs.at(-1)!;
+  const outputs = {
+    model: best.checkpoint,
+    last: last.checkpoint,
+    metrics: best.report,
+    accuracy: best.validation.accuracy,
+    f1_macro: best.validation.f1_macro,
+    loss: best.validation.loss,
+    best_epoch: best.epoch,
+    epochs: epochs.length,
+    stopped_early: stopReason !== undefined,
+  };
+  await checkpoint({
+    run: self,
+    stepId: input.step.stepId,
+    release: released.splice(0),
+    record: { run: input.step.run, outputs },
+  });
+  progress.status = stopReason === undefined ? 'finished' : 'stopped';
+  progress.stopReason = stopReason;
+  publish();
+  const ending = stopReason === undefined ? '' : ` (${stopReason})`;
+  return {
+    outputs,
+    summary: `${epochs.length} epoch(s), best ${best.epoch}: val accuracy ${best.validation.accuracy.toFixed(4)}, macro-F1 ${best.validation.f1_macro.toFixed(4)}${ending}`,
+    cached: false,
+  };
+}
+
+function historyIsLong(limit: number): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength >= limit;
+}
+
+/** One line for the parent's step table: epoch, losses, validation scores, ETA. */
+function epochSummary(epochs: readonly EpochRecord[], total: number, monitor: string, startedAt: number): string {
+  const last = epochs.at(-1)!;
+  const elapsed = Date.now() - startedAt;
+  const eta = (elapsed / epochs.length) * (total - epochs.length);
+  const v = last.validation;
+  return `epoch ${epochs.length}/${total} · loss ${last.trainLoss.toFixed(4)} · val acc ${v.accuracy.toFixed(4)} F1 ${v.f1_macro.toFixed(4)} (${monitor}) · ETA ${Math.round(eta / 1000)}s`;
+}
+
+async function reportToParent(stepId: string, summary: string): Promise<void> {
+  const parent = workflowInfo().parent;
+  if (!parent) return;
+  try {
+    await getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(stepProgressSignal, stepId, summary);
+  } catch {
+    // Progress is best effort: a parent that has already ended needs none.
+  }
+}
