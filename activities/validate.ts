@@ -2,6 +2,7 @@ import { loadBackend } from '../ml/backend/load-backend';
 import { loadCheckpointModel } from '../ml/train/checkpoint';
 import { datasetBatches } from '../ml/train/classification-batches';
 import { evaluateClassifier } from '../ml/train/evaluate';
+import type { MetricsReport } from '../ml/metrics';
 import { checkThresholds } from '../ml/thresholds';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
@@ -32,7 +33,7 @@ export const validate: StepImplementation = async (input, { deps, progress, prov
     const measured = { accuracy: evaluation.accuracy, f1_macro: evaluation.f1Macro, loss: evaluation.loss };
     const checks = checkThresholds(options.thresholds, measured);
     const passed = checks.every((c) => c.passed);
-    const report = {
+    const report: MetricsReport = {
       task: 'classification',
       model: { sha256: modelRef.sha256, step: position.step, epoch: position.epoch },
       dataset: { sha256: dataset.sha256, rows: evaluation.rows },

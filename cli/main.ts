@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo';
 import { registerDev } from './commands/dev';
 import { registerGraph } from './commands/graph';
 import { registerList } from './commands/list';
+import { registerReport } from './commands/report';
 import { registerRun } from './commands/run';
 import { registerSchema } from './commands/schema';
 import { registerSetup } from './commands/setup';
@@ -31,6 +32,7 @@ export function createProgram(): Command {
     registerList,
     registerCancel,
     registerArtifacts,
+    registerReport,
     registerSchema,
     registerSetup,
     registerDemo,

@@ -13,7 +13,8 @@ const MARKS: Record<StepStatus, string> = {
 /** Prints a run's progress: a redrawn table on a terminal, one line per change elsewhere, or JSON lines. */
 export class ProgressPrinter {
   private drawnLines = 0;
-  private readonly lastStatus = new Map<string, StepStatus>();
+  /** Per step, what was last printed: its status, and its summary while it runs (training reports each epoch). */
+  private readonly lastShown = new Map<string, string>();
   private lastRunStatus: string | undefined;
 
   constructor(
@@ -39,8 +40,9 @@ export class ProgressPrinter {
 
   private printChanges(progress: PipelineProgress): void {
     for (const step of progress.steps) {
-      if (this.lastStatus.get(step.id) === step.status) continue;
-      this.lastStatus.set(step.id, step.status);
+      const shown = step.status === 'running' ? `${step.status}|${step.summary ?? ''}` : step.status;
+      if (this.lastShown.get(step.id) === shown) continue;
+      this.lastShown.set(step.id, shown);
       if (this.mode === 'json') {
         this.out.write(JSON.stringify({ event: 'step', ...step }) + '\n');
       } else if (step.status !== 'pending') {

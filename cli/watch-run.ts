@@ -2,6 +2,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { PipelineProgress } from '../workflows/progress';
 import { progressQuery } from '../workflows/pipeline';
 import type { ProgressPrinter } from './render-progress';
+import { liveTrainingLine } from './training-live';
 
 export interface RunOutcome {
   readonly status: 'succeeded' | 'failed' | 'cancelled' | 'terminated' | 'timed out';
@@ -24,13 +25,25 @@ export async function watchRun(
   let last: PipelineProgress | undefined;
   while (!closed) {
     last = (await queryProgress(handle)) ?? last;
-    if (last) printer.update(last);
+    if (last) printer.update(await withLiveTraining(handle, last));
     await Promise.race([outcome, new Promise((r) => setTimeout(r, intervalMs))]);
   }
   last = (await queryProgress(handle)) ?? last;
   if (last) printer.update(last);
   const result = await outcome;
   return { ...result, ...(last && { progress: last }) };
+}
+
+/** The progress with each running train step's summary extended by its latest heartbeat. */
+async function withLiveTraining(handle: WorkflowHandle, progress: PipelineProgress): Promise<PipelineProgress> {
+  const steps = await Promise.all(
+    progress.steps.map(async (step) => {
+      if (step.status !== 'running' || step.uses !== 'train') return step;
+      const live = await liveTrainingLine(handle, step.id);
+      return live ? { ...step, summary: [step.summary, live].filter(Boolean).join(' | ') } : step;
+    }),
+  );
+  return { ...progress, steps };
 }
 
 async function queryProgress(handle: WorkflowHandle): Promise<PipelineProgress | undefined> {

@@ -29,6 +29,9 @@ export interface WorkerSetup {
   readonly log?: (line: string) => void;
 }
 
+/** Training heartbeats every step; the server sees one every few seconds, for live progress. */
+const HEARTBEAT_THROTTLE = '5 seconds';
+
 let bundle: Promise<WorkflowBundle> | undefined;
 
 /** The workflow code bundled once per process; bundling takes seconds. */
@@ -73,6 +76,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
         taskQueue: config.taskQueue,
         workflowBundle: await workflowBundle(),
         activities,
+        maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
       }),
     );
   }
@@ -83,6 +87,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
         namespace: config.namespace,
         taskQueue: `${config.taskQueue}-gpu`,
         activities,
+        maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
       }),
     );
   }

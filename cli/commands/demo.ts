@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import type { ArtifactRef } from '../../spec/types';
-import { loadTokenizer } from '../../ml/tokenizers/tokenizer-file';
-import { readDataset } from '../../store/arrow-io';
 import { FileArtifactStore } from '../../store/artifact-store';
 import { loadConfig, PROJECT_ROOT, workflowUrl } from '../../worker/config';
 import { connectWorker, createWorkers, runWorkers } from '../../worker/create-workers';
@@ -10,12 +8,13 @@ import { freePort, portOpen, startDevServer } from '../../worker/dev-server';
 import { findTemporalCli } from '../../worker/temporal-cli';
 import type { PipelineInput } from '../../workflows/pipeline';
 import { connectClient } from '../client';
+import { readMetricsReport, renderMetricsReport } from '../metrics-table';
 import { ProgressPrinter } from '../render-progress';
 import { onShutdownSignal } from '../shutdown';
 import { watchRun } from '../watch-run';
 import { exitCodeFor } from './run';
 
-const DEMO_PIPELINE = 'snips-intent-data';
+const DEMO_PIPELINE = 'snips-intent';
 
 export function registerDemo(program: Command): void {
   program
@@ -58,14 +57,12 @@ export function registerDemo(program: Command): void {
         const outcome = await watchRun(handle, ProgressPrinter.for(process.stdout, false));
         say('');
         if (outcome.status === 'succeeded') {
-          const outputs = (id: string) => outcome.progress?.steps.find((s) => s.id === id)?.outputs ?? {};
+          const evaluate = outcome.progress?.steps.find((s) => s.id === 'evaluate')?.outputs ?? {};
           const store = new FileArtifactStore(join(config.home, 'artifacts'));
-          await showFirstBatch(
-            store,
-            outputs('batch_train').dataset as ArtifactRef,
-            outputs('tokenize_train').tokenizer as ArtifactRef,
-            say,
-          );
+          say('The best model on the held-out test sample:');
+          for (const line of renderMetricsReport(await readMetricsReport(store, evaluate.metrics as ArtifactRef)))
+            say(`  ${line}`);
+          say('');
           say(`Run ${workflowId} succeeded. Artifacts are in ${join(config.home, 'artifacts')}.`);
         } else {
           say(`Run ${workflowId} ${outcome.status}: ${outcome.error ?? ''}`);
@@ -82,24 +79,4 @@ export function registerDemo(program: Command): void {
         await server.stop();
       }
     });
-}
-
-async function showFirstBatch(
-  store: FileArtifactStore,
-  batches: ArtifactRef,
-  tokenizerRef: ArtifactRef,
-  say: (line: string) => void,
-): Promise<void> {
-  const tokenizer = await loadTokenizer(store, tokenizerRef);
-  for await (const rows of readDataset(store, batches)) {
-    const ids = rows[0]!.input_ids as number[];
-    say(
-      `First training batch: ${rows.length} rows × ${ids.length} token ids (${batches.sha256.slice(0, 12)}…). Its first rows:`,
-    );
-    for (const row of rows.slice(0, 3)) {
-      const tokens = (row.input_ids as number[]).slice(0, row.length as number).map((id) => tokenizer.vocab[id]);
-      say(`  ${String(row.label).padEnd(21)} ${tokens.join(' ')}`);
-    }
-    break;
-  }
 }

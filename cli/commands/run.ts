@@ -75,12 +75,16 @@ export function registerRun(program: Command): void {
             ...(outcome.error && { error: outcome.error }),
           }) + '\n',
         );
-      else
+      else {
         process.stdout.write(
           outcome.status === 'succeeded'
             ? `Run ${workflowId} succeeded.\n`
             : `Run ${workflowId} ${outcome.status}: ${outcome.error ?? ''}\n`,
         );
+        const scored = outcome.progress?.steps.filter((s) => s.uses === 'validate' && s.outputs?.metrics) ?? [];
+        if (scored.length > 0)
+          process.stdout.write(`Metrics of ${scored.map((s) => s.id).join(', ')}: pipewright report ${workflowId}\n`);
+      }
       process.exitCode = exitCodeFor(outcome);
     });
 }
