@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { StepResult } from '../../activities';
+import type { ArtifactRef } from '../../spec/types';
 import { CheckpointJournal } from '../../store/checkpoint-journal';
 import { FileArtifactStore } from '../../store/artifact-store';
 import { PROJECT_ROOT, type PipewrightConfig } from '../../worker/config';
@@ -96,7 +97,7 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
   }
 }
 
-test('SIGKILL of the worker mid-epoch: training resumes from the last checkpoint, bit for bit as if never stopped', async () => {
+test('SIGKILL of the worker mid-epoch: training resumes from the newest checkpoint that verifies, bit for bit as if never stopped', async () => {
   const yaml = trainingPipeline({ epochs: 2 });
 
   const straightConfig = trainingConfig();
@@ -115,12 +116,18 @@ test('SIGKILL of the worker mid-epoch: training resumes from the last checkpoint
     const handle = await startRun(config, yaml);
     const child = env.client.workflow.getHandle(childOf(handle.workflowId));
     const childRunId = await until(async () => (await child.describe()).runId, 'the training workflow');
-    // Kill once the second epoch has written a mid-epoch checkpoint.
+    // Kill once the second epoch has written two mid-epoch checkpoints.
     const journal = new CheckpointJournal(join(config.home, 'training'));
     const key = { workflowId: child.workflowId, runId: childRunId, step: 'train', epoch: 1 };
-    await until(async () => ((await journal.list(key)).length >= 1 ? true : undefined), 'a mid-epoch checkpoint');
+    await until(async () => ((await journal.list(key)).length >= 2 ? true : undefined), 'mid-epoch checkpoints');
     await killHard(first);
-    const killedAfter = (await journal.list(key)).at(-1)!;
+    // Damage the newest: the new worker must detect it and resume from the one before.
+    const [previous, newest] = (await journal.list(key)).slice(-2) as [ArtifactRef, ArtifactRef];
+    const store = new FileArtifactStore(join(config.home, 'artifacts'));
+    const newestPath = await store.localPath(newest);
+    const bytes = readFileSync(newestPath);
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
+    writeFileSync(newestPath, bytes);
     second = await spawnTestWorker(config);
     const resumed = (await handle.result()) as PipelineResult;
 
@@ -136,7 +143,7 @@ test('SIGKILL of the worker mid-epoch: training resumes from the last checkpoint
     const history = (await child.query(trainingProgressQuery)).history;
     const epoch2 = history[1]!;
     assert.ok(epoch2.resumedAt, 'epoch 2 was resumed from a checkpoint, not restarted');
-    assert.ok(epoch2.resumedAt.step >= (killedAfter.meta!.step as number), 'it resumed from the newest checkpoint');
+    assert.equal(epoch2.resumedAt.step, previous.meta!.step, 'it resumed from the newest checkpoint that verifies');
     assert.equal(history[0]!.resumedAt, undefined);
   } finally {
     await killHard(first);
