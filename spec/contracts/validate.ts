@@ -1,4 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
+import { PATTERN_MESSAGE_KEYWORD } from '../schema';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 /** `metric op number`, e.g. `f1_macro >= 0.9`; the pattern is the schema's, so typos fail validation. */
@@ -29,7 +30,12 @@ export const VALIDATE_CONTRACT: ActivityContract = {
     properties: {
       thresholds: {
         type: 'array',
-        items: { type: 'string', pattern: THRESHOLD_PATTERN },
+        items: {
+          type: 'string',
+          pattern: THRESHOLD_PATTERN,
+          [PATTERN_MESSAGE_KEYWORD]:
+            'must be `metric op number` with metric accuracy, f1_macro or loss and op >=, >, <= or <, e.g. `f1_macro >= 0.9`',
+        },
         default: [],
         description: 'Conditions like `f1_macro >= 0.9` or `loss < 0.5`; `passed` is true when all hold.',
       },

@@ -54,7 +54,10 @@ describe('pipewright without a server', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /unknown-refs\.yaml:10:13: step "clean": needs unknown step "prepare"/);
     assert.match(bad.stderr, /✘ .*unknown-refs\.yaml: 5 problems/);
-    assert.match(bad.stderr, /pipeline "no-such-pipeline" not found .*; pipelines in .*: snips-intent-data/);
+    assert.match(
+      bad.stderr,
+      /pipeline "no-such-pipeline" not found .*; pipelines in .*: snips-intent, snips-intent-data/,
+    );
     assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
   });
 
