@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises';
 import type { MetricsReport } from '../ml/metrics';
 import type { ArtifactRef } from '../spec/types';
 import type { ArtifactStore } from '../store/artifact-store';
+import type { PipewrightConfig } from '../worker/config';
+import { openLocalState } from '../worker/local-state';
+import type { RunOutcome } from './watch-run';
 
 /** Reads a `validate` metrics report artifact. */
 export async function readMetricsReport(
@@ -32,4 +35,24 @@ export function renderMetricsReport(report: MetricsReport): string[] {
     lines.push(`${report.labels[i]!.padEnd(width)}  ${row.map((n) => String(n).padStart(cell)).join('')}`),
   );
   return lines;
+}
+
+/**
+ * Prints the metrics table of every validate step when its report is in the local store (the worker
+ * shares this machine's state folder); otherwise says how to print them where it is.
+ */
+export async function printMetrics(config: PipewrightConfig, outcome: RunOutcome, workflowId: string): Promise<void> {
+  const scored = outcome.progress?.steps.filter((s) => s.uses === 'validate' && s.outputs?.metrics) ?? [];
+  const { store } = openLocalState(config);
+  for (const step of scored) {
+    const ref = step.outputs!.metrics as ArtifactRef;
+    if (!(await store.verify(ref))) {
+      process.stdout.write(
+        `Metrics of ${step.id}: pipewright report ${workflowId} (where the worker's state folder is)\n`,
+      );
+      continue;
+    }
+    const table = renderMetricsReport(await readMetricsReport(store, ref));
+    process.stdout.write([`\nMetrics of ${step.id}:`, ...table.map((line) => `  ${line}`)].join('\n') + '\n');
+  }
 }

@@ -5,6 +5,7 @@ import {
   CancellationScope,
   CancelledFailure,
   ChildWorkflowCancellationType,
+  ChildWorkflowFailure,
   defineQuery,
   executeChild,
   getExternalWorkflowHandle,
@@ -274,10 +275,11 @@ function finish(progress: PipelineProgress, status: PipelineProgress['status'], 
   if (error !== undefined) progress.error = error;
 }
 
-/** The innermost message of a failure chain (workflow → activity → application failure). */
+/** The innermost message of a failure chain (workflow → child workflow → activity → application failure). */
 function rootMessage(error: unknown): string {
   let current: unknown = error;
-  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  while ((current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) && current.cause)
+    current = current.cause;
   if (current instanceof Error) return current.message;
   return String(current);
 }

@@ -1,14 +1,12 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import type { ArtifactRef } from '../../spec/types';
-import { FileArtifactStore } from '../../store/artifact-store';
 import { loadConfig, PROJECT_ROOT, workflowUrl } from '../../worker/config';
 import { connectWorker, createWorkers, runWorkers } from '../../worker/create-workers';
 import { freePort, portOpen, startDevServer } from '../../worker/dev-server';
 import { findTemporalCli } from '../../worker/temporal-cli';
 import type { PipelineInput } from '../../workflows/pipeline';
 import { connectClient } from '../client';
-import { readMetricsReport, renderMetricsReport } from '../metrics-table';
+import { printMetrics } from '../metrics-table';
 import { ProgressPrinter } from '../render-progress';
 import { onShutdownSignal } from '../shutdown';
 import { watchRun } from '../watch-run';
@@ -57,11 +55,7 @@ export function registerDemo(program: Command): void {
         const outcome = await watchRun(handle, ProgressPrinter.for(process.stdout, false));
         say('');
         if (outcome.status === 'succeeded') {
-          const evaluate = outcome.progress?.steps.find((s) => s.id === 'evaluate')?.outputs ?? {};
-          const store = new FileArtifactStore(join(config.home, 'artifacts'));
-          say('The best model on the held-out test sample:');
-          for (const line of renderMetricsReport(await readMetricsReport(store, evaluate.metrics as ArtifactRef)))
-            say(`  ${line}`);
+          await printMetrics(config, outcome, workflowId);
           say('');
           say(`Run ${workflowId} succeeded. Artifacts are in ${join(config.home, 'artifacts')}.`);
         } else {

@@ -6,6 +6,7 @@ import { buildPlan } from '../../spec/load-pipeline';
 import { loadConfig, workflowUrl } from '../../worker/config';
 import type { PipelineInput } from '../../workflows/pipeline';
 import { connectClient } from '../client';
+import { printMetrics } from '../metrics-table';
 import { collectSet } from '../parse-set';
 import { ProgressPrinter } from '../render-progress';
 import { watchRun, type RunOutcome } from '../watch-run';
@@ -81,9 +82,7 @@ export function registerRun(program: Command): void {
             ? `Run ${workflowId} succeeded.\n`
             : `Run ${workflowId} ${outcome.status}: ${outcome.error ?? ''}\n`,
         );
-        const scored = outcome.progress?.steps.filter((s) => s.uses === 'validate' && s.outputs?.metrics) ?? [];
-        if (scored.length > 0)
-          process.stdout.write(`Metrics of ${scored.map((s) => s.id).join(', ')}: pipewright report ${workflowId}\n`);
+        await printMetrics(config, outcome, workflowId);
       }
       process.exitCode = exitCodeFor(outcome);
     });
