@@ -69,8 +69,7 @@ export class AdamW {
         if (!grads[name]) return;
         const param = this.params.get(name)!;
         const step = pieces[i]!.reshape(param.shape);
-        const decayed =
-          config.weightDecay > 0 && decays(name) ? tf.mul(param, 1 - lr * config.weightDecay) : param;
+        const decayed = config.weightDecay > 0 && decays(name) ? tf.mul(param, 1 - lr * config.weightDecay) : param;
         param.assign(tf.sub(decayed, step));
       });
     });
