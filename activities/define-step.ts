@@ -39,9 +39,16 @@ export class InvalidStepInput extends Error {
 
 /**
  * Wraps a step implementation as a Temporal activity: applies `with:` defaults, consults the step
- * cache, and turns data errors into non-retryable failures whose type names the problem.
+ * cache (unless the step has side effects: `cacheable: false`), and turns data errors into
+ * non-retryable failures whose type names the problem.
  */
-export function defineStep(deps: ActivityDeps, name: string, version: string, implementation: StepImplementation) {
+export function defineStep(
+  deps: ActivityDeps,
+  name: string,
+  version: string,
+  implementation: StepImplementation,
+  options: { readonly cacheable: boolean } = { cacheable: true },
+) {
   const contract = deps.catalog.get(name);
   if (!contract) throw new Error(`activity "${name}" has no contract in the catalog`);
   return async (input: StepInput): Promise<StepResult> => {
@@ -58,7 +65,7 @@ export function defineStep(deps: ActivityDeps, name: string, version: string, im
         finishedAt: new Date().toISOString(),
         outputs: result.outputs,
       });
-    if (input.cache) {
+    if (input.cache && options.cacheable) {
       const hit = await deps.cache.lookup(key);
       if (hit) {
         await record({ ...hit, cached: true });
@@ -83,7 +90,7 @@ export function defineStep(deps: ActivityDeps, name: string, version: string, im
     };
     try {
       const result = await implementation({ ...input, with: params }, context);
-      await deps.cache.save(key, result);
+      if (options.cacheable) await deps.cache.save(key, result);
       await record({ ...result, cached: false });
       return { ...result, cached: false };
     } catch (error) {

@@ -1,6 +1,7 @@
 import type { ActivityCatalog } from '../spec/activity-catalog';
 import type { ArtifactStore } from '../store/artifact-store';
 import type { CheckpointJournal } from '../store/checkpoint-journal';
+import type { ModelRegistry } from '../store/model-registry';
 import type { RunRecords } from '../store/run-records';
 import type { StepCache } from '../store/step-cache';
 
@@ -12,6 +13,8 @@ export interface ActivityDeps {
   readonly runs: RunRecords;
   /** The checkpoints each training epoch has written, for resuming on another worker. */
   readonly journal: CheckpointJournal;
+  /** Deployed models by name and version. */
+  readonly registry: ModelRegistry;
   readonly catalog: ActivityCatalog;
   /** Where pipelines given by name are looked up. */
   readonly pipelinesDir: string;

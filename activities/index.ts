@@ -3,6 +3,7 @@ import { createCheckpointActivity } from './checkpoint';
 import { clean, CLEAN_VERSION } from './clean';
 import { createCompilePipeline } from './compile-pipeline';
 import { defineStep } from './define-step';
+import { deploy, DEPLOY_VERSION } from './deploy';
 import type { ActivityDeps } from './deps';
 import { load, LOAD_VERSION } from './load';
 import { pad, PAD_VERSION } from './pad';
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     train: createTrainActivity(deps),
     checkpoint: createCheckpointActivity(deps),
     validate: defineStep(deps, 'validate', VALIDATE_VERSION, validate),
+    deploy: defineStep(deps, 'deploy', DEPLOY_VERSION, deploy, { cacheable: false }),
   };
 }
 

@@ -1,5 +1,6 @@
 import { BATCH_CONTRACT } from './contracts/batch';
 import { CLEAN_CONTRACT } from './contracts/clean';
+import { DEPLOY_CONTRACT } from './contracts/deploy';
 import { LOAD_CONTRACT } from './contracts/load';
 import { PAD_CONTRACT } from './contracts/pad';
 import { SPLIT_CONTRACT } from './contracts/split';
@@ -39,6 +40,7 @@ export const BUILTIN_ACTIVITIES: readonly ActivityContract[] = [
   BATCH_CONTRACT,
   TRAIN_CONTRACT,
   VALIDATE_CONTRACT,
+  DEPLOY_CONTRACT,
 ];
 
 /** Builds a catalog from contracts; workers may add their own activities to the built-ins. */

@@ -6,7 +6,9 @@ import {
   CancelledFailure,
   ChildWorkflowCancellationType,
   ChildWorkflowFailure,
+  condition,
   defineQuery,
+  defineSignal,
   executeChild,
   getExternalWorkflowHandle,
   isCancellation,
@@ -18,8 +20,11 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities, StepInput, StepResult } from '../activities';
+import { DEPLOY_CONTRACT } from '../spec/contracts/deploy';
+import { parseDuration } from '../spec/duration';
 import { evaluateValue, resolveNested, type EvalContext } from '../spec/expression-eval';
 import type { ArtifactRef, PipelinePlan, PlanStep } from '../spec/types';
+import { withDefaults } from '../spec/with-defaults';
 import { progressMarkdown, type PipelineProgress, type StepProgress } from './progress';
 import { stepProgressSignal, stopTrainingSignal, training } from './training';
 
@@ -40,6 +45,15 @@ export interface PipelineResult {
 }
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');
+
+/** A decision on a deploy that waits for approval; without `step` it applies to every waiting deploy. */
+export interface ApprovalDecision {
+  readonly approved: boolean;
+  readonly step?: string;
+  readonly by?: string;
+  readonly comment?: string;
+}
+export const approveSignal = defineSignal<[ApprovalDecision]>('approve');
 
 const { compilePipeline } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -131,9 +145,45 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
         }
         entry.status = 'running';
         entry.startedAt = Date.now();
-        running.set(step.id, launch(step, plan, results, context()));
+        running.set(step.id, launch(step, plan, results, context(), awaitApproval));
       }
     }
+  };
+
+  const approvals = new Map<string, ApprovalDecision>();
+  setHandler(approveSignal, (decision) => {
+    const waiting = progress.steps.filter((s) => s.status === 'running' && s.uses === 'deploy').map((s) => s.id);
+    for (const id of decision.step === undefined ? waiting : [decision.step]) approvals.set(id, decision);
+  });
+  /** A deploy with `approval: required` waits here for the approve signal, then carries the decision. */
+  const awaitApproval = async (step: PlanStep, input: StepInput): Promise<StepInput> => {
+    if (step.uses !== 'deploy') return input;
+    const settings = withDefaults(DEPLOY_CONTRACT.with, input.with);
+    if (settings.approval !== 'required') return input;
+    const entry = state.get(step.id)!;
+    entry.summary = `waiting for approval: pipewright approve ${workflowInfo().workflowId} (or --reject)`;
+    publish();
+    const timeout = parseDuration(settings.approval_timeout as string);
+    if (!(await condition(() => approvals.has(step.id), timeout)))
+      throw ApplicationFailure.create({
+        message: `no approval within ${settings.approval_timeout as string}`,
+        type: 'ApprovalTimedOut',
+        nonRetryable: true,
+      });
+    const decision = approvals.get(step.id)!;
+    entry.summary = `${decision.approved ? 'approved' : 'rejected'} by ${decision.by ?? 'someone'}`;
+    publish();
+    return {
+      ...input,
+      with: {
+        ...input.with,
+        approval_decision: {
+          approved: decision.approved,
+          by: decision.by ?? 'unknown',
+          ...(decision.comment && { comment: decision.comment }),
+        },
+      },
+    };
   };
 
   let failed: { id: string; error: unknown } | undefined;
@@ -184,11 +234,17 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
 }
 
 /** Starts one step's activity in its own cancellation scope; the promise never rejects. */
-function launch(step: PlanStep, plan: PipelinePlan, results: ReadonlyMap<string, StepResult>, context: EvalContext) {
+function launch(
+  step: PlanStep,
+  plan: PipelinePlan,
+  results: ReadonlyMap<string, StepResult>,
+  context: EvalContext,
+  approval: (step: PlanStep, input: StepInput) => Promise<StepInput>,
+) {
   const scope = new CancellationScope();
   const settled = scope
     .run(async () => {
-      const input = stepInput(step, plan, results, context);
+      const input = await approval(step, stepInput(step, plan, results, context));
       if (CHILD_WORKFLOWS[step.uses]) return runChild(step, input);
       const activity = activityFor(step);
       return activity(input);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createActivities, type StepInput, type StepResult } from '../../activities';
-import { truncateIds } from '../../activities/pad';
+import { truncateIds } from '../../ml/tokenizers/truncate';
 import type { ArtifactRef } from '../../spec/types';
 import { readDataset, writeDataset, type Row } from '../../store/arrow-io';
 import { loadConfig, PROJECT_ROOT } from '../../worker/config';

@@ -1,0 +1,70 @@
+import type { ActivityContract } from '../activity-catalog';
+import { DURATION_PATTERN, PATTERN_MESSAGE_KEYWORD } from '../schema';
+import { DATA_STEP_DEFAULTS } from './defaults';
+
+export const DEPLOY_CONTRACT: ActivityContract = {
+  name: 'deploy',
+  summary:
+    'Registers a model version and makes it the served one, if it passed validation and beats the deployed version (champion/challenger).',
+  inputs: {
+    model: {
+      kind: 'checkpoint',
+      required: true,
+      description: 'The checkpoint to deploy, e.g. a train step’s `model`.',
+    },
+    tokenizer: { kind: 'tokenizer', required: true, description: 'The tokenizer the model was trained with.' },
+    metrics: {
+      kind: 'report',
+      required: true,
+      description: 'A validate step’s report on held-out data: its thresholds and scores gate the deploy.',
+    },
+  },
+  outputs: {
+    deployed: { type: 'boolean', description: 'True when this model is now the served version.' },
+    version: { type: 'number', description: 'The registry version deployed (0 when nothing was).' },
+    decision: { type: 'string', description: 'Why the model was or was not deployed.' },
+    challenger: { type: 'number', description: 'This model’s score on the gating metric.' },
+    champion: { type: 'number', description: 'The deployed version’s score before this step (-1 when none).' },
+  },
+  with: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: {
+      name: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
+        description: 'Model name in the registry; `pipewright serve` serves it under this name.',
+      },
+      metric: {
+        enum: ['accuracy', 'f1_macro', 'loss'],
+        default: 'f1_macro',
+        description: 'The gating metric, read from the metrics report.',
+      },
+      margin: {
+        type: 'number',
+        minimum: 0,
+        default: 0,
+        description: 'How much better than the deployed version the challenger must score.',
+      },
+      force: {
+        type: 'boolean',
+        default: false,
+        description: 'Deploy even if thresholds failed or the deployed version scores better.',
+      },
+      approval: {
+        enum: ['none', 'required'],
+        default: 'none',
+        description: 'With `required`, the run waits for an approval signal (`pipewright approve`) before deploying.',
+      },
+      approval_timeout: {
+        type: 'string',
+        pattern: DURATION_PATTERN,
+        [PATTERN_MESSAGE_KEYWORD]: 'must be a duration such as 30m, 2h or 1d',
+        default: '24h',
+        description: 'How long to wait for approval before the step fails.',
+      },
+    },
+  },
+  defaults: DATA_STEP_DEFAULTS,
+};
