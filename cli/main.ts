@@ -6,9 +6,11 @@ import { registerDemo } from './commands/demo';
 import { registerDev } from './commands/dev';
 import { registerGraph } from './commands/graph';
 import { registerList } from './commands/list';
+import { registerModels } from './commands/models';
 import { registerReport } from './commands/report';
 import { registerRun } from './commands/run';
 import { registerSchema } from './commands/schema';
+import { registerServe } from './commands/serve';
 import { registerSetup } from './commands/setup';
 import { registerStatus } from './commands/status';
 import { registerValidate } from './commands/validate';
@@ -33,6 +35,8 @@ export function createProgram(): Command {
     registerCancel,
     registerArtifacts,
     registerReport,
+    registerModels,
+    registerServe,
     registerSchema,
     registerSetup,
     registerDemo,

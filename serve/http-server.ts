@@ -1,0 +1,269 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import type { ModelRegistry } from '../store/model-registry';
+import { openApiDocument } from './openapi';
+import { Metrics } from './prometheus';
+import type { ServedModel } from './served-model';
+
+/** Limits on what a client may send; over them is a 4xx, never a crash. */
+export interface ServeLimits {
+  readonly maxBodyBytes: number;
+  readonly maxInstances: number;
+  readonly maxTextChars: number;
+  readonly maxTopK: number;
+}
+
+export const DEFAULT_LIMITS: ServeLimits = {
+  maxBodyBytes: 1 << 20,
+  maxInstances: 64,
+  maxTextChars: 2_000,
+  maxTopK: 20,
+};
+
+export interface InferenceServerOptions {
+  readonly models: ReadonlyMap<string, ServedModel>;
+  readonly registry: ModelRegistry;
+  readonly limits: ServeLimits;
+  /** When set, every /v1 request needs `Authorization: Bearer <token>`. */
+  readonly token?: string;
+}
+
+/** A request the client got wrong (or a model not ready): its status and a message saying what to do. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
+
+/** The HTTP inference API: TensorFlow Serving's REST shape for predictions, plus health, metrics and OpenAPI. */
+export class InferenceServer {
+  readonly metrics = new Metrics();
+  private readonly server: Server;
+
+  constructor(private readonly options: InferenceServerOptions) {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  /** Listens on `host:port` (port 0 picks a free one); resolves to the bound address. */
+  listen(port: number, host = '127.0.0.1'): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve(this.server.address() as AddressInfo));
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    let route = 'other';
+    let status = 500;
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const path = url.pathname;
+      route = routeOf(path);
+      let body: unknown;
+      if (path === '/healthz') {
+        body = { status: 'ok' };
+      } else if (path === '/readyz') {
+        body = this.readiness();
+        if (!(body as { ready: boolean }).ready) throw new HttpError(503, 'not_ready', JSON.stringify(body));
+      } else if (path === '/metrics') {
+        status = 200;
+        this.refreshGauges();
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(this.metrics.render());
+        return;
+      } else if (path === '/openapi.json') {
+        body = openApiDocument();
+      } else if (path.startsWith('/v1/')) {
+        this.authorize(req);
+        body = await this.v1(req, path);
+      } else {
+        throw new HttpError(404, 'not_found', `no route ${path}; see /openapi.json`);
+      }
+      status = 200;
+      sendJson(res, 200, body);
+    } catch (error) {
+      const failure =
+        error instanceof HttpError
+          ? error
+          : new HttpError(500, 'internal', error instanceof Error ? error.message : String(error));
+      status = failure.status;
+      if (failure.code === 'not_ready') sendJson(res, 503, JSON.parse(failure.message));
+      else sendJson(res, failure.status, { error: { code: failure.code, message: failure.message } });
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.metrics.counter('pipewright_http_requests_total', 'HTTP requests by route and status.', {
+        route,
+        code: String(status),
+      });
+      this.metrics.observe(
+        'pipewright_http_request_duration_seconds',
+        'Request latency.',
+        LATENCY_BUCKETS,
+        { route },
+        seconds,
+      );
+    }
+  }
+
+  private async v1(req: IncomingMessage, path: string): Promise<unknown> {
+    if (path === '/v1/models') {
+      requireMethod(req, 'GET');
+      return { models: [...this.options.models.values()].map((m) => this.describe(m)) };
+    }
+    const match = /^\/v1\/models\/([^/:]+)(:predict)?$/.exec(path);
+    if (!match) throw new HttpError(404, 'not_found', `no route ${path}; see /openapi.json`);
+    const model = this.options.models.get(decodeURIComponent(match[1]!));
+    if (!model)
+      throw new HttpError(
+        404,
+        'unknown_model',
+        `no model "${decodeURIComponent(match[1]!)}" is served; served: ${[...this.options.models.keys()].join(', ')}`,
+      );
+    if (!match[2]) {
+      requireMethod(req, 'GET');
+      const version =
+        model.version === undefined ? undefined : await this.options.registry.version(model.name, model.version);
+      return { ...this.describe(model), ...(version && { metrics: version.metrics, lineage: version.lineage }) };
+    }
+    requireMethod(req, 'POST');
+    const { texts, topK } = this.parsePredict(await readBody(req, this.options.limits.maxBodyBytes));
+    if (model.version === undefined)
+      throw new HttpError(503, 'model_not_loaded', `model "${model.name}" has no deployed version loaded yet`);
+    const answer = await model.predict(texts, topK);
+    this.metrics.observe(
+      'pipewright_batch_instances',
+      'Instances per predict request.',
+      BATCH_BUCKETS,
+      { model: model.name },
+      texts.length,
+    );
+    return { model: model.name, version: answer.version, predictions: answer.predictions };
+  }
+
+  private parsePredict(raw: string): { texts: string[]; topK: number } {
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch (error) {
+      throw new HttpError(400, 'malformed_json', `the body is not JSON: ${(error as Error).message}`);
+    }
+    const { limits } = this.options;
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new HttpError(400, 'invalid_request', 'the body must be an object like {"instances": ["some text"]}');
+    const { instances, top_k: topK = 3 } = body as { instances?: unknown; top_k?: unknown };
+    if (!Array.isArray(instances)) throw new HttpError(400, 'invalid_request', '"instances" must be an array of texts');
+    if (instances.length === 0) throw new HttpError(400, 'invalid_request', '"instances" is empty');
+    if (instances.length > limits.maxInstances)
+      throw new HttpError(
+        413,
+        'too_many_instances',
+        `${instances.length} instances; at most ${limits.maxInstances} per request`,
+      );
+    if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1 || topK > limits.maxTopK)
+      throw new HttpError(400, 'invalid_request', `"top_k" must be an integer from 1 to ${limits.maxTopK}`);
+    const texts = (instances as unknown[]).map((instance, i) => {
+      const text: unknown =
+        typeof instance === 'object' && instance !== null && !Array.isArray(instance)
+          ? (instance as { text?: unknown }).text
+          : instance;
+      if (typeof text !== 'string')
+        throw new HttpError(400, 'invalid_instance', `instances[${i}] must be a string or {"text": "..."}`);
+      if (text.trim() === '') throw new HttpError(400, 'invalid_instance', `instances[${i}] is empty`);
+      if (text.length > limits.maxTextChars)
+        throw new HttpError(
+          413,
+          'text_too_long',
+          `instances[${i}] has ${text.length} characters; at most ${limits.maxTextChars}`,
+        );
+      return text;
+    });
+    return { texts, topK };
+  }
+
+  private authorize(req: IncomingMessage): void {
+    const { token } = this.options;
+    if (token === undefined) return;
+    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const a = Buffer.from(given);
+    const b = Buffer.from(token);
+    if (a.length !== b.length || !timingSafeEqual(a, b))
+      throw new HttpError(401, 'unauthorized', 'send Authorization: Bearer <token>');
+  }
+
+  private describe(model: ServedModel) {
+    return {
+      name: model.name,
+      version: model.version ?? null,
+      state: model.version === undefined ? 'not_loaded' : 'serving',
+      labels: model.labels,
+      ...(model.lastError !== undefined && { error: model.lastError }),
+    };
+  }
+
+  private readiness() {
+    const models = Object.fromEntries([...this.options.models].map(([name, m]) => [name, m.version ?? null]));
+    return { ready: Object.values(models).every((v) => v !== null), models };
+  }
+
+  private refreshGauges(): void {
+    for (const model of this.options.models.values())
+      this.metrics.gauge(
+        'pipewright_model_version',
+        'The registry version being served.',
+        { model: model.name },
+        model.version ?? 0,
+      );
+  }
+}
+
+/** The route a path belongs to, as a metrics label. */
+function routeOf(path: string): string {
+  if (['/healthz', '/readyz', '/metrics', '/openapi.json'].includes(path)) return path.slice(1).replace('.json', '');
+  if (path === '/v1/models') return 'models';
+  if (/^\/v1\/models\/[^/:]+:predict$/.test(path)) return 'predict';
+  if (/^\/v1\/models\/[^/:]+$/.test(path)) return 'model';
+  return 'other';
+}
+
+function requireMethod(req: IncomingMessage, method: string): void {
+  if (req.method !== method) throw new HttpError(405, 'method_not_allowed', `use ${method}`);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new HttpError(413, 'body_too_large', `the body exceeds ${limit} bytes`));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
