@@ -1,0 +1,274 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createActivities, type StepInput, type StepResult } from '../../activities';
+import { DEFAULT_LIMITS } from '../../serve/http-server';
+import { startInferenceServer, type RunningServer } from '../../serve/start-server';
+import type { ArtifactRef } from '../../spec/types';
+import { activityDeps } from '../../worker/create-workers';
+import { PROJECT_ROOT, type PipewrightConfig } from '../../worker/config';
+import { openLocalState } from '../../worker/local-state';
+import { approveSignal, progressQuery, type PipelineResult } from '../../workflows/pipeline';
+import { startTestServer, type TestServer } from '../support/test-server';
+import { startWorker } from '../support/with-worker';
+
+let env: TestServer;
+let config: PipewrightConfig;
+let stopWorker: () => Promise<void>;
+before(async () => {
+  env = await startTestServer();
+  config = {
+    ...env.config(),
+    home: mkdtempSync(join(tmpdir(), 'pipewright-deploy-')),
+    dataRoots: [join(PROJECT_ROOT, 'pipelines', 'data')],
+  };
+  stopWorker = await startWorker(config);
+});
+after(async () => {
+  await stopWorker?.();
+  await env?.stop();
+});
+
+/** SNIPS sample → one epoch of a small encoder → validate → deploy as "intents". */
+const PIPELINE = `
+name: deploy-small
+params:
+  force: { type: boolean, default: false }
+  approval: { type: string, default: none }
+steps:
+  - id: load
+    uses: load
+    with: { path: ${join(PROJECT_ROOT, 'pipelines', 'data', 'snips-intents-sample.jsonl')}, columns: { text: text, label: intent } }
+  - id: split
+    uses: split
+    inputs: { dataset: "\${{ steps.load.outputs.dataset }}" }
+    with: { train: 0.8, validation: 0.2, test: 0, stratify_by: label }
+  - id: tok
+    uses: tokenize
+    inputs: { dataset: "\${{ steps.split.outputs.train }}" }
+    with: { vocab_size: 500 }
+  - id: tok_val
+    uses: tokenize
+    inputs: { dataset: "\${{ steps.split.outputs.validation }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
+  - id: pad
+    uses: pad
+    inputs: { dataset: "\${{ steps.tok.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
+    with: { max_length: 24 }
+  - id: pad_val
+    uses: pad
+    inputs: { dataset: "\${{ steps.tok_val.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
+    with: { max_length: 24 }
+  - id: train
+    uses: train
+    inputs:
+      train: \${{ steps.pad.outputs.dataset }}
+      validation: \${{ steps.pad_val.outputs.dataset }}
+      tokenizer: \${{ steps.tok.outputs.tokenizer }}
+    with: { epochs: 2, batch_size: 16, model: { layers: 1, hidden: 32, heads: 2, ffn: 64 }, schedule: { warmup_steps: 5 } }
+  - id: evaluate
+    uses: validate
+    inputs: { model: "\${{ steps.train.outputs.model }}", dataset: "\${{ steps.pad_val.outputs.dataset }}" }
+    with: { thresholds: ["accuracy >= 0"] }
+  - id: deploy
+    uses: deploy
+    inputs:
+      model: \${{ steps.train.outputs.model }}
+      tokenizer: \${{ steps.tok.outputs.tokenizer }}
+      metrics: \${{ steps.evaluate.outputs.metrics }}
+    with:
+      name: intents
+      force: \${{ params.force }}
+      approval: \${{ params.approval }}
+      approval_timeout: 1m
+`;
+
+function start(params: Record<string, unknown> = {}) {
+  return env.client.workflow.start('pipeline', {
+    taskQueue: config.taskQueue,
+    workflowId: `deploy-${randomUUID()}`,
+    args: [{ pipeline: PIPELINE, params }],
+  });
+}
+
+const deployOf = (result: PipelineResult) => result.steps.find((s) => s.id === 'deploy')!;
+
+let first: PipelineResult;
+
+test('the gate deploys the first model, refuses an equal one, and deploys when forced', async () => {
+  first = (await (await start()).result()) as PipelineResult;
+  assert.equal(deployOf(first).outputs!.deployed, true);
+  assert.equal(deployOf(first).outputs!.version, 1);
+  assert.equal(deployOf(first).outputs!.champion, -1);
+
+  // Training is deterministic: a second run makes the same model, which does not beat itself.
+  const same = (await (await start()).result()) as PipelineResult;
+  const refused = deployOf(same).outputs!;
+  assert.equal(refused.deployed, false);
+  assert.match(refused.decision as string, /does not beat the deployed version/);
+  assert.equal(refused.challenger, refused.champion);
+
+  const forced = (await (await start({ force: true })).result()) as PipelineResult;
+  assert.equal(deployOf(forced).outputs!.deployed, true);
+  assert.equal(deployOf(forced).outputs!.version, 2);
+  const { registry } = openLocalState(config);
+  assert.equal((await registry.current('intents'))!.version, 2);
+});
+
+test('a retried deploy of the same run step returns its version instead of making another', async () => {
+  const { registry } = openLocalState(config);
+  const before = (await registry.versions('intents')).length;
+  const outputs = (id: string) => first.steps.find((s) => s.id === id)!.outputs!;
+  const input: StepInput = {
+    run: { workflowId: `retry-${randomUUID()}`, runId: 'r1', pipeline: 'deploy-small' },
+    stepId: 'deploy',
+    with: { name: 'intents', force: true },
+    inputs: {
+      model: outputs('train').model as ArtifactRef,
+      tokenizer: outputs('tok').tokenizer as ArtifactRef,
+      metrics: outputs('evaluate').metrics as ArtifactRef,
+    },
+    cache: true,
+  };
+  const { deploy } = createActivities(activityDeps(config));
+  // The real activity, run twice in an activity context as Temporal would on a retry.
+  const once = await new MockActivityEnvironment({ attempt: 1 }).run<[StepInput], StepResult, typeof deploy>(
+    deploy,
+    input,
+  );
+  const again = await new MockActivityEnvironment({ attempt: 2 }).run<[StepInput], StepResult, typeof deploy>(
+    deploy,
+    input,
+  );
+  assert.equal(once.outputs.version, before + 1);
+  assert.equal(again.outputs.version, once.outputs.version);
+  assert.match(again.outputs.decision as string, /already deployed by this step/);
+  assert.equal((await registry.versions('intents')).length, before + 1);
+});
+
+test('a deploy that needs approval waits for the approve signal and honours a rejection', async () => {
+  const handle = await start({ approval: 'required', force: true });
+  for (let waiting = false; !waiting; await new Promise((r) => setTimeout(r, 100))) {
+    const progress = await handle.query(progressQuery).catch(() => undefined);
+    waiting = /waiting for approval/.test(progress?.steps.find((s) => s.id === 'deploy')?.summary ?? '');
+  }
+  await handle.signal(approveSignal, { approved: false, by: 'tester', comment: 'not today' });
+  const result = (await handle.result()) as PipelineResult;
+  assert.equal(deployOf(result).outputs!.deployed, false);
+  assert.match(deployOf(result).outputs!.decision as string, /approval refused by tester: not today/);
+});
+
+let server: RunningServer;
+
+async function call(path: string, init: RequestInit = {}, token = 'secret') {
+  const response = await fetch(`${server.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+  });
+  const text = await response.text();
+  return { status: response.status, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : text };
+}
+
+const predict = (body: unknown, token?: string) =>
+  call(
+    '/v1/models/intents:predict',
+    { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) },
+    token,
+  );
+
+test('the server answers predictions, health, metrics and its API description', async () => {
+  const { store, registry } = openLocalState(config);
+  server = await startInferenceServer({
+    store,
+    registry,
+    models: ['intents'],
+    port: 0,
+    batching: { maxBatch: 16, maxWaitMs: 2 },
+    limits: { ...DEFAULT_LIMITS, maxInstances: 4, maxTextChars: 200, maxBodyBytes: 4_096 },
+    token: 'secret',
+    pollMs: 100,
+    log: () => undefined,
+  });
+  const answer = await predict({ instances: ['play some jazz', { text: 'will it rain tomorrow' }], top_k: 2 });
+  assert.equal(answer.status, 200);
+  const body = answer.body as {
+    version: number;
+    predictions: { label: string; probability: number; top_k: unknown[] }[];
+  };
+  const version = (await registry.current('intents'))!;
+  assert.equal(body.version, version.version);
+  assert.equal(body.predictions.length, 2);
+  for (const p of body.predictions) {
+    assert.ok(version.labels.includes(p.label));
+    assert.ok(p.probability > 0 && p.probability <= 1);
+    assert.equal(p.top_k.length, 2);
+  }
+  assert.equal((await call('/healthz')).status, 200);
+  assert.deepEqual((await call('/readyz')).body, { ready: true, models: { intents: version.version } });
+  const models = (await call('/v1/models')).body as { models: { name: string; version: number }[] };
+  assert.deepEqual(
+    models.models.map((m) => [m.name, m.version]),
+    [['intents', version.version]],
+  );
+  assert.equal(((await call('/v1/models/intents')).body as { metrics: object }).metrics !== undefined, true);
+  assert.match(
+    (await call('/metrics')).body as string,
+    /pipewright_http_requests_total\{route="predict",code="200"\} 1/,
+  );
+  assert.equal(((await call('/openapi.json')).body as { openapi: string }).openapi, '3.1.0');
+});
+
+test('bad requests get a 4xx with a JSON error, never a crash', async () => {
+  const cases: [string, () => ReturnType<typeof call>, number, string][] = [
+    ['malformed JSON', () => predict('{"instances": ['), 400, 'malformed_json'],
+    ['not an object', () => predict([1, 2]), 400, 'invalid_request'],
+    ['no instances', () => predict({ inputs: ['x'] }), 400, 'invalid_request'],
+    ['empty instances', () => predict({ instances: [] }), 400, 'invalid_request'],
+    ['a number', () => predict({ instances: [42] }), 400, 'invalid_instance'],
+    ['an empty text', () => predict({ instances: ['  '] }), 400, 'invalid_instance'],
+    ['a huge text', () => predict({ instances: ['x'.repeat(201)] }), 413, 'text_too_long'],
+    ['too many instances', () => predict({ instances: ['a', 'b', 'c', 'd', 'e'] }), 413, 'too_many_instances'],
+    ['a huge body', () => predict({ instances: ['a'], pad: 'x'.repeat(5_000) }), 413, 'body_too_large'],
+    ['a bad top_k', () => predict({ instances: ['a'], top_k: 0 }), 400, 'invalid_request'],
+    ['no token', () => predict({ instances: ['a'] }, 'wrong'), 401, 'unauthorized'],
+    ['an unknown model', () => call('/v1/models/nope:predict', { method: 'POST', body: '{}' }), 404, 'unknown_model'],
+    ['GET on predict', () => call('/v1/models/intents:predict'), 405, 'method_not_allowed'],
+    ['an unknown route', () => call('/v2/everything'), 404, 'not_found'],
+  ];
+  for (const [what, send, status, code] of cases) {
+    const response = await send();
+    assert.equal(response.status, status, what);
+    assert.equal((response.body as { error: { code: string } }).error.code, code, what);
+  }
+  assert.equal((await predict({ instances: ['still fine'] })).status, 200, 'the server still answers');
+});
+
+test('a newly deployed version is swapped in under load without a failed request; rollback swaps back', async () => {
+  const { registry } = openLocalState(config);
+  const from = (await registry.current('intents'))!.version;
+  const seen = new Set<number>();
+  const failures: string[] = [];
+  let done = false;
+  const client = async () => {
+    while (!done) {
+      const response = await predict({ instances: ['add this song to my playlist', 'book a table'] });
+      if (response.status !== 200) failures.push(`${response.status} ${JSON.stringify(response.body)}`);
+      else seen.add((response.body as { version: number }).version);
+    }
+  };
+  const clients = Array.from({ length: 8 }, client);
+  await new Promise((r) => setTimeout(r, 300));
+  await registry.rollback('intents', 1);
+  const deadline = Date.now() + 10_000;
+  while (!seen.has(1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300));
+  done = true;
+  await Promise.all(clients);
+  assert.deepEqual(failures, []);
+  assert.ok(seen.has(from) && seen.has(1), `versions answered: ${[...seen].join(', ')}`);
+  assert.equal(server.models.get('intents')!.version, 1);
+  await server.stop();
+});
