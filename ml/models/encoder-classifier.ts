@@ -25,10 +25,14 @@ export class EncoderClassifier {
   readonly params: Parameters = new Map();
   private readonly positions: Tensor | undefined;
 
+  /**
+   * `seed` draws the initial weights; `undefined` leaves them zero, for a model whose weights are
+   * loaded from a checkpoint next (drawing millions of random numbers takes seconds).
+   */
   constructor(
     private readonly tf: typeof Tf,
     readonly config: EncoderConfig,
-    seed: number,
+    seed: number | undefined,
   ) {
     checkEncoderConfig(config);
     const { hidden: d, ffn, vocabSize, maxLength, layers, classes } = config;
@@ -36,14 +40,24 @@ export class EncoderClassifier {
     const prefix = `encoder${++EncoderClassifier.instances}/`;
     const add = (name: string, value: Tensor) => this.params.set(name, tf.variable(value, true, prefix + name));
     let n = 0;
+    const drawn = (shape: number[], draw: (seed: number) => Tensor) =>
+      seed === undefined ? tf.zeros(shape) : draw(seed + n++);
     const glorot = (name: string, shape: [number, number]) => {
       const limit = Math.sqrt(6 / (shape[0] + shape[1]));
-      add(name, tf.randomUniform(shape, -limit, limit, 'float32', seed + n++));
+      add(
+        name,
+        drawn(shape, (s) => tf.randomUniform(shape, -limit, limit, 'float32', s)),
+      );
     };
+    const normal = (name: string, shape: [number, number]) =>
+      add(
+        name,
+        drawn(shape, (s) => tf.randomNormal(shape, 0, 0.02, 'float32', s)),
+      );
     const constant = (name: string, shape: number[], value: number) => add(name, tf.fill(shape, value));
-    add('embedding/tokens', tf.randomNormal([vocabSize, d], 0, 0.02, 'float32', seed + n++));
+    normal('embedding/tokens', [vocabSize, d]);
     if (config.positional === 'learned') {
-      add('embedding/positions', tf.randomNormal([maxLength, d], 0, 0.02, 'float32', seed + n++));
+      normal('embedding/positions', [maxLength, d]);
     } else {
       this.positions = sinusoidal(tf, maxLength, d);
     }

@@ -167,7 +167,7 @@ export async function loadCheckpointModel(
   ref: ArtifactRef,
 ): Promise<{ model: EncoderClassifier; labels: readonly string[]; position: TrainingPosition }> {
   const file = await readCheckpoint(store, ref);
-  const model = new EncoderClassifier(tf, file.manifest.config, 0);
+  const model = new EncoderClassifier(tf, file.manifest.config, undefined);
   try {
     const position = restoreFrom(tf, file, model);
     const labels = file.manifest.labels ?? Array.from({ length: model.config.classes }, (_, i) => String(i));
