@@ -246,29 +246,42 @@ test('bad requests get a 4xx with a JSON error, never a crash', async () => {
   assert.equal((await predict({ instances: ['still fine'] })).status, 200, 'the server still answers');
 });
 
-test('a newly deployed version is swapped in under load without a failed request; rollback swaps back', async () => {
+test('a version deployed by a run is swapped in under load without a failed request; so is a rollback', async () => {
   const { registry } = openLocalState(config);
   const from = (await registry.current('intents'))!.version;
-  const seen = new Set<number>();
+  const seen: number[] = [];
   const failures: string[] = [];
   let done = false;
   const client = async () => {
     while (!done) {
       const response = await predict({ instances: ['add this song to my playlist', 'book a table'] });
       if (response.status !== 200) failures.push(`${response.status} ${JSON.stringify(response.body)}`);
-      else seen.add((response.body as { version: number }).version);
+      else seen.push((response.body as { version: number }).version);
     }
   };
+  /** Waits until `version` answers a request sent after the `since`-th answer. */
+  const answeredBy = async (version: number, since: number) => {
+    const deadline = Date.now() + 10_000;
+    while (!seen.slice(since).includes(version) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200));
+  };
   const clients = Array.from({ length: 8 }, client);
-  await new Promise((r) => setTimeout(r, 300));
-  await registry.rollback('intents', 1);
-  const deadline = Date.now() + 10_000;
-  while (!seen.has(1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  await new Promise((r) => setTimeout(r, 300));
-  done = true;
-  await Promise.all(clients);
+  try {
+    // A pipeline run deploys a new version while the clients keep asking.
+    const run = (await (await start({ force: true })).result()) as PipelineResult;
+    const deployed = deployOf(run).outputs!.version as number;
+    assert.ok(deployed > from);
+    await answeredBy(deployed, 0);
+    const beforeRollback = seen.length;
+    await registry.rollback('intents', from);
+    await answeredBy(from, beforeRollback);
+    assert.ok(seen.slice(beforeRollback).includes(from), 'the rolled-back version answers again');
+    assert.ok(seen.includes(deployed), `versions answered: ${[...new Set(seen)].join(', ')}`);
+  } finally {
+    done = true;
+    await Promise.all(clients);
+  }
   assert.deepEqual(failures, []);
-  assert.ok(seen.has(from) && seen.has(1), `versions answered: ${[...seen].join(', ')}`);
-  assert.equal(server.models.get('intents')!.version, 1);
+  assert.equal(server.models.get('intents')!.version, from);
   await server.stop();
 });
