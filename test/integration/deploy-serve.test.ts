@@ -10,9 +10,10 @@ import { DEFAULT_LIMITS } from '../../serve/http-server';
 import { startInferenceServer, type RunningServer } from '../../serve/start-server';
 import type { ArtifactRef } from '../../spec/types';
 import { activityDeps } from '../../worker/create-workers';
-import { PROJECT_ROOT, type PipewrightConfig } from '../../worker/config';
+import type { PipewrightConfig } from '../../worker/config';
 import { openLocalState } from '../../worker/local-state';
 import { approveSignal, progressQuery, type PipelineResult } from '../../workflows/pipeline';
+import { SAMPLE_DATA, SAMPLE_DATA_STEPS } from '../support/sample-pipeline';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { startWorker } from '../support/with-worker';
 
@@ -24,7 +25,7 @@ before(async () => {
   config = {
     ...env.config(),
     home: mkdtempSync(join(tmpdir(), 'pipewright-deploy-')),
-    dataRoots: [join(PROJECT_ROOT, 'pipelines', 'data')],
+    dataRoots: [SAMPLE_DATA],
   };
   stopWorker = await startWorker(config);
 });
@@ -40,28 +41,7 @@ params:
   force: { type: boolean, default: false }
   approval: { type: string, default: none }
 steps:
-  - id: load
-    uses: load
-    with: { path: ${join(PROJECT_ROOT, 'pipelines', 'data', 'snips-intents-sample.jsonl')}, columns: { text: text, label: intent } }
-  - id: split
-    uses: split
-    inputs: { dataset: "\${{ steps.load.outputs.dataset }}" }
-    with: { train: 0.8, validation: 0.2, test: 0, stratify_by: label }
-  - id: tok
-    uses: tokenize
-    inputs: { dataset: "\${{ steps.split.outputs.train }}" }
-    with: { vocab_size: 500 }
-  - id: tok_val
-    uses: tokenize
-    inputs: { dataset: "\${{ steps.split.outputs.validation }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
-  - id: pad
-    uses: pad
-    inputs: { dataset: "\${{ steps.tok.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
-    with: { max_length: 24 }
-  - id: pad_val
-    uses: pad
-    inputs: { dataset: "\${{ steps.tok_val.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
-    with: { max_length: 24 }
+${SAMPLE_DATA_STEPS}
   - id: train
     uses: train
     inputs:

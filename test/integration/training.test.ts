@@ -8,10 +8,11 @@ import type { StepResult } from '../../activities';
 import type { ArtifactRef } from '../../spec/types';
 import { CheckpointJournal } from '../../store/checkpoint-journal';
 import { FileArtifactStore } from '../../store/artifact-store';
-import { PROJECT_ROOT, type PipewrightConfig } from '../../worker/config';
+import type { PipewrightConfig } from '../../worker/config';
 import { progressQuery, type PipelineResult } from '../../workflows/pipeline';
 import { stopTrainingSignal, trainingProgressQuery } from '../../workflows/training';
 import { killHard, spawnTestWorker } from '../support/spawn-worker';
+import { SAMPLE_DATA, SAMPLE_DATA_STEPS } from '../support/sample-pipeline';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { startWorker } from '../support/with-worker';
 
@@ -23,8 +24,6 @@ after(async () => {
   await env?.stop();
 });
 
-const SAMPLE_DATA = join(PROJECT_ROOT, 'pipelines', 'data');
-
 /** A config of its own (task queue and state folder) that may read the bundled SNIPS samples. */
 function trainingConfig(): PipewrightConfig {
   return { ...env.config(), home: mkdtempSync(join(tmpdir(), 'pipewright-train-')), dataRoots: [SAMPLE_DATA] };
@@ -35,28 +34,7 @@ function trainingPipeline(options: { epochs: number; extraSteps?: string; trainW
   return `
 name: train-small
 steps:
-  - id: load
-    uses: load
-    with: { path: ${join(SAMPLE_DATA, 'snips-intents-sample.jsonl')}, columns: { text: text, label: intent } }
-  - id: split
-    uses: split
-    inputs: { dataset: "\${{ steps.load.outputs.dataset }}" }
-    with: { train: 0.8, validation: 0.2, test: 0, stratify_by: label }
-  - id: tok
-    uses: tokenize
-    inputs: { dataset: "\${{ steps.split.outputs.train }}" }
-    with: { vocab_size: 500 }
-  - id: tok_val
-    uses: tokenize
-    inputs: { dataset: "\${{ steps.split.outputs.validation }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
-  - id: pad
-    uses: pad
-    inputs: { dataset: "\${{ steps.tok.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
-    with: { max_length: 24 }
-  - id: pad_val
-    uses: pad
-    inputs: { dataset: "\${{ steps.tok_val.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
-    with: { max_length: 24 }
+${SAMPLE_DATA_STEPS}
   - id: train
     uses: train
     inputs:
