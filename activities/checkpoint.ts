@@ -5,8 +5,9 @@ import type { CheckpointInput, CheckpointResult } from './training-io';
 
 /**
  * The `checkpoint` activity: verifies an epoch's checkpoint against its SHA-256 and clears the
- * epoch's journal of mid-epoch checkpoints; deletes epoch checkpoints that retention dropped (unless a
- * recorded run still refers to them); and at the end records the train step's outputs for the run.
+ * epoch's journal of mid-epoch checkpoints; records the epoch checkpoints retention keeps and deletes
+ * those it dropped (unless a recorded run still refers to them); at the end records the train step's
+ * outputs for the run.
  */
 export function createCheckpointActivity(deps: ActivityDeps) {
   return async function checkpoint(input: CheckpointInput): Promise<CheckpointResult> {
@@ -26,18 +27,20 @@ export function createCheckpointActivity(deps: ActivityDeps) {
         if (ref.sha256 !== checkpoint.sha256) await deps.store.remove(ref.sha256);
       await deps.journal.clear(key);
     }
-    if (input.record) {
-      await deps.runs.record({
-        workflowId: input.record.run.workflowId,
-        runId: input.record.run.runId,
-        pipeline: input.record.run.pipeline,
-        step: input.stepId,
+    const record = (step: string, outputs: Readonly<Record<string, unknown>>) =>
+      deps.runs.record({
+        workflowId: input.pipelineRun.workflowId,
+        runId: input.pipelineRun.runId,
+        pipeline: input.pipelineRun.pipeline,
+        step,
         activity: 'train',
         cached: false,
         finishedAt: new Date().toISOString(),
-        outputs: input.record.outputs,
+        outputs,
       });
-    }
+    // Recorded before anything is released, so `pipewright gc` never takes a kept checkpoint.
+    await record(`${input.stepId}.checkpoints`, { kept: input.kept });
+    if (input.outputs) await record(input.stepId, input.outputs);
     let released = 0;
     if (input.release.length > 0) {
       const inUse = new Set((await deps.runs.all()).flatMap(({ record }) => referencedDigests(record.outputs)));

@@ -84,8 +84,12 @@ export interface CheckpointInput {
   readonly commit?: { readonly checkpoint: ArtifactRef; readonly epoch: number };
   /** Epoch checkpoints no longer kept by keep_last / keep_best. */
   readonly release: readonly ArtifactRef[];
-  /** The train step's final outputs, recorded under the pipeline run (which keeps them from gc). */
-  readonly record?: { readonly run: StepInput['run']; readonly outputs: Readonly<Record<string, unknown>> };
+  /** The pipeline run the train step belongs to; its records keep artifacts from gc. */
+  readonly pipelineRun: StepInput['run'];
+  /** Epoch checkpoints kept so far, recorded under the pipeline run while training goes on. */
+  readonly kept: readonly ArtifactRef[];
+  /** The train step's final outputs, recorded under the pipeline run at the end. */
+  readonly outputs?: Readonly<Record<string, unknown>>;
 }
 
 export interface CheckpointResult {

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArtifactRef } from '../spec/types';
 
@@ -30,15 +30,16 @@ export class CheckpointJournal {
       if (error.code === 'ENOENT') return '';
       throw error;
     });
+    return parseLines(text);
+  }
+
+  /** Every checkpoint named by any journal: the resume points of epochs still in flight. */
+  async all(): Promise<ArtifactRef[]> {
+    const files = (await readdir(this.root, { recursive: true }).catch(() => [] as string[])).filter((f) =>
+      f.endsWith('.jsonl'),
+    );
     const refs: ArtifactRef[] = [];
-    for (const line of text.split('\n')) {
-      if (line.trim() === '') continue;
-      try {
-        refs.push(JSON.parse(line) as ArtifactRef);
-      } catch {
-        // A line cut short by a crash names no complete checkpoint.
-      }
-    }
+    for (const file of files) refs.push(...parseLines(await readFile(join(this.root, file), 'utf8')));
     return refs;
   }
 
@@ -54,4 +55,17 @@ export class CheckpointJournal {
 
 function safe(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+function parseLines(text: string): ArtifactRef[] {
+  const refs: ArtifactRef[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      refs.push(JSON.parse(line) as ArtifactRef);
+    } catch {
+      // A line cut short by a crash names no complete checkpoint.
+    }
+  }
+  return refs;
 }

@@ -8,6 +8,8 @@ export interface CollectOptions {
   /** First forget run records and cache entries older than this. */
   readonly olderThanMs?: number;
   readonly nowMs?: number;
+  /** Digests to keep besides what records and the cache refer to (checkpoints of running trainings). */
+  readonly pinned?: readonly string[];
 }
 
 export interface CollectResult {
@@ -29,7 +31,7 @@ export async function collectGarbage(
   options: CollectOptions,
 ): Promise<CollectResult> {
   const cutoff = options.olderThanMs === undefined ? -Infinity : (options.nowMs ?? Date.now()) - options.olderThanMs;
-  const roots = new Set<string>();
+  const roots = new Set<string>(options.pinned ?? []);
   let forgottenRecords = 0;
   let forgottenCacheEntries = 0;
   for (const { record, path, writtenMs } of await runs.all()) {

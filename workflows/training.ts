@@ -139,8 +139,10 @@ export async function training(input: TrainingInput): Promise<StepResult> {
     publish();
     await checkpoint({
       run: self,
+      pipelineRun: input.step.run,
       stepId: input.step.stepId,
       commit: { checkpoint: trained.checkpoint, epoch: e },
+      kept: [...kept, trained.checkpoint],
       release: released.splice(0),
     });
     const scored = await validate(
@@ -176,7 +178,14 @@ export async function training(input: TrainingInput): Promise<StepResult> {
     }
     await reportToParent(input.step.stepId, epochSummary(epochs, settings.epochs, settings.monitor, startedAt));
     if (stopReason === undefined && e + 1 < settings.epochs && historyIsLong(settings.history_limit)) {
-      if (released.length > 0) await checkpoint({ run: self, stepId: input.step.stepId, release: released.splice(0) });
+      if (released.length > 0)
+        await checkpoint({
+          run: self,
+          pipelineRun: input.step.run,
+          stepId: input.step.stepId,
+          kept,
+          release: released.splice(0),
+        });
       await continueAsNew<typeof training>({
         ...input,
         carried: { epochs, kept, startedAt },
@@ -205,9 +214,11 @@ export async function training(input: TrainingInput): Promise<StepResult> {
   };
   await checkpoint({
     run: self,
+    pipelineRun: input.step.run,
     stepId: input.step.stepId,
+    kept,
     release: released.splice(0),
-    record: { run: input.step.run, outputs },
+    outputs,
   });
   progress.status = stopReason === undefined ? 'finished' : 'stopped';
   progress.stopReason = stopReason;

@@ -67,7 +67,7 @@ export function registerArtifacts(program: Command): void {
     .option('--dry-run', 'only report what would be removed')
     .option('--older-than <duration>', 'first forget run records and cache entries older than this (e.g. 30d)')
     .action(async (options: { dryRun?: boolean; olderThan?: string }) => {
-      const { store, runs, cache } = openLocalState(loadConfig());
+      const { store, runs, cache, journal } = openLocalState(loadConfig());
       let olderThanMs: number | undefined;
       if (options.olderThan !== undefined) {
         try {
@@ -79,6 +79,8 @@ export function registerArtifacts(program: Command): void {
       const result = await collectGarbage(store, runs, cache, {
         dryRun: options.dryRun ?? false,
         ...(olderThanMs !== undefined && { olderThanMs }),
+        // Mid-epoch checkpoints of trainings in flight are their resume points.
+        pinned: (await journal.all()).map((ref) => ref.sha256),
       });
       const verb = options.dryRun ? 'would remove' : 'removed';
       for (const a of result.removed) process.stdout.write(`${verb} ${describe(a)}\n`);

@@ -7,8 +7,10 @@ import { after, before, test } from 'node:test';
 import type { StepResult } from '../../activities';
 import type { ArtifactRef } from '../../spec/types';
 import { CheckpointJournal } from '../../store/checkpoint-journal';
+import { collectGarbage } from '../../store/garbage-collect';
 import { FileArtifactStore } from '../../store/artifact-store';
 import type { PipewrightConfig } from '../../worker/config';
+import { openLocalState } from '../../worker/local-state';
 import { progressQuery, type PipelineResult } from '../../workflows/pipeline';
 import { stopTrainingSignal, trainingProgressQuery } from '../../workflows/training';
 import { killHard, spawnTestWorker } from '../support/spawn-worker';
@@ -198,6 +200,11 @@ test('the stopTraining signal ends training after the current epoch, keeping the
     assert.equal(status.when_passed, 'succeeded');
     assert.equal(status.when_failed, 'skipped');
     assert.equal(result.steps.find((s) => s.id === 'impossible')!.outputs!.passed, false);
+    // The run's records keep the model and the retained checkpoints from garbage collection.
+    const { store, runs, cache } = openLocalState(config);
+    await collectGarbage(store, runs, cache, { dryRun: false });
+    assert.ok(await store.verify(outputs.model as ArtifactRef));
+    assert.ok(await store.verify(outputs.last as ArtifactRef));
   } finally {
     await stop();
   }

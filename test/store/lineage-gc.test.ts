@@ -67,3 +67,25 @@ test('lineage walks back to sources; gc keeps what records and the cache referen
   assert.equal(await store.verify(raw), true);
   assert.equal(await store.verify(orphan), false);
 });
+
+test('gc keeps pinned artifacts, such as the mid-epoch checkpoints a training journal names', async () => {
+  const gcHome = mkdtempSync(join(tmpdir(), 'pipewright-gc-pin-'));
+  try {
+    const { store, cache, runs, journal } = openLocalState({ home: gcHome });
+    const write = (text: string) => writeDataset(store, { kind: 'dataset' }, [[{ text }]]);
+    const inFlight = await write('resume point');
+    const unreferenced = await write('nobody');
+    await journal.append({ workflowId: 'wf', runId: 'r', step: 'train', epoch: 3 }, inFlight);
+    const result = await collectGarbage(store, runs, cache, {
+      dryRun: false,
+      pinned: (await journal.all()).map((ref) => ref.sha256),
+    });
+    assert.deepEqual(
+      result.removed.map((a) => a.sha256),
+      [unreferenced.sha256],
+    );
+    assert.ok(await store.verify(inFlight));
+  } finally {
+    rmSync(gcHome, { recursive: true, force: true });
+  }
+});
