@@ -18,7 +18,7 @@ import type { TrainEpochInput, TrainEpochResult, TrainHeartbeat, TrainSettings }
 const NON_RETRYABLE = new Set(['TrainingDataError', 'EncoderConfigError', 'CheckpointError', 'ArtifactIntegrityError']);
 
 /** The encoder a train step's settings describe, sized for its vocabulary, sequence length and classes. */
-export function encoderConfig(
+function encoderConfig(
   settings: TrainSettings,
   vocabSize: number,
   maxLength: number,
@@ -40,7 +40,7 @@ export function encoderConfig(
   };
 }
 
-export function lrSchedule(settings: TrainSettings, totalSteps: number): LrSchedule {
+function lrSchedule(settings: TrainSettings, totalSteps: number): LrSchedule {
   return {
     kind: settings.schedule.kind,
     peak: settings.optimizer.learning_rate,

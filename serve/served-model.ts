@@ -45,10 +45,6 @@ export class ServedModel {
     return this.active?.labels ?? [];
   }
 
-  get current(): TextClassifier | undefined {
-    return this.active;
-  }
-
   /** Loads the deployed version if it is not the one being served; returns when done. */
   refresh(): Promise<void> {
     this.loading ??= this.load().finally(() => (this.loading = undefined));
