@@ -18,12 +18,7 @@ import type { TrainEpochInput, TrainEpochResult, TrainHeartbeat, TrainSettings }
 const NON_RETRYABLE = new Set(['TrainingDataError', 'EncoderConfigError', 'CheckpointError', 'ArtifactIntegrityError']);
 
 /** The encoder a train step's settings describe, sized for its vocabulary, sequence length and classes. */
-function encoderConfig(
-  settings: TrainSettings,
-  vocabSize: number,
-  maxLength: number,
-  classes: number,
-): EncoderConfig {
+function encoderConfig(settings: TrainSettings, vocabSize: number, maxLength: number, classes: number): EncoderConfig {
   const m = settings.model;
   return {
     vocabSize,
