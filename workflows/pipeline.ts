@@ -85,7 +85,12 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   setHandler(stopTrainingSignal, async (reason) => {
     const training = progress.steps.filter((s) => s.status === 'running' && CHILD_WORKFLOWS[s.uses]);
     await Promise.all(
-      training.map((s) => getExternalWorkflowHandle(childWorkflowId(s.id)).signal(stopTrainingSignal, reason)),
+      training.map((s) =>
+        getExternalWorkflowHandle(childWorkflowId(s.id))
+          .signal(stopTrainingSignal, reason)
+          // A training that has just finished (or not started yet) needs no stop; never fail the run over it.
+          .catch(() => undefined),
+      ),
     );
   });
 
