@@ -1,16 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import type { MetricsReport } from '../ml/metrics';
+import { lowerIsBetter, type Metric } from '../spec/metrics';
 import type { ModelVersion } from '../store/model-registry';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever what `deploy` does for the same input could change. */
 export const DEPLOY_VERSION = '1';
 
-type GateMetric = 'accuracy' | 'f1_macro' | 'loss';
-
 interface DeployOptions {
   name: string;
-  metric: GateMetric;
+  metric: Metric;
   margin: number;
   force: boolean;
   approval: 'none' | 'required';
@@ -29,7 +28,7 @@ export interface GateDecision {
  * than the deployed version by more than `margin` on the gating metric (lower is better for loss).
  */
 export function gate(
-  report: Pick<MetricsReport, 'passed' | 'thresholds'> & Record<GateMetric, number>,
+  report: Pick<MetricsReport, 'passed' | 'thresholds'> & Record<Metric, number>,
   champion: ModelVersion | undefined,
   options: Pick<DeployOptions, 'metric' | 'margin' | 'force'>,
 ): GateDecision {
@@ -37,10 +36,9 @@ export function gate(
   const challenger = report[metric];
   const failed = report.thresholds.filter((t) => !t.passed).map((t) => t.condition);
   const championScore = champion?.metrics[metric];
-  const lowerIsBetter = metric === 'loss';
   const beats =
     championScore === undefined ||
-    (lowerIsBetter ? challenger < championScore - margin : challenger > championScore + margin);
+    (lowerIsBetter(metric) ? challenger < championScore - margin : challenger > championScore + margin);
   const versus =
     championScore === undefined
       ? 'no version is deployed'

@@ -1,6 +1,5 @@
+import { lowerIsBetter, type Metric } from '../spec/metrics';
 import type { ArtifactRef } from '../spec/types';
-
-export type Monitor = 'accuracy' | 'f1_macro' | 'loss';
 
 /** One finished epoch as the training workflow remembers it. */
 export interface EpochRecord {
@@ -16,17 +15,12 @@ export interface EpochRecord {
   readonly resumedAt?: { readonly step: number; readonly batch: number };
 }
 
-/** Loss is better when lower; every other monitored metric when higher. */
-export function lowerIsBetter(monitor: Monitor): boolean {
-  return monitor === 'loss';
-}
-
-function better(value: number, than: number, monitor: Monitor, minDelta: number): boolean {
+function better(value: number, than: number, monitor: Metric, minDelta: number): boolean {
   return lowerIsBetter(monitor) ? value < than - minDelta : value > than + minDelta;
 }
 
 /** The epoch with the best monitored value; the earliest wins ties. */
-export function bestEpoch(epochs: readonly EpochRecord[], monitor: Monitor): EpochRecord | undefined {
+export function bestEpoch(epochs: readonly EpochRecord[], monitor: Metric): EpochRecord | undefined {
   let best: EpochRecord | undefined;
   for (const e of epochs) if (!best || better(e.validation[monitor], best.validation[monitor], monitor, 0)) best = e;
   return best;
@@ -38,7 +32,7 @@ export function bestEpoch(epochs: readonly EpochRecord[], monitor: Monitor): Epo
  */
 export function shouldStopEarly(
   epochs: readonly EpochRecord[],
-  monitor: Monitor,
+  monitor: Metric,
   patience: number,
   minDelta: number,
 ): boolean {
@@ -59,7 +53,7 @@ export function shouldStopEarly(
 /** The epoch checkpoints to keep: the `keepLast` newest and the `keepBest` best by the monitor. */
 export function retainedCheckpoints(
   epochs: readonly EpochRecord[],
-  monitor: Monitor,
+  monitor: Metric,
   keepLast: number,
   keepBest: number,
 ): Set<string> {

@@ -1,4 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
+import { METRICS } from '../metrics';
 import { DURATION_PATTERN, PATTERN_MESSAGE_KEYWORD } from '../schema';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
@@ -37,7 +38,7 @@ export const DEPLOY_CONTRACT: ActivityContract = {
         description: 'Model name in the registry; `pipewright serve` serves it under this name.',
       },
       metric: {
-        enum: ['accuracy', 'f1_macro', 'loss'],
+        enum: [...METRICS],
         default: 'f1_macro',
         description: 'The gating metric, read from the metrics report.',
       },

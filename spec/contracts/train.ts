@@ -1,8 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-
-/** Metrics that validation computes and that training can monitor. */
-export const MONITORED_METRICS = ['accuracy', 'f1_macro', 'loss'] as const;
-export type MonitoredMetric = (typeof MONITORED_METRICS)[number];
+import { METRICS } from '../metrics';
 
 export const TRAIN_CONTRACT: ActivityContract = {
   name: 'train',
@@ -108,7 +105,7 @@ export const TRAIN_CONTRACT: ActivityContract = {
         description: 'Loss weight per class id, for imbalanced data; one number per label.',
       },
       monitor: {
-        enum: ['accuracy', 'f1_macro', 'loss'],
+        enum: [...METRICS],
         default: 'f1_macro',
         description: 'Validation metric that picks the best model and drives early stopping.',
       },

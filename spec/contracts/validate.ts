@@ -1,9 +1,10 @@
 import type { ActivityContract } from '../activity-catalog';
+import { METRICS } from '../metrics';
 import { PATTERN_MESSAGE_KEYWORD } from '../schema';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 /** `metric op number`, e.g. `f1_macro >= 0.9`; the pattern is the schema's, so typos fail validation. */
-export const THRESHOLD_PATTERN = '^\\s*(accuracy|f1_macro|loss)\\s*(>=|>|<=|<)\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*$';
+export const THRESHOLD_PATTERN = `^\\s*(${METRICS.join('|')})\\s*(>=|>|<=|<)\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*$`;
 
 export const VALIDATE_CONTRACT: ActivityContract = {
   name: 'validate',
