@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import type { MetricsReport } from '../ml/metrics';
+import { readMetricsReport, type MetricsReport } from '../ml/metrics-report';
 import { lowerIsBetter, type Metric } from '../spec/metrics';
 import type { ModelVersion } from '../store/model-registry';
 import { InvalidStepInput, type StepImplementation } from './define-step';
@@ -57,7 +56,7 @@ export const deploy: StepImplementation = async (input, { deps }) => {
   const options = input.with as unknown as DeployOptions;
   const { model, tokenizer, metrics } = input.inputs as Required<typeof input.inputs>;
   const deployKey = `${input.run.workflowId}/${input.stepId}`;
-  const report = JSON.parse(await readFile(await deps.store.localPath(metrics!), 'utf8')) as MetricsReport;
+  const report = await readMetricsReport(deps.store, metrics!);
   if (report.model.sha256 !== model!.sha256)
     throw new InvalidStepInput(
       `the metrics report scores model ${report.model.sha256.slice(0, 12)}, not the one being deployed (${model!.sha256.slice(0, 12)}): wire a validate step of this model`,

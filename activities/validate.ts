@@ -2,7 +2,7 @@ import { loadBackend } from '../ml/backend/load-backend';
 import { loadCheckpointModel } from '../ml/train/checkpoint';
 import { datasetBatches } from '../ml/train/classification-batches';
 import { evaluateClassifier } from '../ml/train/evaluate';
-import type { MetricsReport } from '../ml/metrics';
+import type { MetricsReport } from '../ml/metrics-report';
 import { checkThresholds } from '../ml/thresholds';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 

@@ -1,18 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import type { MetricsReport } from '../ml/metrics';
+import { readMetricsReport, type MetricsReport } from '../ml/metrics-report';
 import type { ArtifactRef } from '../spec/types';
-import type { ArtifactStore } from '../store/artifact-store';
 import type { PipewrightConfig } from '../worker/config';
 import { openLocalState } from '../worker/local-state';
 import type { RunOutcome } from './watch-run';
-
-/** Reads a `validate` metrics report artifact. */
-export async function readMetricsReport(
-  store: ArtifactStore,
-  ref: Pick<ArtifactRef, 'sha256'>,
-): Promise<MetricsReport> {
-  return JSON.parse(await readFile(await store.localPath(ref), 'utf8')) as MetricsReport;
-}
 
 const f4 = (x: number) => x.toFixed(4);
 

@@ -44,19 +44,3 @@ export function classificationMetrics(
     confusion,
   };
 }
-
-/** The JSON a `validate` step stores as its `metrics` report artifact. */
-export interface MetricsReport {
-  readonly task: 'classification';
-  readonly model: { readonly sha256: string; readonly step: number; readonly epoch: number };
-  readonly dataset: { readonly sha256: string; readonly rows: number };
-  readonly backend: string;
-  readonly accuracy: number;
-  readonly f1_macro: number;
-  readonly loss: number;
-  readonly labels: readonly string[];
-  readonly per_class: ClassificationMetrics['perClass'];
-  readonly confusion: ClassificationMetrics['confusion'];
-  readonly thresholds: readonly { condition: string; metric: string; value: number; passed: boolean }[];
-  readonly passed: boolean;
-}

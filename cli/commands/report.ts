@@ -3,7 +3,8 @@ import { isArtifactRef } from '../../store/step-cache';
 import { resolveArtifact } from '../../store/lineage';
 import { loadConfig } from '../../worker/config';
 import { openLocalState } from '../../worker/local-state';
-import { readMetricsReport, renderMetricsReport } from '../metrics-table';
+import { readMetricsReport } from '../../ml/metrics-report';
+import { renderMetricsReport } from '../metrics-table';
 import { UserError } from '../user-error';
 
 export function registerReport(program: Command): void {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { MetricsReport } from '../../ml/metrics';
+import type { MetricsReport } from '../../ml/metrics-report';
 import { loadBackend } from '../../ml/backend/load-backend';
 import { EncoderClassifier } from '../../ml/models/encoder-classifier';
 import { saveTokenizer } from '../../ml/tokenizers/tokenizer-file';
