@@ -1,6 +1,9 @@
 import type * as Tf from '@tensorflow/tfjs';
+import { dropout } from './dropout';
 import { embeddingLookup } from './embedding-lookup';
 import { checkEncoderConfig, type EncoderConfig } from './encoder-config';
+import { gelu } from './gelu';
+import { layerNorm } from './layer-norm';
 
 type Tensor = Tf.Tensor;
 
@@ -91,7 +94,7 @@ export class EncoderClassifier {
     let dropouts = 0;
     const drop = (x: Tensor) =>
       options.training && config.dropout > 0
-        ? tf.dropout(x, config.dropout, undefined, (options.dropoutSeed ?? 0) * 1000 + dropouts++)
+        ? dropout(tf, x, config.dropout, [options.dropoutSeed ?? 0, dropouts++])
         : x;
     const positions =
       config.positional === 'learned'
@@ -111,27 +114,27 @@ export class EncoderClassifier {
         b: p(`${name}/kernel`),
         bias: p(`${name}/bias`),
       });
-    const split = (h: Tensor) => h.reshape([batch, length, heads, dh]).transpose([0, 2, 1, 3]);
+    const norm = (h: Tensor, name: string) =>
+      layerNorm(tf, h, p(`${name}/gamma`) as Tf.Tensor1D, p(`${name}/beta`) as Tf.Tensor1D);
     for (let l = 0; l < config.layers; l++) {
-      const h = layerNorm(tf, x, p(`layer${l}/norm1/gamma`), p(`layer${l}/norm1/beta`));
-      const [q, k, v] = tf.split(linear(h, `layer${l}/attention/qkv`), 3, 1).map(split) as [Tensor, Tensor, Tensor];
-      const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)), maskBias);
+      // One transpose takes the fused projection to [q|k|v, batch, heads, length, head size].
+      const [q, k, v] = tf.unstack(
+        linear(norm(x, `layer${l}/norm1`), `layer${l}/attention/qkv`)
+          .reshape([batch, length, 3, heads, dh])
+          .transpose([2, 0, 3, 1, 4]),
+      ) as [Tensor, Tensor, Tensor];
+      // Scaling the queries rather than the scores touches length/head-size times fewer numbers.
+      const scores = tf.add(tf.matMul(tf.mul(q, 1 / Math.sqrt(dh)), k, false, true), maskBias);
       const context = tf
         .matMul(drop(tf.softmax(scores)), v)
         .transpose([0, 2, 1, 3])
         .reshape([batch * length, d]);
       x = tf.add(x, drop(linear(context, `layer${l}/attention/o`).reshape([batch, length, d])));
-      const f = linear(
-        activation(
-          tf,
-          linear(layerNorm(tf, x, p(`layer${l}/norm2/gamma`), p(`layer${l}/norm2/beta`)), `layer${l}/ffn/in`),
-          config.activation,
-        ),
-        `layer${l}/ffn/out`,
-      );
+      const hidden = linear(norm(x, `layer${l}/norm2`), `layer${l}/ffn/in`);
+      const f = linear(config.activation === 'gelu' ? gelu(tf, hidden) : tf.relu(hidden), `layer${l}/ffn/out`);
       x = tf.add(x, drop(f.reshape([batch, length, d])));
     }
-    return layerNorm(tf, x, p('final_norm/gamma'), p('final_norm/beta')) as Tf.Tensor3D;
+    return norm(x, 'final_norm') as Tf.Tensor3D;
   }
 
   /** Class logits [batch, classes]. */
@@ -156,19 +159,6 @@ export class EncoderClassifier {
     for (const v of this.params.values()) v.dispose();
     this.positions?.dispose();
   }
-}
-
-function layerNorm(tf: typeof Tf, x: Tensor, gamma: Tensor, beta: Tensor): Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-6))), gamma), beta);
-}
-
-function activation(tf: typeof Tf, x: Tensor, kind: 'gelu' | 'relu'): Tensor {
-  if (kind === 'relu') return tf.relu(x);
-  // The tanh approximation of GELU.
-  // x³ as two multiplies: Pow and its gradient cost more than the rest of GELU together.
-  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
 }
 
 /** The fixed sinusoidal position encodings of the original transformer, [maxLength, hidden]. */
