@@ -1,4 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
+import { NativeOps } from '../backend/native-ops';
 
 export interface AdamWConfig {
   readonly beta1: number;
@@ -52,29 +53,63 @@ export class AdamW {
     );
     const norm = tf.tidy(() => Math.sqrt(tf.sum(tf.square(flat)).dataSync()[0]!));
     const scale = config.clipNorm > 0 && norm > config.clipNorm ? config.clipNorm / norm : 1;
-    const correction1 = 1 - Math.pow(config.beta1, this.step);
-    const correction2 = 1 - Math.pow(config.beta2, this.step);
     tf.tidy(() => {
       const g = scale === 1 ? flat : tf.mul(flat, scale);
+      // Decoupled weight decay shrinks the parameters before Adam's step.
+      const params = this.names.map((name) => {
+        const param = this.params.get(name)!;
+        return grads[name] && config.weightDecay > 0 && decays(name)
+          ? tf.mul(param, 1 - lr * config.weightDecay)
+          : param;
+      });
       const m = this.slots.get('adam/m')!;
       const v = this.slots.get('adam/v')!;
-      m.assign(tf.add(tf.mul(m, config.beta1), tf.mul(g, 1 - config.beta1)));
-      v.assign(tf.add(tf.mul(v, config.beta2), tf.mul(tf.square(g), 1 - config.beta2)));
-      const update = tf.mul(
-        tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), config.epsilon)),
+      const next = this.update(
+        tf.concat(
+          params.map((p) => p.reshape([-1])),
+          0,
+        ),
+        m,
+        v,
+        g,
         lr,
       );
-      const pieces = tf.split(update, this.sizes, 0);
+      m.assign(next.m);
+      v.assign(next.v);
+      const pieces = tf.split(next.params, this.sizes, 0);
       this.names.forEach((name, i) => {
-        if (!grads[name]) return;
-        const param = this.params.get(name)!;
-        const step = pieces[i]!.reshape(param.shape);
-        const decayed = config.weightDecay > 0 && decays(name) ? tf.mul(param, 1 - lr * config.weightDecay) : param;
-        param.assign(tf.sub(decayed, step));
+        if (grads[name]) this.params.get(name)!.assign(pieces[i]!.reshape(this.params.get(name)!.shape));
       });
     });
     flat.dispose();
     return norm;
+  }
+
+  /**
+   * Adam's step for the flat parameters, moments and gradient. The native backend runs it as one
+   * fused kernel; elsewhere it is a dozen element-wise ops. Both compute
+   * p − lr · m̂ / (√v̂ + ε) with bias-corrected m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ).
+   */
+  private update(p: Tf.Tensor, m: Tf.Tensor, v: Tf.Tensor, g: Tf.Tensor, lr: number) {
+    const { tf, config } = this;
+    const correction1 = 1 - Math.pow(config.beta1, this.step);
+    const correction2 = 1 - Math.pow(config.beta2, this.step);
+    const native = NativeOps.of(tf);
+    if (native) {
+      // The fused op adds ε to √v rather than √v̂; scaling ε by √(1 − β₂ᵗ) makes the two agree.
+      return native.applyAdam(p, m, v, g, {
+        lr,
+        beta1: config.beta1,
+        beta2: config.beta2,
+        beta1Power: Math.pow(config.beta1, this.step),
+        beta2Power: Math.pow(config.beta2, this.step),
+        epsilon: config.epsilon * Math.sqrt(correction2),
+      });
+    }
+    const m1 = tf.add(tf.mul(m, config.beta1), tf.mul(g, 1 - config.beta1));
+    const v1 = tf.add(tf.mul(v, config.beta2), tf.mul(tf.square(g), 1 - config.beta2));
+    const step = tf.mul(tf.div(tf.div(m1, correction1), tf.add(tf.sqrt(tf.div(v1, correction2)), config.epsilon)), lr);
+    return { params: tf.sub(p, step), m: m1, v: v1 };
   }
 
   dispose(): void {

@@ -1,0 +1,150 @@
+import type * as Tf from '@tensorflow/tfjs';
+
+/** The part of tfjs-node's backend that runs a TensorFlow op by name (not in tfjs's public types). */
+interface NodeBackend {
+  readonly binding: {
+    readonly TF_ATTR_TYPE: number;
+    readonly TF_ATTR_STRING: number;
+    readonly TF_ATTR_BOOL: number;
+    readonly TF_ATTR_SHAPE: number;
+    readonly TF_FLOAT: number;
+    readonly TF_INT32: number;
+  };
+  executeSingleOutput(name: string, attrs: readonly OpAttr[], inputs: readonly Tf.Tensor[]): Tf.Tensor;
+  executeMultipleOutputs(
+    name: string,
+    attrs: readonly OpAttr[],
+    inputs: readonly Tf.Tensor[],
+    outputs: number,
+  ): Tf.Tensor[];
+}
+
+interface OpAttr {
+  readonly name: string;
+  readonly type: number;
+  readonly value: number | string | boolean | readonly number[];
+}
+
+/** One step of Adam's update for `NativeOps.applyAdam`; the decay rates' powers give the bias correction. */
+export interface AdamStep {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly beta1Power: number;
+  readonly beta2Power: number;
+  readonly epsilon: number;
+}
+
+/**
+ * TensorFlow ops that TensorFlow.js does not expose, run by name on the native backend (tfjs-node
+ * or tfjs-node-gpu): stateless random numbers and fused optimizer updates, each one kernel where
+ * TensorFlow.js would run several.
+ */
+export class NativeOps {
+  /** Resource variables made so far in this process; numbers their names. */
+  private static variables = 0;
+
+  private constructor(
+    private readonly tf: typeof Tf,
+    private readonly backend: NodeBackend,
+  ) {}
+
+  /** The native ops, or undefined when the active backend is not TensorFlow's. */
+  static of(tf: typeof Tf): NativeOps | undefined {
+    // tfjs-node and tfjs-node-gpu both register as 'tensorflow'.
+    return tf.getBackend() === 'tensorflow' ? new NativeOps(tf, tf.backend() as unknown as NodeBackend) : undefined;
+  }
+
+  /** Uniform [0, 1) float32 numbers that depend only on `seed` (TensorFlow's StatelessRandomUniform). */
+  statelessUniform(shape: readonly number[], seed: readonly [number, number]): Tf.Tensor {
+    const { tf } = this;
+    const { TF_FLOAT, TF_INT32 } = this.backend.binding;
+    return tf.tidy(() =>
+      this.backend.executeSingleOutput(
+        'StatelessRandomUniform',
+        [this.type('dtype', TF_FLOAT), this.type('T', TF_INT32), this.type('Tseed', TF_INT32)],
+        [tf.tensor1d([...shape], 'int32'), tf.tensor1d([seed[0] | 0, seed[1] | 0], 'int32')],
+      ),
+    );
+  }
+
+  /**
+   * Adam's update of `params`, `m` and `v` for gradient `grad`, as one fused kernel
+   * (ResourceApplyAdam): p −= lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε) after updating m and v. Returns the
+   * new values; the inputs are left as they were.
+   */
+  applyAdam(
+    params: Tf.Tensor,
+    m: Tf.Tensor,
+    v: Tf.Tensor,
+    grad: Tf.Tensor,
+    step: AdamStep,
+  ): { params: Tf.Tensor; m: Tf.Tensor; v: Tf.Tensor } {
+    const { tf } = this;
+    const { TF_FLOAT } = this.backend.binding;
+    // The op updates resource variables in place; they start out sharing the inputs' buffers, so
+    // TensorFlow copies each before writing (copy-on-write) and the inputs stay unchanged.
+    const variables = [params, m, v].map((value) => this.resourceVariable(value));
+    try {
+      tf.tidy(() => {
+        const scalar = (x: number) => tf.scalar(x);
+        this.backend.executeMultipleOutputs(
+          'ResourceApplyAdam',
+          [this.type('T', TF_FLOAT), this.bool('use_locking', false), this.bool('use_nesterov', false)],
+          [
+            ...variables,
+            scalar(step.beta1Power),
+            scalar(step.beta2Power),
+            scalar(step.lr),
+            scalar(step.beta1),
+            scalar(step.beta2),
+            scalar(step.epsilon),
+            grad,
+          ],
+          0,
+        );
+      });
+      const [p1, m1, v1] = variables.map((handle) =>
+        this.backend.executeSingleOutput('ReadVariableOp', [this.type('dtype', TF_FLOAT)], [handle]),
+      );
+      return { params: p1!, m: m1!, v: v1! };
+    } finally {
+      for (const handle of variables) this.destroy(handle);
+    }
+  }
+
+  private resourceVariable(value: Tf.Tensor): Tf.Tensor {
+    const { TF_FLOAT, TF_ATTR_STRING, TF_ATTR_SHAPE } = this.backend.binding;
+    const handle = this.backend.executeSingleOutput(
+      'VarHandleOp',
+      [
+        { name: 'container', type: TF_ATTR_STRING, value: '' },
+        // Eager variables need a name no other live variable has.
+        { name: 'shared_name', type: TF_ATTR_STRING, value: `pipewright/${++NativeOps.variables}` },
+        this.type('dtype', TF_FLOAT),
+        { name: 'shape', type: TF_ATTR_SHAPE, value: value.shape },
+      ],
+      [],
+    );
+    this.backend.executeMultipleOutputs(
+      'AssignVariableOp',
+      [this.type('dtype', TF_FLOAT), this.bool('validate_shape', false)],
+      [handle, value],
+      0,
+    );
+    return handle;
+  }
+
+  private destroy(handle: Tf.Tensor): void {
+    this.backend.executeMultipleOutputs('DestroyResourceOp', [this.bool('ignore_lookup_error', true)], [handle], 0);
+    handle.dispose();
+  }
+
+  private type(name: string, value: number): OpAttr {
+    return { name, type: this.backend.binding.TF_ATTR_TYPE, value };
+  }
+
+  private bool(name: string, value: boolean): OpAttr {
+    return { name, type: this.backend.binding.TF_ATTR_BOOL, value };
+  }
+}

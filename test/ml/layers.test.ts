@@ -1,0 +1,111 @@
+import type * as Tf from '@tensorflow/tfjs';
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { loadBackend } from '../../ml/backend/load-backend';
+import { dropout } from '../../ml/models/dropout';
+import { gelu } from '../../ml/models/gelu';
+import { layerNorm } from '../../ml/models/layer-norm';
+import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
+
+let tf: typeof Tf;
+before(async () => {
+  tf = (await loadBackend()).tf;
+  assert.equal(tf.getBackend(), 'tensorflow');
+});
+
+const maxDifference = (a: Tf.Tensor, b: Tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+
+/** Runs `body` on TensorFlow.js's plain JavaScript backend, then returns to the native one. */
+async function onJavaScriptBackend<T>(body: () => T): Promise<T> {
+  assert.ok(await tf.setBackend('cpu'));
+  try {
+    return body();
+  } finally {
+    await tf.setBackend('tensorflow');
+  }
+}
+
+// Formulas differentiated op by op by TensorFlow.js: what the hand-written gradients must equal.
+const referenceGelu = (x: Tf.Tensor) =>
+  tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI)))));
+const referenceLayerNorm = (x: Tf.Tensor, gamma: Tf.Tensor, beta: Tf.Tensor) => {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-6))), gamma), beta);
+};
+
+test('GELU and its hand-written gradient equal the tanh formula differentiated op by op, on both backends', async () => {
+  for (const run of [<T>(body: () => T) => Promise.resolve(body()), onJavaScriptBackend]) {
+    await run(() =>
+      tf.tidy(() => {
+        const x = tf.randomNormal([3, 5, 16], 0, 3, 'float32', 1);
+        const weights = tf.randomNormal([3, 5, 16], 0, 1, 'float32', 2);
+        assert.ok(maxDifference(gelu(tf, x), referenceGelu(x)) < 1e-5);
+        const mine = tf.grad((v) => tf.sum(tf.mul(gelu(tf, v), weights)))(x);
+        const reference = tf.grad((v) => tf.sum(tf.mul(referenceGelu(v), weights)))(x);
+        assert.ok(maxDifference(mine, reference) < 1e-5, String(maxDifference(mine, reference)));
+      }),
+    );
+  }
+});
+
+test('layer norm and its gradients for input, gamma and beta equal the formula differentiated op by op', () => {
+  tf.tidy(() => {
+    const x = tf.randomNormal([4, 6, 32], 1, 2, 'float32', 3);
+    const gamma = tf.randomNormal<Tf.Rank.R1>([32], 1, 0.3, 'float32', 4);
+    const beta = tf.randomNormal<Tf.Rank.R1>([32], 0, 0.3, 'float32', 5);
+    const weights = tf.randomNormal([4, 6, 32], 0, 1, 'float32', 6);
+    const normed = layerNorm(tf, x, gamma, beta);
+    assert.ok(maxDifference(normed, referenceLayerNorm(x, gamma, beta)) < 1e-5);
+    const loss =
+      (norm: typeof referenceLayerNorm) =>
+      (...[v, g, b]: Tf.Tensor[]) =>
+        tf.sum(tf.mul(norm(v!, g!, b!), weights));
+    const mine = tf.grads(loss((v, g, b) => layerNorm(tf, v, g as Tf.Tensor1D, b as Tf.Tensor1D)))([x, gamma, beta]);
+    const reference = tf.grads(loss(referenceLayerNorm))([x, gamma, beta]);
+    mine.forEach((grad, i) => assert.ok(maxDifference(grad, reference[i]!) < 1e-4, `input ${i}`));
+  });
+});
+
+test('dropout: the mask depends only on the seed, drops about the rate, keeps the mean, and gates the gradient', () => {
+  tf.tidy(() => {
+    const x = tf.ones([64, 256]);
+    const a = dropout(tf, x, 0.25, [7, 1]);
+    assert.equal(maxDifference(a, dropout(tf, x, 0.25, [7, 1])), 0);
+    assert.ok(maxDifference(a, dropout(tf, x, 0.25, [7, 2])) > 0);
+    const values = a.dataSync();
+    const dropped = values.filter((v) => v === 0).length / values.length;
+    assert.ok(Math.abs(dropped - 0.25) < 0.01, `dropped ${dropped}`);
+    assert.ok(values.every((v) => v === 0 || Math.abs(v - 1 / 0.75) < 1e-6));
+    const grad = tf.grad((v) => tf.sum(dropout(tf, v, 0.25, [7, 1])))(x);
+    assert.equal(maxDifference(grad, a), 0);
+  });
+});
+
+test("AdamW's fused native update equals its portable one over steps with decay and clipping", async () => {
+  const run = () => {
+    const params = new Map([
+      ['w/kernel', tf.variable(tf.randomNormal([40, 30], 0, 1, 'float32', 8), true, `w${Math.random()}`)],
+      ['w/bias', tf.variable(tf.randomNormal([30], 0, 1, 'float32', 9), true, `b${Math.random()}`)],
+    ]);
+    const optimizer = new AdamW(tf, params, { ...ADAMW_DEFAULTS, weightDecay: 0.1, clipNorm: 5 });
+    for (let step = 0; step < 5; step++) {
+      tf.tidy(() => {
+        const grads = {
+          'w/kernel': tf.randomNormal([40, 30], 0, 1 + step, 'float32', 10 + step),
+          'w/bias': tf.randomNormal([30], 0, 1, 'float32', 20 + step),
+        };
+        optimizer.apply(grads, 0.01);
+      });
+    }
+    const values = [...params.values(), ...optimizer.slots.values()].map((v) => v.dataSync().slice());
+    optimizer.dispose();
+    params.forEach((v) => v.dispose());
+    return values;
+  };
+  const native = run();
+  const portable = await onJavaScriptBackend(run);
+  native.forEach((values, i) => {
+    const worst = Math.max(...values.map((v, j) => Math.abs(v - portable[i]![j]!)));
+    assert.ok(worst < 1e-5, `tensor ${i} differs by ${worst}`);
+  });
+});
