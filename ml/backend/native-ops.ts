@@ -7,6 +7,7 @@ interface NodeBackend {
     readonly TF_ATTR_STRING: number;
     readonly TF_ATTR_BOOL: number;
     readonly TF_ATTR_SHAPE: number;
+    readonly TF_ATTR_FLOAT: number;
     readonly TF_FLOAT: number;
     readonly TF_INT32: number;
   };
@@ -66,6 +67,38 @@ export class NativeOps {
         [tf.tensor1d([...shape], 'int32'), tf.tensor1d([seed[0] | 0, seed[1] | 0], 'int32')],
       ),
     );
+  }
+
+  /**
+   * Each row of a [rows, width] matrix shifted and scaled to mean 0 and variance 1 (variance + ε
+   * under the square root): TensorFlow's fused batch norm, one kernel, with the rows as its
+   * channels. `saved` is what `normalizeRowsGrad` needs.
+   */
+  normalizeRows(x: Tf.Tensor2D, epsilon: number): { normed: Tf.Tensor2D; saved: Tf.Tensor[] } {
+    const { tf } = this;
+    const [rows, width] = x.shape;
+    const ones = tf.ones([rows]);
+    const [normed, , , ...reserves] = this.backend.executeMultipleOutputs(
+      'FusedBatchNormV3',
+      [...this.batchNormAttrs(epsilon), this.float('exponential_avg_factor', 1)],
+      [x.reshape([1, rows, width, 1]), ones, tf.zeros([rows]), tf.zeros([0]), tf.zeros([0])],
+      6,
+    );
+    return { normed: normed!.reshape([rows, width]), saved: [x, ones, ...reserves] };
+  }
+
+  /** The gradient of `normalizeRows` for its input, given the upstream gradient of `normed`. */
+  normalizeRowsGrad(dNormed: Tf.Tensor2D, saved: readonly Tf.Tensor[], epsilon: number): Tf.Tensor2D {
+    const [x, ones, ...reserves] = saved;
+    const [rows, width] = dNormed.shape;
+    const as4d = (t: Tf.Tensor) => t.reshape([1, rows, width, 1]);
+    const [dx] = this.backend.executeMultipleOutputs(
+      'FusedBatchNormGradV3',
+      this.batchNormAttrs(epsilon),
+      [as4d(dNormed), as4d(x!), ones!, ...reserves],
+      5,
+    );
+    return dx!.reshape([rows, width]);
   }
 
   /**
@@ -138,6 +171,22 @@ export class NativeOps {
   private destroy(handle: Tf.Tensor): void {
     this.backend.executeMultipleOutputs('DestroyResourceOp', [this.bool('ignore_lookup_error', true)], [handle], 0);
     handle.dispose();
+  }
+
+  private batchNormAttrs(epsilon: number): OpAttr[] {
+    const { TF_FLOAT, TF_ATTR_STRING } = this.backend.binding;
+    return [
+      this.type('T', TF_FLOAT),
+      this.type('U', TF_FLOAT),
+      this.float('epsilon', epsilon),
+      // Channels first: each row (a channel) is normalized over its own values.
+      { name: 'data_format', type: TF_ATTR_STRING, value: 'NCHW' },
+      this.bool('is_training', true),
+    ];
+  }
+
+  private float(name: string, value: number): OpAttr {
+    return { name, type: this.backend.binding.TF_ATTR_FLOAT, value };
   }
 
   private type(name: string, value: number): OpAttr {
