@@ -48,22 +48,30 @@ test('GELU and its hand-written gradient equal the tanh formula differentiated o
   }
 });
 
-test('layer norm and its gradients for input, gamma and beta equal the formula differentiated op by op', () => {
-  tf.tidy(() => {
-    const x = tf.randomNormal([4, 6, 32], 1, 2, 'float32', 3);
-    const gamma = tf.randomNormal<Tf.Rank.R1>([32], 1, 0.3, 'float32', 4);
-    const beta = tf.randomNormal<Tf.Rank.R1>([32], 0, 0.3, 'float32', 5);
-    const weights = tf.randomNormal([4, 6, 32], 0, 1, 'float32', 6);
-    const normed = layerNorm(tf, x, gamma, beta);
-    assert.ok(maxDifference(normed, referenceLayerNorm(x, gamma, beta)) < 1e-5);
-    const loss =
-      (norm: typeof referenceLayerNorm) =>
-      (...[v, g, b]: Tf.Tensor[]) =>
-        tf.sum(tf.mul(norm(v!, g!, b!), weights));
-    const mine = tf.grads(loss((v, g, b) => layerNorm(tf, v, g as Tf.Tensor1D, b as Tf.Tensor1D)))([x, gamma, beta]);
-    const reference = tf.grads(loss(referenceLayerNorm))([x, gamma, beta]);
-    mine.forEach((grad, i) => assert.ok(maxDifference(grad, reference[i]!) < 1e-4, `input ${i}`));
-  });
+test('layer norm and its gradients for input, gamma and beta equal the formula differentiated op by op, on both backends', async () => {
+  for (const run of [<T>(body: () => T) => Promise.resolve(body()), onJavaScriptBackend]) {
+    await run(() =>
+      tf.tidy(() => {
+        const x = tf.randomNormal([4, 6, 32], 1, 2, 'float32', 3);
+        const gamma = tf.randomNormal<Tf.Rank.R1>([32], 1, 0.3, 'float32', 4);
+        const beta = tf.randomNormal<Tf.Rank.R1>([32], 0, 0.3, 'float32', 5);
+        const weights = tf.randomNormal([4, 6, 32], 0, 1, 'float32', 6);
+        const normed = layerNorm(tf, x, gamma, beta);
+        assert.ok(maxDifference(normed, referenceLayerNorm(x, gamma, beta)) < 1e-5);
+        const loss =
+          (norm: typeof referenceLayerNorm) =>
+          (...[v, g, b]: Tf.Tensor[]) =>
+            tf.sum(tf.mul(norm(v!, g!, b!), weights));
+        const mine = tf.grads(loss((v, g, b) => layerNorm(tf, v, g as Tf.Tensor1D, b as Tf.Tensor1D)))([
+          x,
+          gamma,
+          beta,
+        ]);
+        const reference = tf.grads(loss(referenceLayerNorm))([x, gamma, beta]);
+        mine.forEach((grad, i) => assert.ok(maxDifference(grad, reference[i]!) < 1e-4, `input ${i}`));
+      }),
+    );
+  }
 });
 
 test('dropout: the mask depends only on the seed, drops about the rate, keeps the mean, and gates the gradient', () => {
