@@ -69,6 +69,29 @@ export class NativeOps {
     );
   }
 
+  /** a·b of two matrices, either transposed first (TensorFlow's MatMul, no reshapes around it). */
+  matMul(a: Tf.Tensor2D, b: Tf.Tensor2D, transposeA = false, transposeB = false): Tf.Tensor2D {
+    return this.backend.executeSingleOutput(
+      'MatMul',
+      [
+        this.type('T', this.backend.binding.TF_FLOAT),
+        this.bool('transpose_a', transposeA),
+        this.bool('transpose_b', transposeB),
+      ],
+      [a, b],
+    ) as Tf.Tensor2D;
+  }
+
+  /** `bias` added to every row of `x`. */
+  biasAdd(x: Tf.Tensor2D, bias: Tf.Tensor1D): Tf.Tensor2D {
+    return this.backend.executeSingleOutput('BiasAdd', this.biasAttrs(), [x, bias]) as Tf.Tensor2D;
+  }
+
+  /** The gradient of `biasAdd` for its bias: the upstream gradient summed over rows. */
+  biasAddGrad(dy: Tf.Tensor2D): Tf.Tensor1D {
+    return this.backend.executeSingleOutput('BiasAddGrad', this.biasAttrs(), [dy]) as Tf.Tensor1D;
+  }
+
   /**
    * Each row of a [rows, width] matrix shifted and scaled to mean 0 and variance 1 (variance + ε
    * under the square root): TensorFlow's fused batch norm, one kernel, with the rows as its
@@ -171,6 +194,13 @@ export class NativeOps {
   private destroy(handle: Tf.Tensor): void {
     this.backend.executeMultipleOutputs('DestroyResourceOp', [this.bool('ignore_lookup_error', true)], [handle], 0);
     handle.dispose();
+  }
+
+  private biasAttrs(): OpAttr[] {
+    return [
+      this.type('T', this.backend.binding.TF_FLOAT),
+      { name: 'data_format', type: this.backend.binding.TF_ATTR_STRING, value: 'NHWC' },
+    ];
   }
 
   private batchNormAttrs(epsilon: number): OpAttr[] {

@@ -4,6 +4,7 @@ import { embeddingLookup } from './embedding-lookup';
 import { checkEncoderConfig, type EncoderConfig } from './encoder-config';
 import { gelu } from './gelu';
 import { layerNorm } from './layer-norm';
+import { linear } from './linear';
 
 type Tensor = Tf.Tensor;
 
@@ -107,19 +108,19 @@ export class EncoderClassifier {
     const maskBias = tf.mul(tf.sub(1, mask.reshape([batch, 1, 1, length])), -1e9);
     const heads = config.heads;
     const dh = d / heads;
-    // matmul and bias in one fused kernel.
-    const linear = (h: Tensor, name: string) =>
-      tf.fused.matMul({
-        a: h.reshape<Tf.Tensor2D>([-1, h.shape[h.shape.length - 1]!]),
-        b: p(`${name}/kernel`),
-        bias: p(`${name}/bias`),
-      });
+    const dense = (h: Tensor, name: string) =>
+      linear(
+        tf,
+        h.reshape<Tf.Tensor2D>([-1, h.shape[h.shape.length - 1]!]),
+        p(`${name}/kernel`) as Tf.Tensor2D,
+        p(`${name}/bias`) as Tf.Tensor1D,
+      );
     const norm = (h: Tensor, name: string) =>
       layerNorm(tf, h, p(`${name}/gamma`) as Tf.Tensor1D, p(`${name}/beta`) as Tf.Tensor1D);
     for (let l = 0; l < config.layers; l++) {
       // One transpose takes the fused projection to [q|k|v, batch, heads, length, head size].
       const [q, k, v] = tf.unstack(
-        linear(norm(x, `layer${l}/norm1`), `layer${l}/attention/qkv`)
+        dense(norm(x, `layer${l}/norm1`), `layer${l}/attention/qkv`)
           .reshape([batch, length, 3, heads, dh])
           .transpose([2, 0, 3, 1, 4]),
       ) as [Tensor, Tensor, Tensor];
@@ -129,9 +130,9 @@ export class EncoderClassifier {
         .matMul(drop(tf.softmax(scores)), v)
         .transpose([0, 2, 1, 3])
         .reshape([batch * length, d]);
-      x = tf.add(x, drop(linear(context, `layer${l}/attention/o`).reshape([batch, length, d])));
-      const hidden = linear(norm(x, `layer${l}/norm2`), `layer${l}/ffn/in`);
-      const f = linear(config.activation === 'gelu' ? gelu(tf, hidden) : tf.relu(hidden), `layer${l}/ffn/out`);
+      x = tf.add(x, drop(dense(context, `layer${l}/attention/o`).reshape([batch, length, d])));
+      const hidden = dense(norm(x, `layer${l}/norm2`), `layer${l}/ffn/in`);
+      const f = dense(config.activation === 'gelu' ? gelu(tf, hidden) : tf.relu(hidden), `layer${l}/ffn/out`);
       x = tf.add(x, drop(f.reshape([batch, length, d])));
     }
     return norm(x, 'final_norm') as Tf.Tensor3D;

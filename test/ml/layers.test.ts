@@ -5,6 +5,7 @@ import { loadBackend } from '../../ml/backend/load-backend';
 import { dropout } from '../../ml/models/dropout';
 import { gelu } from '../../ml/models/gelu';
 import { layerNorm } from '../../ml/models/layer-norm';
+import { linear } from '../../ml/models/linear';
 import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
 
 let tf: typeof Tf;
@@ -72,6 +73,24 @@ test('layer norm and its gradients for input, gamma and beta equal the formula d
       }),
     );
   }
+});
+
+test('the native linear layer and its gradients equal matMul plus bias differentiated by TensorFlow.js', () => {
+  tf.tidy(() => {
+    const x = tf.randomNormal<Tf.Rank.R2>([12, 16], 0, 1, 'float32', 11);
+    const kernel = tf.randomNormal<Tf.Rank.R2>([16, 24], 0, 1, 'float32', 12);
+    const bias = tf.randomNormal<Tf.Rank.R1>([24], 0, 1, 'float32', 13);
+    const weights = tf.randomNormal([12, 24], 0, 1, 'float32', 14);
+    const reference = (a: Tf.Tensor2D, w: Tf.Tensor2D, b: Tf.Tensor1D) => tf.add(tf.matMul(a, w), b);
+    assert.ok(maxDifference(linear(tf, x, kernel, bias), reference(x, kernel, bias)) < 1e-5);
+    const loss =
+      (f: typeof reference) =>
+      (...[a, w, b]: Tf.Tensor[]) =>
+        tf.sum(tf.mul(f(a as Tf.Tensor2D, w as Tf.Tensor2D, b as Tf.Tensor1D), weights));
+    const mine = tf.grads(loss((a, w, b) => linear(tf, a, w, b)))([x, kernel, bias]);
+    const expected = tf.grads(loss(reference))([x, kernel, bias]);
+    mine.forEach((grad, i) => assert.ok(maxDifference(grad, expected[i]!) < 1e-4, `input ${i}`));
+  });
 });
 
 test('dropout: the mask depends only on the seed, drops about the rate, keeps the mean, and gates the gradient', () => {
