@@ -5,13 +5,20 @@ import { NativeOps } from '../backend/native-ops';
 export const LAYER_NORM_EPSILON = 1e-6;
 
 /**
+ * Inputs with fewer elements take the formula even on the native backend: the fused kernel costs
+ * about 0.1 ms more per call than the formula's few small kernels on batch-1 inference
+ * (64 × 128), and about 0.5 ms less per layer norm, forward and backward, on a 2048 × 128 batch.
+ */
+const FUSED_MIN_ELEMENTS = 65_536;
+
+/**
  * Layer normalization over the last axis, (x − mean) / √(variance + ε) · gamma + beta, with a
- * hand-written gradient. On the native backend the normalization and its gradient are one fused
- * kernel each; elsewhere the formula takes about half the kernels that differentiating it op by
- * op produces.
+ * hand-written gradient. On the native backend, for all but small inputs, the normalization and
+ * its gradient are one fused kernel each; otherwise the formula takes about half the kernels that
+ * differentiating it op by op produces.
  */
 export function layerNorm(tf: typeof Tf, x: Tf.Tensor, gamma: Tf.Tensor1D, beta: Tf.Tensor1D): Tf.Tensor {
-  const native = NativeOps.of(tf);
+  const native = x.size >= FUSED_MIN_ELEMENTS ? NativeOps.of(tf) : undefined;
   const width = x.shape[x.rank - 1]!;
   const op = tf.customGrad((...args: (Tf.Tensor | Tf.GradSaveFunc)[]) => {
     const [v, g, b] = args as Tf.Tensor[];
