@@ -56,17 +56,29 @@ export class NativeOps {
     return tf.getBackend() === 'tensorflow' ? new NativeOps(tf, tf.backend() as unknown as NodeBackend) : undefined;
   }
 
-  /** Uniform [0, 1) float32 numbers that depend only on `seed` (TensorFlow's StatelessRandomUniform). */
-  statelessUniform(shape: readonly number[], seed: readonly [number, number]): Tf.Tensor {
+  /**
+   * A dropout mask of `shape` that depends only on `seed`: each element 0 with probability `rate`,
+   * else 1 / (1 − rate). Drawn as uniform 32-bit integers (TensorFlow's
+   * StatelessRandomUniformFullInt, cheaper than uniform floats) compared with rate · 2³², so the
+   * rate is exact to 2⁻³².
+   */
+  dropoutMask(shape: readonly number[], rate: number, seed: readonly [number, number]): Tf.Tensor {
     const { tf } = this;
-    const { TF_FLOAT, TF_INT32 } = this.backend.binding;
-    return tf.tidy(() =>
-      this.backend.executeSingleOutput(
-        'StatelessRandomUniform',
-        [this.type('dtype', TF_FLOAT), this.type('T', TF_INT32), this.type('Tseed', TF_INT32)],
+    const { TF_INT32, TF_FLOAT } = this.backend.binding;
+    return tf.tidy(() => {
+      const bits = this.backend.executeSingleOutput(
+        'StatelessRandomUniformFullInt',
+        [this.type('dtype', TF_INT32), this.type('T', TF_INT32), this.type('Tseed', TF_INT32)],
         [tf.tensor1d([...shape], 'int32'), tf.tensor1d([seed[0] | 0, seed[1] | 0], 'int32')],
-      ),
-    );
+      );
+      // Signed integers are uniform on [−2³¹, 2³¹): the lowest rate · 2³² of them are dropped.
+      const threshold = tf.scalar(Math.round(rate * 2 ** 32) - 2 ** 31, 'int32');
+      return this.backend.executeSingleOutput(
+        'SelectV2',
+        [this.type('T', TF_FLOAT)],
+        [tf.greaterEqual(bits, threshold), tf.scalar(1 / (1 - rate)), tf.scalar(0)],
+      );
+    });
   }
 
   /** a·b of two matrices, either transposed first (TensorFlow's MatMul, no reshapes around it). */

@@ -12,10 +12,12 @@ export function dropout(tf: typeof Tf, x: Tf.Tensor, rate: number, seed: readonl
   const keep = 1 - rate;
   const op = tf.customGrad((...args: (Tf.Tensor | Tf.GradSaveFunc)[]) => {
     const save = args[1] as Tf.GradSaveFunc;
-    const uniform =
-      NativeOps.of(tf)?.statelessUniform(x.shape, seed) ??
-      tf.randomUniform(x.shape, 0, 1, 'float32', seed[0] * 1_000_003 + seed[1]);
-    const mask = tf.mul(tf.floor(tf.add(uniform, keep)), 1 / keep);
+    const mask =
+      NativeOps.of(tf)?.dropoutMask(x.shape, rate, seed) ??
+      tf.mul(
+        tf.floor(tf.add(tf.randomUniform(x.shape, 0, 1, 'float32', seed[0] * 1_000_003 + seed[1]), keep)),
+        1 / keep,
+      );
     save([mask]);
     return {
       value: tf.mul(args[0] as Tf.Tensor, mask),
