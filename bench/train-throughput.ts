@@ -1,7 +1,9 @@
 // Training and inference throughput of Pipewright's encoder classifier on each TensorFlow.js
 // backend, against a PyTorch reference of the same architecture, optimizer, shapes and threads,
-// run one after the other in this invocation.
-// Usage: node dist/bench/train-throughput.js [--seq 64] [--batch 32] [--steps 20] [--backends tensorflow,wasm,cpu]
+// run one after the other in this invocation. Every step is timed; rounds alternate PyTorch and
+// the backends so that a busy spell on the machine hits both, and the table reports medians.
+// Usage: node dist/bench/train-throughput.js [--seq 64] [--batch 32] [--steps 20] [--rounds 3]
+//        [--backends tensorflow,wasm,cpu]
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +18,28 @@ import { referencePython } from './reference-venv';
 /** How long one backend may take for its (few) steps; the plain JavaScript backend needs minutes per step. */
 const SLOW_BACKEND_LIMIT_MS = 600_000;
 
+/** Seconds per training step, per batch-1 inference call and per full-batch inference call. */
 interface Timing {
-  readonly trainStepS: number;
-  readonly inferB1S: number;
-  readonly inferBatchS: number;
+  readonly trainStepS: number[];
+  readonly inferB1S: number[];
+  readonly inferBatchS: number[];
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Times `run` `reps` times, one entry per call, in seconds. */
+function timeEach(reps: number, run: (i: number) => void): number[] {
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const started = process.hrtime.bigint();
+    run(i);
+    times.push(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+  return times;
 }
 
 function arg(name: string, fallback: number): number {
@@ -54,9 +74,9 @@ async function child(
     length: config.maxLength,
   };
   for (let s = 0; s < warmup; s++) trainStep(tf, model, optimizer, batch, 1e-3, { labelSmoothing: 0 }, s);
-  let started = process.hrtime.bigint();
-  for (let s = 0; s < steps; s++) trainStep(tf, model, optimizer, batch, 1e-3, { labelSmoothing: 0 }, warmup + s);
-  const trainStepS = Number(process.hrtime.bigint() - started) / 1e9 / steps;
+  const trainStepS = timeEach(steps, (s) =>
+    trainStep(tf, model, optimizer, batch, 1e-3, { labelSmoothing: 0 }, warmup + s),
+  );
   const infer = (size: number, reps: number) => {
     const part = {
       ids: batch.ids.subarray(0, size * config.maxLength),
@@ -65,9 +85,7 @@ async function child(
       length: config.maxLength,
     };
     for (let r = 0; r < 3; r++) predict(tf, model, part);
-    started = process.hrtime.bigint();
-    for (let r = 0; r < reps; r++) predict(tf, model, part);
-    return Number(process.hrtime.bigint() - started) / 1e9 / reps;
+    return timeEach(reps, () => predict(tf, model, part));
   };
   const timing: Timing = {
     trainStepS,
@@ -105,82 +123,100 @@ function main(): void {
   console.log(
     `encoder classifier: 2 layers, hidden 128, 4 heads, ffn 512, vocab 8000, 7 classes; batch ${batch}, seq ${seq}; ${threads} threads`,
   );
-  const torchOut = execFileSync(
-    referencePython(),
-    [
-      join(PROJECT_ROOT, 'bench', 'reference', 'torch_encoder.py'),
-      JSON.stringify({ ...config, batch, threads, steps, warmup: 3 }),
-    ],
-    { encoding: 'utf8' },
-  );
-  const torch = JSON.parse(torchOut) as {
-    train_step_s: number;
-    infer_b1_s: number;
-    infer_b32_s: number;
-    torch: string;
-    params: number;
-  };
   const mhz = Number(
     /cpu MHz\s*:\s*([\d.]+)/.exec(execFileSync('cat', ['/proc/cpuinfo'], { encoding: 'utf8' }))?.[1] ?? 0,
   );
   // 32 FP32 FLOPs per cycle per core assumes two 256-bit FMA pipes (AVX2/AVX-512 on current x86 server cores).
   const peak = (threads * mhz * 1e6 * 32) / 1e9;
   const flops = trainingFlops(config, batch);
-  const rows: [string, Timing | string][] = [
-    [
-      'pytorch ' + torch.torch,
-      { trainStepS: torch.train_step_s, inferB1S: torch.infer_b1_s, inferBatchS: torch.infer_b32_s },
-    ],
-  ];
   const backendsArg = process.argv.indexOf('--backends');
   const backends = backendsArg >= 0 ? process.argv[backendsArg + 1]!.split(',') : ['tensorflow', 'wasm', 'cpu'];
-  for (const backend of backends) {
-    try {
-      const out = execFileSync(
-        process.execPath,
-        [__filename, '--child', backend, '--seq', String(seq), '--batch', String(batch), '--steps', String(steps)],
-        {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
-          timeout: SLOW_BACKEND_LIMIT_MS,
-        },
-      );
-      rows.push([`tfjs ${backend}`, JSON.parse(out.trim().split('\n').pop()!) as Timing]);
-    } catch (error) {
-      const e = error as { signal?: string; stderr?: string };
-      const reason =
-        e.signal === 'SIGTERM'
-          ? `gave up after ${SLOW_BACKEND_LIMIT_MS / 1000} s`
-          : (e.stderr ?? String(error))
-              .split('\n')
-              .find((l) => /Error/.test(l))
-              ?.trim();
-      rows.push([`tfjs ${backend}`, `failed: ${reason ?? 'unknown error'}`]);
+  const rounds = arg('rounds', 3);
+  let torchVersion = '';
+  const measured = new Map<string, Timing | string>();
+  const record = (name: string, t: Timing) => {
+    const seen = measured.get(name);
+    measured.set(
+      name,
+      typeof seen === 'object'
+        ? {
+            trainStepS: [...seen.trainStepS, ...t.trainStepS],
+            inferB1S: [...seen.inferB1S, ...t.inferB1S],
+            inferBatchS: [...seen.inferBatchS, ...t.inferBatchS],
+          }
+        : t,
+    );
+  };
+  for (let round = 0; round < rounds; round++) {
+    const torch = JSON.parse(
+      execFileSync(
+        referencePython(),
+        [
+          join(PROJECT_ROOT, 'bench', 'reference', 'torch_encoder.py'),
+          JSON.stringify({ ...config, batch, threads, steps, warmup: 3 }),
+        ],
+        { encoding: 'utf8' },
+      ),
+    ) as { train_steps_s: number[]; infer_b1_s: number[]; infer_batch_s: number[]; torch: string };
+    torchVersion = torch.torch;
+    record('pytorch', {
+      trainStepS: torch.train_steps_s,
+      inferB1S: torch.infer_b1_s,
+      inferBatchS: torch.infer_batch_s,
+    });
+    for (const backend of backends) {
+      if (typeof measured.get(backend) === 'string') continue;
+      const slow = backend === 'cpu' || backend === 'wasm';
+      if (slow && round > 0) continue;
+      try {
+        const out = execFileSync(
+          process.execPath,
+          [__filename, '--child', backend, '--seq', String(seq), '--batch', String(batch), '--steps', String(steps)],
+          {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+            env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+            timeout: SLOW_BACKEND_LIMIT_MS,
+          },
+        );
+        record(backend, JSON.parse(out.trim().split('\n').pop()!) as Timing);
+      } catch (error) {
+        const e = error as { signal?: string; stderr?: string };
+        const reason =
+          e.signal === 'SIGTERM'
+            ? `gave up after ${SLOW_BACKEND_LIMIT_MS / 1000} s`
+            : (e.stderr ?? String(error))
+                .split('\n')
+                .find((l) => /Error/.test(l))
+                ?.trim();
+        measured.set(backend, `failed: ${reason ?? 'unknown error'}`);
+      }
     }
   }
   console.log(
     `training FLOPs per step (estimate): ${(flops / 1e9).toFixed(2)} GFLOP; CPU peak (estimate): ${peak.toFixed(0)} GFLOP/s`,
   );
+  console.log(`medians over ${rounds} rounds of ${steps} steps, PyTorch and the backends alternating`);
   console.log(
     'backend               train samples/s  vs PyTorch  ms/step  GFLOP/s  %peak  infer b1 ms  infer b32 samples/s',
   );
-  for (const [name, t] of rows) {
+  const torchStep = median((measured.get('pytorch') as Timing).trainStepS);
+  for (const [key, t] of measured) {
+    const name = key === 'pytorch' ? `pytorch ${torchVersion}` : `tfjs ${key}`;
     if (typeof t === 'string') {
       console.log(`${name.padEnd(21)} ${t}`);
       continue;
     }
-    const sps = batch / t.trainStepS;
-    const ratio = torch.train_step_s / t.trainStepS;
-    const gflops = flops / t.trainStepS / 1e9;
+    const step = median(t.trainStepS);
+    const gflops = flops / step / 1e9;
     const cells = [
-      sps.toFixed(1).padStart(16),
-      `${ratio.toFixed(2)}x`.padStart(10),
-      (t.trainStepS * 1000).toFixed(1).padStart(7),
+      (batch / step).toFixed(1).padStart(16),
+      `${(torchStep / step).toFixed(2)}x`.padStart(10),
+      (step * 1000).toFixed(1).padStart(7),
       gflops.toFixed(1).padStart(7),
       `${((100 * gflops) / peak).toFixed(1)}%`.padStart(6),
-      (t.inferB1S * 1000).toFixed(2).padStart(11),
-      (batch / t.inferBatchS).toFixed(0).padStart(20),
+      (median(t.inferB1S) * 1000).toFixed(2).padStart(11),
+      (batch / median(t.inferBatchS)).toFixed(0).padStart(20),
     ];
     console.log(`${name.padEnd(21)} ${cells.join('  ')}`);
   }
