@@ -3,7 +3,7 @@ import { dropout } from './dropout';
 import { embeddingLookup } from './embedding-lookup';
 import { checkEncoderConfig, type EncoderConfig } from './encoder-config';
 import { gelu } from './gelu';
-import { layerNorm } from './layer-norm';
+import { layerNorm, normalizedLinear } from './layer-norm';
 import { linear } from './linear';
 
 type Tensor = Tf.Tensor;
@@ -28,6 +28,8 @@ export class EncoderClassifier {
   private static instances = 0;
   readonly params: Parameters = new Map();
   private readonly positions: Tensor | undefined;
+  /** Multiplies the q|k|v projection's columns: 1/√(head size) for the queries, 1 for keys and values. */
+  private readonly queryScale: Tensor;
 
   /**
    * `seed` draws the initial weights; `undefined` leaves them zero, for a model whose weights are
@@ -65,6 +67,8 @@ export class EncoderClassifier {
     } else {
       this.positions = sinusoidal(tf, maxLength, d);
     }
+    const headSize = d / config.heads;
+    this.queryScale = tf.tidy(() => tf.concat([tf.fill([d], 1 / Math.sqrt(headSize)), tf.ones([2 * d])]));
     for (let l = 0; l < layers; l++) {
       // Queries, keys and values come from one [hidden, 3·hidden] projection: one matmul instead of three.
       glorot(`layer${l}/attention/qkv/kernel`, [d, 3 * d]);
@@ -88,6 +92,38 @@ export class EncoderClassifier {
 
   /** Hidden states [batch, length, hidden] for token ids [batch, length] and a 0/1 padding mask. */
   encode(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: ForwardOptions): Tf.Tensor3D {
+    const p = (name: string) => this.params.get(name)!;
+    return layerNorm(
+      this.tf,
+      this.blocks(ids, mask, options),
+      p('final_norm/gamma') as Tf.Tensor1D,
+      p('final_norm/beta') as Tf.Tensor1D,
+    ) as Tf.Tensor3D;
+  }
+
+  /** Class logits [batch, classes]. */
+  logits(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: ForwardOptions): Tf.Tensor2D {
+    const { tf } = this;
+    const p = (name: string) => this.params.get(name)!;
+    const head = (rows: Tf.Tensor2D) => tf.add<Tf.Tensor2D>(tf.matMul(rows, p('head/kernel')), p('head/bias'));
+    if (this.config.pooling === 'mean') {
+      const hidden = this.encode(ids, mask, options);
+      return head(tf.div(tf.sum(tf.mul(hidden, mask.expandDims(2)), 1), tf.maximum(tf.sum(mask, 1, true), 1)));
+    }
+    // First-token pooling reads one row per sequence: only those rows need the final norm.
+    const first = this.blocks(ids, mask, options).slice([0, 0, 0], [-1, 1, -1]).squeeze<Tf.Tensor2D>([1]);
+    return normalizedLinear(
+      tf,
+      first,
+      p('final_norm/gamma') as Tf.Tensor1D,
+      p('final_norm/beta') as Tf.Tensor1D,
+      p('head/kernel') as Tf.Tensor2D,
+      p('head/bias') as Tf.Tensor1D,
+    );
+  }
+
+  /** The residual stream after the last block, before the final norm. */
+  private blocks(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: ForwardOptions): Tf.Tensor3D {
     const { tf, config } = this;
     const [batch, length] = ids.shape;
     const d = config.hidden;
@@ -108,45 +144,39 @@ export class EncoderClassifier {
     const maskBias = tf.mul(tf.sub(1, mask.reshape([batch, 1, 1, length])), -1e9);
     const heads = config.heads;
     const dh = d / heads;
+    const rows = (h: Tensor) => h.reshape<Tf.Tensor2D>([-1, h.shape[h.shape.length - 1]!]);
     const dense = (h: Tensor, name: string) =>
-      linear(
+      linear(tf, rows(h), p(`${name}/kernel`) as Tf.Tensor2D, p(`${name}/bias`) as Tf.Tensor1D);
+    // A pre-norm block's layer norm folded into the projection after it; `scale` multiplies its output columns.
+    const normDense = (h: Tensor, norm: string, name: string, scale?: Tensor) =>
+      normalizedLinear(
         tf,
-        h.reshape<Tf.Tensor2D>([-1, h.shape[h.shape.length - 1]!]),
-        p(`${name}/kernel`) as Tf.Tensor2D,
-        p(`${name}/bias`) as Tf.Tensor1D,
+        rows(h),
+        p(`${norm}/gamma`) as Tf.Tensor1D,
+        p(`${norm}/beta`) as Tf.Tensor1D,
+        (scale ? tf.mul(p(`${name}/kernel`), scale) : p(`${name}/kernel`)) as Tf.Tensor2D,
+        (scale ? tf.mul(p(`${name}/bias`), scale) : p(`${name}/bias`)) as Tf.Tensor1D,
       );
-    const norm = (h: Tensor, name: string) =>
-      layerNorm(tf, h, p(`${name}/gamma`) as Tf.Tensor1D, p(`${name}/beta`) as Tf.Tensor1D);
     for (let l = 0; l < config.layers; l++) {
+      // Queries come out of the projection already divided by √(head size), as the scores need.
+      const qkv = normDense(x, `layer${l}/norm1`, `layer${l}/attention/qkv`, this.queryScale);
       // One transpose takes the fused projection to [q|k|v, batch, heads, length, head size].
-      const [q, k, v] = tf.unstack(
-        dense(norm(x, `layer${l}/norm1`), `layer${l}/attention/qkv`)
-          .reshape([batch, length, 3, heads, dh])
-          .transpose([2, 0, 3, 1, 4]),
-      ) as [Tensor, Tensor, Tensor];
-      // Scaling the queries rather than the scores touches length/head-size times fewer numbers.
-      const scores = tf.add(tf.matMul(tf.mul(q, 1 / Math.sqrt(dh)), k, false, true), maskBias);
+      const [q, k, v] = tf.unstack(qkv.reshape([batch, length, 3, heads, dh]).transpose([2, 0, 3, 1, 4])) as [
+        Tensor,
+        Tensor,
+        Tensor,
+      ];
+      const scores = tf.add(tf.matMul(q, k, false, true), maskBias);
       const context = tf
         .matMul(drop(tf.softmax(scores)), v)
         .transpose([0, 2, 1, 3])
         .reshape([batch * length, d]);
       x = tf.add(x, drop(dense(context, `layer${l}/attention/o`).reshape([batch, length, d])));
-      const hidden = dense(norm(x, `layer${l}/norm2`), `layer${l}/ffn/in`);
+      const hidden = normDense(x, `layer${l}/norm2`, `layer${l}/ffn/in`);
       const f = dense(config.activation === 'gelu' ? gelu(tf, hidden) : tf.relu(hidden), `layer${l}/ffn/out`);
       x = tf.add(x, drop(f.reshape([batch, length, d])));
     }
-    return norm(x, 'final_norm') as Tf.Tensor3D;
-  }
-
-  /** Class logits [batch, classes]. */
-  logits(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: ForwardOptions): Tf.Tensor2D {
-    const { tf } = this;
-    const hidden = this.encode(ids, mask, options);
-    const pooled =
-      this.config.pooling === 'first'
-        ? hidden.slice([0, 0, 0], [-1, 1, -1]).squeeze([1])
-        : tf.div(tf.sum(tf.mul(hidden, mask.expandDims(2)), 1), tf.maximum(tf.sum(mask, 1, true), 1));
-    return tf.add(tf.matMul(pooled as Tf.Tensor2D, this.params.get('head/kernel')!), this.params.get('head/bias')!);
+    return x;
   }
 
   /** Number of trainable values. */
@@ -159,6 +189,7 @@ export class EncoderClassifier {
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
     this.positions?.dispose();
+    this.queryScale.dispose();
   }
 }
 

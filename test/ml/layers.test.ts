@@ -4,7 +4,7 @@ import { before, test } from 'node:test';
 import { loadBackend } from '../../ml/backend/load-backend';
 import { dropout } from '../../ml/models/dropout';
 import { gelu } from '../../ml/models/gelu';
-import { layerNorm } from '../../ml/models/layer-norm';
+import { layerNorm, normalizedLinear } from '../../ml/models/layer-norm';
 import { linear } from '../../ml/models/linear';
 import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
 
@@ -96,6 +96,34 @@ test('the native linear layer and its gradients equal matMul plus bias different
     const mine = tf.grads(loss((a, w, b) => linear(tf, a, w, b)))([x, kernel, bias]);
     const expected = tf.grads(loss(reference))([x, kernel, bias]);
     mine.forEach((grad, i) => assert.ok(maxDifference(grad, expected[i]!) < 1e-4, `input ${i}`));
+  });
+});
+
+test('a layer norm folded into the next linear layer equals the two applied in turn, in value and gradients', () => {
+  tf.tidy(() => {
+    const x = tf.randomNormal<Tf.Rank.R2>([600, 128], 1, 2, 'float32', 15);
+    const params = [
+      tf.randomNormal<Tf.Rank.R1>([128], 1, 0.3, 'float32', 16),
+      tf.randomNormal<Tf.Rank.R1>([128], 0, 0.3, 'float32', 17),
+      tf.randomNormal<Tf.Rank.R2>([128, 48], 0, 0.1, 'float32', 18),
+      tf.randomNormal<Tf.Rank.R1>([48], 0, 0.1, 'float32', 19),
+    ] as const;
+    const weights = tf.randomNormal([600, 48], 0, 1, 'float32', 20);
+    type Args = [Tf.Tensor2D, Tf.Tensor1D, Tf.Tensor1D, Tf.Tensor2D, Tf.Tensor1D];
+    const folded = (...[v, g, b, w, c]: Args) => normalizedLinear(tf, v, g, b, w, c);
+    const inTurn = (...[v, g, b, w, c]: Args) => linear(tf, layerNorm(tf, v, g, b) as Tf.Tensor2D, w, c);
+    const inputs = [x, ...params];
+    assert.ok(maxDifference(folded(...(inputs as Args)), inTurn(...(inputs as Args))) < 1e-4);
+    const loss =
+      (f: typeof folded) =>
+      (...args: Tf.Tensor[]) =>
+        tf.sum(tf.mul(f(...(args as Args)), weights));
+    const mine = tf.grads(loss(folded))(inputs);
+    const reference = tf.grads(loss(inTurn))(inputs);
+    mine.forEach((grad, i) => {
+      const scale = 1 + tf.max(tf.abs(reference[i]!)).dataSync()[0]!;
+      assert.ok(maxDifference(grad, reference[i]!) < 1e-5 * scale, `input ${i}`);
+    });
   });
 });
 
