@@ -133,10 +133,7 @@ export class EncoderClassifier {
       options.training && config.dropout > 0
         ? dropout(tf, x, config.dropout, [options.dropoutSeed ?? 0, dropouts++])
         : x;
-    const positions =
-      config.positional === 'learned'
-        ? p('embedding/positions').slice([0, 0], [length, d])
-        : this.positions!.slice([0, 0], [length, d]);
+    const positions = this.positionEncodings(length);
     let x = drop(
       tf.add(tf.mul(embeddingLookup(tf, p('embedding/tokens') as Tf.Tensor2D, ids), Math.sqrt(d)), positions),
     ) as Tf.Tensor3D;
@@ -177,6 +174,12 @@ export class EncoderClassifier {
       x = tf.add(x, drop(f.reshape([batch, length, d])));
     }
     return x;
+  }
+
+  /** The position encodings added to the first `length` token embeddings, [length, hidden]. */
+  positionEncodings(length: number): Tf.Tensor2D {
+    const table = this.config.positional === 'learned' ? this.params.get('embedding/positions')! : this.positions!;
+    return table.slice([0, 0], [length, this.config.hidden]) as Tf.Tensor2D;
   }
 
   /** Number of trainable values. */

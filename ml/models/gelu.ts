@@ -1,9 +1,9 @@
 import type * as Tf from '@tensorflow/tfjs';
 
 // The tanh approximation of GELU, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), equals x·σ(x·(A + B·x²))
-// since 0.5·(1 + tanh(u)) = σ(2u).
-const A = 2 * Math.sqrt(2 / Math.PI);
-const B = A * 0.044715;
+// with these A and B, since 0.5·(1 + tanh(u)) = σ(2u).
+export const GELU_A = 2 * Math.sqrt(2 / Math.PI);
+export const GELU_B = GELU_A * 0.044715;
 
 /**
  * GELU (tanh approximation) with a hand-written gradient: 6 element-wise kernels forward and 9
@@ -15,13 +15,13 @@ export function gelu(tf: typeof Tf, x: Tf.Tensor): Tf.Tensor {
   const op = tf.customGrad((...args: (Tf.Tensor | Tf.GradSaveFunc)[]) => {
     const v = args[0] as Tf.Tensor;
     const save = args[1] as Tf.GradSaveFunc;
-    const s = tf.sigmoid(tf.mul(v, tf.add(tf.mul(tf.square(v), B), A)));
+    const s = tf.sigmoid(tf.mul(v, tf.add(tf.mul(tf.square(v), GELU_B), GELU_A)));
     save([v, s]);
     return {
       value: tf.mul(v, s),
       // d/dx x·σ(z) = σ + x·σ·(1 − σ)·dz/dx, with dz/dx = A + 3B·x².
       gradFunc: (dy: Tf.Tensor | Tf.Tensor[], [v0, s0]: Tf.Tensor[]) => {
-        const slope = tf.add(tf.mul(tf.square(v0!), 3 * B), A);
+        const slope = tf.add(tf.mul(tf.square(v0!), 3 * GELU_B), GELU_A);
         const local = tf.add(s0!, tf.mul(tf.mul(v0!, tf.mul(s0!, tf.sub(1, s0!))), slope));
         return tf.mul(dy as Tf.Tensor, local);
       },

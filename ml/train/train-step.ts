@@ -1,4 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
+import { graphTrainingAvailable, runTrainingGraph } from '../graph/graph-train-step';
 import type { EncoderClassifier } from '../models/encoder-classifier';
 import type { AdamW } from './adamw';
 
@@ -35,7 +36,11 @@ export function classificationLoss(
   return tf.losses.softmaxCrossEntropy(oneHot, logits, weights, options.labelSmoothing);
 }
 
-/** Forward, backward and one optimizer update; every tensor made here is freed before it returns. */
+/**
+ * Forward, backward and one optimizer update; every tensor made here is freed before it returns.
+ * On the native backend forward and backward run as one TensorFlow graph (ml/graph/), elsewhere as
+ * TensorFlow.js ops differentiated by TensorFlow.js; both compute the same loss and gradients.
+ */
 export function trainStep(
   tf: typeof Tf,
   model: EncoderClassifier,
@@ -45,6 +50,29 @@ export function trainStep(
   loss: LossOptions,
   dropoutSeed: number,
 ): StepOutcome {
+  const { value, grads } = graphTrainingAvailable(tf)
+    ? graphGradients(tf, model, batch, loss, dropoutSeed)
+    : eagerGradients(tf, model, batch, loss, dropoutSeed);
+  const gradNorm = optimizer.apply(grads, lr);
+  const lossValue = value.dataSync()[0]!;
+  value.dispose();
+  Object.values(grads).forEach((g) => g.dispose());
+  return { loss: lossValue, gradNorm };
+}
+
+interface Gradients {
+  readonly value: Tf.Scalar;
+  /** By parameter name (the model's map keys). */
+  readonly grads: Record<string, Tf.Tensor>;
+}
+
+function eagerGradients(
+  tf: typeof Tf,
+  model: EncoderClassifier,
+  batch: ClassificationBatch,
+  loss: LossOptions,
+  dropoutSeed: number,
+): Gradients {
   const { value, grads } = tf.tidy(() => {
     const ids = tf.tensor2d(batch.ids, [batch.size, batch.length], 'int32');
     const mask = tf.tensor2d(batch.mask, [batch.size, batch.length], 'float32');
@@ -63,11 +91,37 @@ export function trainStep(
   });
   const byName: Record<string, Tf.Tensor> = {};
   for (const [name, v] of model.params) if (grads[v.name]) byName[name] = grads[v.name]!;
-  const gradNorm = optimizer.apply(byName, lr);
-  const lossValue = value.dataSync()[0]!;
-  value.dispose();
-  Object.values(grads).forEach((g) => g.dispose());
-  return { loss: lossValue, gradNorm };
+  return { value, grads: byName };
+}
+
+function graphGradients(
+  tf: typeof Tf,
+  model: EncoderClassifier,
+  batch: ClassificationBatch,
+  loss: LossOptions,
+  dropoutSeed: number,
+): Gradients {
+  const inputs = tf.tidy(() => {
+    const { classes } = model.config;
+    const labels = tf.tensor1d(batch.labels, 'int32');
+    // The targets and per-example weights of classificationLoss: label smoothing spreads
+    // `labelSmoothing` evenly over the classes; the loss is the weighted sum over examples
+    // divided by the number of examples with a non-zero weight.
+    const targets = tf.add(tf.mul(tf.oneHot(labels, classes), 1 - loss.labelSmoothing), loss.labelSmoothing / classes);
+    const perExample = loss.classWeights
+      ? tf.gather(tf.tensor1d([...loss.classWeights]), labels)
+      : tf.ones([batch.size]);
+    const weights = tf.div(perExample, tf.maximum(tf.sum(tf.notEqual(perExample, 0).toFloat()), 1));
+    return {
+      ids: tf.tensor2d(batch.ids, [batch.size, batch.length], 'int32'),
+      mask: tf.tensor2d(batch.mask, [batch.size, batch.length], 'float32'),
+      targets: targets as Tf.Tensor2D,
+      weights: weights as Tf.Tensor1D,
+    };
+  });
+  const { loss: value, grads } = runTrainingGraph(tf, model, { ...inputs, dropoutSeed });
+  tf.dispose(Object.values(inputs));
+  return { value, grads };
 }
 
 /** Predicted class ids for a batch, without dropout. */

@@ -1,0 +1,113 @@
+import type * as Tf from '@tensorflow/tfjs';
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { loadBackend } from '../../ml/backend/load-backend';
+import { runTrainingGraph } from '../../ml/graph/graph-train-step';
+import { EncoderClassifier } from '../../ml/models/encoder-classifier';
+import type { EncoderConfig } from '../../ml/models/encoder-config';
+import { classificationLoss, type LossOptions } from '../../ml/train/train-step';
+
+let tf: typeof Tf;
+before(async () => {
+  tf = (await loadBackend()).tf;
+  assert.equal(tf.getBackend(), 'tensorflow');
+});
+
+const BASE: EncoderConfig = {
+  vocabSize: 300,
+  maxLength: 24,
+  layers: 2,
+  hidden: 32,
+  heads: 4,
+  ffn: 64,
+  dropout: 0.1,
+  activation: 'gelu',
+  positional: 'sinusoidal',
+  pooling: 'first',
+  classes: 5,
+};
+
+/**
+ * The training graph's loss and gradients against TensorFlow.js differentiating the model's own
+ * ops, on a padded batch (rows of different lengths) with the same dropout seed.
+ */
+function compare(config: EncoderConfig, loss: LossOptions, length: number): void {
+  const model = new EncoderClassifier(tf, config, 3);
+  const size = 6;
+  tf.tidy(() => {
+    const ids = tf.tensor2d(
+      Int32Array.from({ length: size * length }, (_, i) => 1 + ((i * 37) % (config.vocabSize - 1))),
+      [size, length],
+      'int32',
+    );
+    const mask = tf.tensor2d(
+      Float32Array.from({ length: size * length }, (_, i) =>
+        i % length < length - (Math.floor(i / length) % 4) ? 1 : 0,
+      ),
+      [size, length],
+    );
+    const labels = tf.tensor1d([0, 1, 2, 3, 4, 1], 'int32');
+    const eager = tf.variableGrads(
+      () =>
+        classificationLoss(
+          tf,
+          model.logits(ids, mask, { training: true, dropoutSeed: 11 }),
+          labels,
+          config.classes,
+          loss,
+        ),
+      [...model.params.values()],
+    );
+    const targets = tf.add(
+      tf.mul(tf.oneHot(labels, config.classes), 1 - loss.labelSmoothing),
+      loss.labelSmoothing / config.classes,
+    );
+    const perExample = loss.classWeights ? tf.gather(tf.tensor1d([...loss.classWeights]), labels) : tf.ones([size]);
+    const weights = tf.div(perExample, tf.sum(tf.notEqual(perExample, 0).toFloat()));
+    const graph = runTrainingGraph(tf, model, {
+      ids,
+      mask,
+      targets: targets as Tf.Tensor2D,
+      weights: weights as Tf.Tensor1D,
+      dropoutSeed: 11,
+    });
+    const what = JSON.stringify({ ...config, ...loss, length });
+    assert.ok(Math.abs(eager.value.dataSync()[0]! - graph.loss.dataSync()[0]!) < 1e-5, `loss, ${what}`);
+    for (const [name, variable] of model.params) {
+      const expected = eager.grads[variable.name]!;
+      const actual = graph.grads[name]!;
+      assert.deepEqual(actual.shape, expected.shape, name);
+      const scale = tf.max(tf.abs(expected)).dataSync()[0]!;
+      const difference = tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0]!;
+      assert.ok(difference <= 1e-4 * (scale + 1e-3), `${name}: off by ${difference} (scale ${scale}), ${what}`);
+    }
+  });
+  model.dispose();
+}
+
+test('the training graph computes the loss and gradients TensorFlow.js computes, for every model variant', () => {
+  compare(BASE, { labelSmoothing: 0 }, 16);
+  compare({ ...BASE, pooling: 'mean', positional: 'learned', activation: 'relu' }, { labelSmoothing: 0.1 }, 24);
+  compare({ ...BASE, dropout: 0, layers: 1 }, { labelSmoothing: 0, classWeights: [1, 2, 0.5, 0, 1] }, 12);
+});
+
+test('the same batch and seed give bitwise the same gradients', () => {
+  const model = new EncoderClassifier(tf, BASE, 4);
+  const run = () =>
+    tf.tidy(() => {
+      const result = runTrainingGraph(tf, model, {
+        ids: tf.tensor2d(
+          Int32Array.from({ length: 64 }, (_, i) => 1 + i),
+          [4, 16],
+          'int32',
+        ),
+        mask: tf.ones<Tf.Rank.R2>([4, 16]),
+        targets: tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 5).toFloat() as Tf.Tensor2D,
+        weights: tf.fill<Tf.Rank.R1>([4], 0.25),
+        dropoutSeed: 7,
+      });
+      return Object.values(result.grads).map((g) => Array.from(g.dataSync()));
+    });
+  assert.deepEqual(run(), run());
+  model.dispose();
+});
