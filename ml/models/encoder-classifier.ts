@@ -1,4 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
+import { graphsAvailable, runInferenceGraph } from '../graph/graph-runner';
 import { dropout } from './dropout';
 import { embeddingLookup } from './embedding-lookup';
 import { checkEncoderConfig, type EncoderConfig } from './encoder-config';
@@ -101,9 +102,13 @@ export class EncoderClassifier {
     ) as Tf.Tensor3D;
   }
 
-  /** Class logits [batch, classes]. */
+  /**
+   * Class logits [batch, classes]. Inference on the native backend runs as one TensorFlow graph
+   * (ml/graph/), which yields no gradients; training passes run as TensorFlow.js ops.
+   */
   logits(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: ForwardOptions): Tf.Tensor2D {
     const { tf } = this;
+    if (!options.training && graphsAvailable(tf)) return runInferenceGraph(tf, this, ids, mask);
     const p = (name: string) => this.params.get(name)!;
     const head = (rows: Tf.Tensor2D) => tf.add<Tf.Tensor2D>(tf.matMul(rows, p('head/kernel')), p('head/bias'));
     if (this.config.pooling === 'mean') {

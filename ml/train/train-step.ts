@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { graphTrainingAvailable, runTrainingGraph } from '../graph/graph-train-step';
+import { graphsAvailable, runTrainingGraph } from '../graph/graph-runner';
 import type { EncoderClassifier } from '../models/encoder-classifier';
 import type { AdamW } from './adamw';
 
@@ -50,7 +50,7 @@ export function trainStep(
   loss: LossOptions,
   dropoutSeed: number,
 ): StepOutcome {
-  const { value, grads } = graphTrainingAvailable(tf)
+  const { value, grads } = graphsAvailable(tf)
     ? graphGradients(tf, model, batch, loss, dropoutSeed)
     : eagerGradients(tf, model, batch, loss, dropoutSeed);
   const gradNorm = optimizer.apply(grads, lr);

@@ -2,7 +2,7 @@ import type * as Tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { loadBackend } from '../../ml/backend/load-backend';
-import { runTrainingGraph } from '../../ml/graph/graph-train-step';
+import { runTrainingGraph } from '../../ml/graph/graph-runner';
 import { EncoderClassifier } from '../../ml/models/encoder-classifier';
 import type { EncoderConfig } from '../../ml/models/encoder-config';
 import { classificationLoss, type LossOptions } from '../../ml/train/train-step';
@@ -110,4 +110,38 @@ test('the same batch and seed give bitwise the same gradients', () => {
     });
   assert.deepEqual(run(), run());
   model.dispose();
+});
+
+test('inference runs as a graph whose logits equal the TensorFlow.js forward pass, at any batch size and length', () => {
+  for (const config of [
+    { ...BASE, dropout: 0 },
+    { ...BASE, dropout: 0, pooling: 'mean', positional: 'learned', activation: 'relu' } as const,
+  ]) {
+    const model = new EncoderClassifier(tf, config, 5);
+    for (const [size, length] of [
+      [1, 7],
+      [5, 24],
+    ] as const) {
+      tf.tidy(() => {
+        const ids = tf.tensor2d(
+          Int32Array.from({ length: size * length }, (_, i) => 1 + ((i * 53) % (config.vocabSize - 1))),
+          [size, length],
+          'int32',
+        );
+        const mask = tf.tensor2d(
+          Float32Array.from({ length: size * length }, (_, i) =>
+            i % length < length - (Math.floor(i / length) % 3) ? 1 : 0,
+          ),
+          [size, length],
+        );
+        // With dropout 0 a training pass computes the inference function, through TensorFlow.js ops.
+        const eager = model.logits(ids, mask, { training: true, dropoutSeed: 0 });
+        const graph = model.logits(ids, mask, { training: false });
+        assert.deepEqual(graph.shape, [size, config.classes]);
+        const difference = tf.max(tf.abs(tf.sub(graph, eager))).dataSync()[0]!;
+        assert.ok(difference < 1e-4, `${config.pooling} pooling, ${size}×${length}: off by ${difference}`);
+      });
+    }
+    model.dispose();
+  }
 });

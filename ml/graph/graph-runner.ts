@@ -1,0 +1,111 @@
+import type * as Tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EncoderClassifier } from '../models/encoder-classifier';
+import { buildEncoderGraph, type EncoderGraph, type GraphKind } from './encoder-graph';
+
+/** tfjs-node's SavedModel calls (not in tfjs's public types). */
+interface SessionBackend {
+  loadSavedModelMetaGraph(path: string, tags: string): number;
+  runSavedModel(id: number, inputs: Tf.Tensor[], infos: { name: string }[], outputs: string[]): Tf.Tensor[];
+}
+
+interface Session {
+  readonly id: number;
+  readonly graph: EncoderGraph;
+}
+
+/**
+ * Loaded graphs by model configuration, parameter shapes and kind: they depend on nothing else
+ * (batch size and length are dynamic), so a process holds at most two per model architecture.
+ */
+const sessions = new Map<string, Session>();
+
+/** What a training graph needs of a batch besides the model. */
+export interface GraphBatch {
+  readonly ids: Tf.Tensor2D;
+  readonly mask: Tf.Tensor2D;
+  /** Label-smoothed one-hot targets [batch, classes]. */
+  readonly targets: Tf.Tensor2D;
+  /** Each example's share of the loss [batch]. */
+  readonly weights: Tf.Tensor1D;
+  readonly dropoutSeed: number;
+}
+
+/** Whether the model can run as a TensorFlow graph: only on the native backend. */
+export function graphsAvailable(tf: typeof Tf): boolean {
+  return tf.getBackend() === 'tensorflow';
+}
+
+/** The loss and every parameter's gradient (by parameter name) for one batch, in one session call. */
+export function runTrainingGraph(
+  tf: typeof Tf,
+  model: EncoderClassifier,
+  batch: GraphBatch,
+): { loss: Tf.Scalar; grads: Record<string, Tf.Tensor> } {
+  const seed = tf.scalar(batch.dropoutSeed | 0, 'int32');
+  const [loss, ...grads] = run(tf, model, 'train', batch.ids, batch.mask, [batch.targets, batch.weights, seed]);
+  seed.dispose();
+  const names = [...model.params.keys()];
+  return { loss: loss as Tf.Scalar, grads: Object.fromEntries(names.map((name, i) => [name, grads[i]!])) };
+}
+
+/** Logits [batch, classes] without dropout, in one session call. */
+export function runInferenceGraph(
+  tf: typeof Tf,
+  model: EncoderClassifier,
+  ids: Tf.Tensor2D,
+  mask: Tf.Tensor2D,
+): Tf.Tensor2D {
+  return run(tf, model, 'infer', ids, mask, [])[0] as Tf.Tensor2D;
+}
+
+function run(
+  tf: typeof Tf,
+  model: EncoderClassifier,
+  kind: GraphKind,
+  ids: Tf.Tensor2D,
+  mask: Tf.Tensor2D,
+  extra: readonly Tf.Tensor[],
+): Tf.Tensor[] {
+  const session = sessionFor(tf, model, kind);
+  const positions = model.positionEncodings(ids.shape[1]);
+  try {
+    return (tf.backend() as unknown as SessionBackend).runSavedModel(
+      session.id,
+      [...model.params.values(), ids, mask, positions, ...extra],
+      session.graph.inputs.map((name) => ({ name: `${name}:0` })),
+      session.graph.outputs.map((name) => `${name}:0`),
+    );
+  } finally {
+    positions.dispose();
+  }
+}
+
+function sessionFor(tf: typeof Tf, model: EncoderClassifier, kind: GraphKind): Session {
+  const params = new Map([...model.params].map(([name, v]) => [name, v.shape]));
+  const key = JSON.stringify([model.config, [...params], kind]);
+  let session = sessions.get(key);
+  if (!session) {
+    const graph = buildEncoderGraph(model.config, params, kind);
+    const backend = tf.backend() as unknown as SessionBackend;
+    session = { id: backend.loadSavedModelMetaGraph(savedModelDir(graph.savedModel), 'serve'), graph };
+    sessions.set(key, session);
+  }
+  return session;
+}
+
+/** Writes the SavedModel under the temporary directory, addressed by its content, once. */
+function savedModelDir(savedModel: Buffer): string {
+  const digest = createHash('sha256').update(savedModel).digest('hex').slice(0, 24);
+  const dir = join(tmpdir(), 'pipewright-graphs', digest);
+  if (!existsSync(join(dir, 'saved_model.pb'))) {
+    mkdirSync(dir, { recursive: true });
+    const partial = join(dir, `saved_model.pb.${process.pid}`);
+    writeFileSync(partial, savedModel);
+    renameSync(partial, join(dir, 'saved_model.pb'));
+  }
+  return dir;
+}
