@@ -3,7 +3,7 @@
 // run one after the other in this invocation. Every step is timed; rounds alternate PyTorch and
 // the backends so that a busy spell on the machine hits both, and the table reports medians.
 // Usage: node dist/bench/train-throughput.js [--seq 64] [--batch 32] [--steps 20] [--rounds 3]
-//        [--backends tensorflow,wasm,cpu]
+//        [--backends tensorflow,tensorflow-eager,wasm,cpu]
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +62,8 @@ async function child(
   steps: number,
   warmup: number,
 ): Promise<void> {
-  const { tf } = await loadBackend(backend);
+  // "tensorflow-eager" is the native backend with graphs off: every op launched on its own.
+  const { tf } = await loadBackend(backend === 'tensorflow-eager' ? 'tensorflow' : backend);
   const model = new EncoderClassifier(tf, config, 0);
   const optimizer = new AdamW(tf, model.params, { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
   const n = batchSize * config.maxLength;
@@ -130,7 +131,8 @@ function main(): void {
   const peak = (threads * mhz * 1e6 * 32) / 1e9;
   const flops = trainingFlops(config, batch);
   const backendsArg = process.argv.indexOf('--backends');
-  const backends = backendsArg >= 0 ? process.argv[backendsArg + 1]!.split(',') : ['tensorflow', 'wasm', 'cpu'];
+  const backends =
+    backendsArg >= 0 ? process.argv[backendsArg + 1]!.split(',') : ['tensorflow', 'tensorflow-eager', 'wasm', 'cpu'];
   const rounds = arg('rounds', 3);
   let torchVersion = '';
   const measured = new Map<string, Timing | string>();
@@ -175,7 +177,11 @@ function main(): void {
           {
             encoding: 'utf8',
             stdio: ['ignore', 'pipe', 'pipe'],
-            env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+            env: {
+              ...process.env,
+              TF_CPP_MIN_LOG_LEVEL: '3',
+              ...(backend === 'tensorflow-eager' && { PIPEWRIGHT_TF_GRAPHS: 'off' }),
+            },
             timeout: SLOW_BACKEND_LIMIT_MS,
           },
         );

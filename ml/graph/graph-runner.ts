@@ -34,9 +34,18 @@ export interface GraphBatch {
   readonly dropoutSeed: number;
 }
 
-/** Whether the model can run as a TensorFlow graph: only on the native backend. */
+/**
+ * Whether the model runs as TensorFlow graphs: on the native CPU backend, unless
+ * PIPEWRIGHT_TF_GRAPHS is `off` (then every op is launched on its own, as on the other backends).
+ * tfjs-node-gpu keeps eager execution: tfjs-node hands a session its inputs through host memory,
+ * which would copy every parameter off and back onto the GPU at each step.
+ */
 export function graphsAvailable(tf: typeof Tf): boolean {
-  return tf.getBackend() === 'tensorflow';
+  return (
+    tf.getBackend() === 'tensorflow' &&
+    (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice !== true &&
+    process.env.PIPEWRIGHT_TF_GRAPHS !== 'off'
+  );
 }
 
 /** The loss and every parameter's gradient (by parameter name) for one batch, in one session call. */
