@@ -38,8 +38,10 @@ export interface AdamStep {
 
 /**
  * TensorFlow ops that TensorFlow.js does not expose, run by name on the native backend (tfjs-node
- * or tfjs-node-gpu): stateless random numbers and fused optimizer updates, each one kernel where
- * TensorFlow.js would run several.
+ * or tfjs-node-gpu) when the model runs op by op: stateless dropout masks, the fused Adam update,
+ * fused batch norm, and MatMul/BiasAdd without TensorFlow.js's reshapes — each one kernel where
+ * TensorFlow.js would run several. (On the CPU the model normally runs as graphs, ml/graph/; the
+ * fused Adam update serves both.)
  */
 export class NativeOps {
   /** Resource variables made so far in this process; numbers their names. */
