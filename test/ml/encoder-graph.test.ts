@@ -27,6 +27,15 @@ const BASE: EncoderConfig = {
   classes: 5,
 };
 
+/** Token ids and a padding mask in which row r ends r mod 4 tokens early. */
+function paddedBatch(size: number, length: number, vocabSize: number): { ids: Tf.Tensor2D; mask: Tf.Tensor2D } {
+  const ids = Int32Array.from({ length: size * length }, (_, i) => 1 + ((i * 37) % (vocabSize - 1)));
+  const mask = Float32Array.from({ length: size * length }, (_, i) =>
+    i % length < length - (Math.floor(i / length) % 4) ? 1 : 0,
+  );
+  return { ids: tf.tensor2d(ids, [size, length], 'int32'), mask: tf.tensor2d(mask, [size, length]) };
+}
+
 /**
  * The training graph's loss and gradients against TensorFlow.js differentiating the model's own
  * ops, on a padded batch (rows of different lengths) with the same dropout seed.
@@ -35,17 +44,7 @@ function compare(config: EncoderConfig, loss: LossOptions, length: number): void
   const model = new EncoderClassifier(tf, config, 3);
   const size = 6;
   tf.tidy(() => {
-    const ids = tf.tensor2d(
-      Int32Array.from({ length: size * length }, (_, i) => 1 + ((i * 37) % (config.vocabSize - 1))),
-      [size, length],
-      'int32',
-    );
-    const mask = tf.tensor2d(
-      Float32Array.from({ length: size * length }, (_, i) =>
-        i % length < length - (Math.floor(i / length) % 4) ? 1 : 0,
-      ),
-      [size, length],
-    );
+    const { ids, mask } = paddedBatch(size, length, config.vocabSize);
     const labels = tf.tensor1d([0, 1, 2, 3, 4, 1], 'int32');
     const eager = tf.variableGrads(
       () =>
@@ -123,17 +122,7 @@ test('inference runs as a graph whose logits equal the TensorFlow.js forward pas
       [5, 24],
     ] as const) {
       tf.tidy(() => {
-        const ids = tf.tensor2d(
-          Int32Array.from({ length: size * length }, (_, i) => 1 + ((i * 53) % (config.vocabSize - 1))),
-          [size, length],
-          'int32',
-        );
-        const mask = tf.tensor2d(
-          Float32Array.from({ length: size * length }, (_, i) =>
-            i % length < length - (Math.floor(i / length) % 3) ? 1 : 0,
-          ),
-          [size, length],
-        );
+        const { ids, mask } = paddedBatch(size, length, config.vocabSize);
         // With dropout 0 a training pass computes the inference function, through TensorFlow.js ops.
         const eager = model.logits(ids, mask, { training: true, dropoutSeed: 0 });
         const graph = model.logits(ids, mask, { training: false });
