@@ -4,13 +4,15 @@ import { LAYER_NORM_EPSILON } from '../models/layer-norm';
 import { GraphBuilder, type Edge } from './graph-def';
 import { GraphOps } from './graph-ops';
 
-/** An encoder graph and how to feed and read it. */
+/**
+ * An encoder graph and the order to feed it in. Its outputs, by node name: `logits` (inference);
+ * `loss`, `grad/<parameter>`, `flat_grad` (all gradients concatenated in parameter order) and
+ * `grad_norm` (their global norm) (training).
+ */
 export interface EncoderGraph {
   readonly savedModel: Buffer;
   /** Placeholder names in the order they are fed: every parameter, then the batch inputs. */
   readonly inputs: readonly string[];
-  /** Output names: `logits`; or `loss` and then every parameter's gradient in parameter order. */
-  readonly outputs: readonly string[];
 }
 
 /** Batch inputs after the parameters, in feed order, per graph kind. */
@@ -175,14 +177,14 @@ export function buildEncoderGraph(
   const logits = dense(pooled, 'head');
   if (!training) {
     o.identity(logits, 'logits');
-    return { savedModel: g.toSavedModel(), inputs: inputNames(paramNames, kind), outputs: ['logits'] };
+    return { savedModel: g.toSavedModel(), inputs: inputNames(paramNames, kind) };
   }
 
   // Loss: softmax cross-entropy against the targets, weighted per example.
   const targets = g.placeholder('targets', 'float', [-1, classes]);
   const weights = g.placeholder('weights', 'float', [-1]);
   const crossEntropy = g.op('SoftmaxCrossEntropyWithLogits', [logits, targets], { T: { type: 'float' } });
-  const outputs = [o.identity(o.reduce('Sum', mul(GraphBuilder.output(crossEntropy, 0), weights), [0], false), 'loss')];
+  o.identity(o.reduce('Sum', mul(GraphBuilder.output(crossEntropy, 0), weights), [0], false), 'loss');
 
   // Backward.
   const dLogits = mul(GraphBuilder.output(crossEntropy, 1), o.reshape(weights, [-1, 1]));
@@ -238,12 +240,15 @@ export function buildEncoderGraph(
       ]),
     );
   }
-  for (const name of paramNames) {
+  const flat = paramNames.map((name) => {
     const grad = grads.get(name);
     if (!grad) throw new Error(`the training graph has no gradient for parameter ${name}`);
-    outputs.push(o.identity(grad, `grad/${name}`));
-  }
-  return { savedModel: g.toSavedModel(), inputs: inputNames(paramNames, kind), outputs };
+    o.identity(grad, `grad/${name}`);
+    return o.reshape(grad, [-1]);
+  });
+  const flatGrad = o.concat(flat, 'flat_grad');
+  o.identity(o.unary('Sqrt', o.reduce('Sum', o.unary('Square', flatGrad), [0], false)), 'grad_norm');
+  return { savedModel: g.toSavedModel(), inputs: inputNames(paramNames, kind) };
 }
 
 function inputNames(paramNames: readonly string[], kind: GraphKind): string[] {

@@ -25,7 +25,7 @@ export class GraphOps {
   mul = (a: Edge, b: Edge) => this.g.op('Mul', [a, b], T);
   div = (a: Edge, b: Edge) => this.g.op('RealDiv', [a, b], T);
   maximum = (a: Edge, b: Edge) => this.g.op('Maximum', [a, b], T);
-  unary = (op: 'Square' | 'Rsqrt' | 'Sigmoid' | 'Relu' | 'Softmax', x: Edge) => this.g.op(op, [x], T);
+  unary = (op: 'Square' | 'Sqrt' | 'Rsqrt' | 'Sigmoid' | 'Relu' | 'Softmax', x: Edge) => this.g.op(op, [x], T);
   identity = (x: Edge, name: string) => this.g.op('Identity', [x], T, name);
 
   /** a − b for dimensions. */
@@ -89,6 +89,16 @@ export class GraphOps {
   unstack(x: Edge, count: number): Edge[] {
     const node = this.g.op('Unpack', [x], { ...T, num: { i: count }, axis: { i: 0 } });
     return [...Array(count).keys()].map((i) => GraphBuilder.output(node, i));
+  }
+
+  /** The parts joined along axis 0. */
+  concat(parts: readonly Edge[], name?: string): Edge {
+    return this.g.op(
+      'ConcatV2',
+      [...parts, this.int(0)],
+      { ...T, N: { i: parts.length }, Tidx: { type: 'int32' } },
+      name,
+    );
   }
 
   stack(parts: readonly Edge[]): Edge {

@@ -54,11 +54,31 @@ export function runTrainingGraph(
   model: EncoderClassifier,
   batch: GraphBatch,
 ): { loss: Tf.Scalar; grads: Record<string, Tf.Tensor> } {
-  const seed = tf.scalar(batch.dropoutSeed | 0, 'int32');
-  const [loss, ...grads] = run(tf, model, 'train', batch.ids, batch.mask, [batch.targets, batch.weights, seed]);
-  seed.dispose();
   const names = [...model.params.keys()];
+  const [loss, ...grads] = runTraining(tf, model, batch, ['loss', ...names.map((name) => `grad/${name}`)]);
   return { loss: loss as Tf.Scalar, grads: Object.fromEntries(names.map((name, i) => [name, grads[i]!])) };
+}
+
+/**
+ * The loss, all gradients concatenated in parameter order and their global norm, for one batch in
+ * one session call: what AdamW.applyFlat takes, without concatenating and reducing op by op.
+ */
+export function runTrainingGraphFlat(
+  tf: typeof Tf,
+  model: EncoderClassifier,
+  batch: GraphBatch,
+): { loss: Tf.Scalar; flatGrad: Tf.Tensor1D; gradNorm: Tf.Scalar } {
+  const [loss, flatGrad, gradNorm] = runTraining(tf, model, batch, ['loss', 'flat_grad', 'grad_norm']);
+  return { loss: loss as Tf.Scalar, flatGrad: flatGrad as Tf.Tensor1D, gradNorm: gradNorm as Tf.Scalar };
+}
+
+function runTraining(tf: typeof Tf, model: EncoderClassifier, batch: GraphBatch, outputs: string[]): Tf.Tensor[] {
+  const seed = tf.scalar(batch.dropoutSeed | 0, 'int32');
+  try {
+    return run(tf, model, 'train', batch.ids, batch.mask, [batch.targets, batch.weights, seed], outputs);
+  } finally {
+    seed.dispose();
+  }
 }
 
 /** Logits [batch, classes] without dropout, in one session call. */
@@ -68,7 +88,7 @@ export function runInferenceGraph(
   ids: Tf.Tensor2D,
   mask: Tf.Tensor2D,
 ): Tf.Tensor2D {
-  return run(tf, model, 'infer', ids, mask, [])[0] as Tf.Tensor2D;
+  return run(tf, model, 'infer', ids, mask, [], ['logits'])[0] as Tf.Tensor2D;
 }
 
 function run(
@@ -78,6 +98,7 @@ function run(
   ids: Tf.Tensor2D,
   mask: Tf.Tensor2D,
   extra: readonly Tf.Tensor[],
+  outputs: readonly string[],
 ): Tf.Tensor[] {
   const session = sessionFor(tf, model, kind);
   const positions = model.positionEncodings(ids.shape[1]);
@@ -86,7 +107,7 @@ function run(
       session.id,
       [...model.params.values(), ids, mask, positions, ...extra],
       session.graph.inputs.map((name) => ({ name: `${name}:0` })),
-      session.graph.outputs.map((name) => `${name}:0`),
+      outputs.map((name) => `${name}:0`),
     );
   } finally {
     positions.dispose();

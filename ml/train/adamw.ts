@@ -43,8 +43,7 @@ export class AdamW {
 
   /** Applies one update with learning rate `lr`; returns the gradients' global norm before clipping. */
   apply(grads: Readonly<Record<string, Tf.Tensor>>, lr: number): number {
-    const { tf, config } = this;
-    this.step++;
+    const { tf } = this;
     const flat = tf.tidy(() =>
       tf.concat(
         this.names.map((name) => (grads[name] ?? tf.zerosLike(this.params.get(name)!)).reshape([-1])),
@@ -52,13 +51,28 @@ export class AdamW {
       ),
     );
     const norm = tf.tidy(() => Math.sqrt(tf.sum(tf.square(flat)).dataSync()[0]!));
+    try {
+      this.applyFlat(flat, norm, lr, new Set(this.names.filter((name) => grads[name])));
+    } finally {
+      flat.dispose();
+    }
+    return norm;
+  }
+
+  /**
+   * Applies one update from all gradients concatenated in parameter order (`flat`), whose global
+   * norm is `norm`; only the parameters in `updated` (all by default) take the step.
+   */
+  applyFlat(flat: Tf.Tensor, norm: number, lr: number, updated: ReadonlySet<string> = new Set(this.names)): void {
+    const { tf, config } = this;
+    this.step++;
     const scale = config.clipNorm > 0 && norm > config.clipNorm ? config.clipNorm / norm : 1;
     tf.tidy(() => {
       const g = scale === 1 ? flat : tf.mul(flat, scale);
       // Decoupled weight decay shrinks the parameters before Adam's step.
       const params = this.names.map((name) => {
         const param = this.params.get(name)!;
-        return grads[name] && config.weightDecay > 0 && decays(name)
+        return updated.has(name) && config.weightDecay > 0 && decays(name)
           ? tf.mul(param, 1 - lr * config.weightDecay)
           : param;
       });
@@ -78,11 +92,9 @@ export class AdamW {
       v.assign(next.v);
       const pieces = tf.split(next.params, this.sizes, 0);
       this.names.forEach((name, i) => {
-        if (grads[name]) this.params.get(name)!.assign(pieces[i]!.reshape(this.params.get(name)!.shape));
+        if (updated.has(name)) this.params.get(name)!.assign(pieces[i]!.reshape(this.params.get(name)!.shape));
       });
     });
-    flat.dispose();
-    return norm;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { graphsAvailable, runTrainingGraph } from '../graph/graph-runner';
+import { graphsAvailable, runTrainingGraphFlat } from '../graph/graph-runner';
 import type { EncoderClassifier } from '../models/encoder-classifier';
 import type { AdamW } from './adamw';
 
@@ -50,9 +50,8 @@ export function trainStep(
   loss: LossOptions,
   dropoutSeed: number,
 ): StepOutcome {
-  const { value, grads } = graphsAvailable(tf)
-    ? graphGradients(tf, model, batch, loss, dropoutSeed)
-    : eagerGradients(tf, model, batch, loss, dropoutSeed);
+  if (graphsAvailable(tf)) return graphStep(tf, model, optimizer, batch, lr, loss, dropoutSeed);
+  const { value, grads } = eagerGradients(tf, model, batch, loss, dropoutSeed);
   const gradNorm = optimizer.apply(grads, lr);
   const lossValue = value.dataSync()[0]!;
   value.dispose();
@@ -94,13 +93,16 @@ function eagerGradients(
   return { value, grads: byName };
 }
 
-function graphGradients(
+/** The graph computes the loss, the concatenated gradients and their norm; AdamW takes them as they are. */
+function graphStep(
   tf: typeof Tf,
   model: EncoderClassifier,
+  optimizer: AdamW,
   batch: ClassificationBatch,
+  lr: number,
   loss: LossOptions,
   dropoutSeed: number,
-): Gradients {
+): StepOutcome {
   const inputs = tf.tidy(() => {
     const { classes } = model.config;
     const labels = tf.tensor1d(batch.labels, 'int32');
@@ -119,9 +121,15 @@ function graphGradients(
       weights: weights as Tf.Tensor1D,
     };
   });
-  const { loss: value, grads } = runTrainingGraph(tf, model, { ...inputs, dropoutSeed });
+  const { loss: value, flatGrad, gradNorm } = runTrainingGraphFlat(tf, model, { ...inputs, dropoutSeed });
   tf.dispose(Object.values(inputs));
-  return { value, grads };
+  try {
+    const norm = gradNorm.dataSync()[0]!;
+    optimizer.applyFlat(flatGrad, norm, lr);
+    return { loss: value.dataSync()[0]!, gradNorm: norm };
+  } finally {
+    tf.dispose([value, flatGrad, gradNorm]);
+  }
 }
 
 /** Predicted class ids for a batch, without dropout. */
