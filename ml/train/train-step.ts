@@ -93,6 +93,28 @@ function eagerGradients(
   return { value, grads: byName };
 }
 
+/**
+ * The targets and per-example weights that make a summed softmax cross-entropy equal
+ * classificationLoss: label smoothing spreads `labelSmoothing` evenly over the classes; the loss is
+ * the weighted sum over examples divided by the number of examples with a non-zero weight.
+ */
+export function lossTargets(
+  tf: typeof Tf,
+  labels: Tf.Tensor1D,
+  classes: number,
+  options: LossOptions,
+): { targets: Tf.Tensor2D; weights: Tf.Tensor1D } {
+  return tf.tidy(() => {
+    const smoothing = options.labelSmoothing;
+    const targets = tf.add<Tf.Tensor2D>(tf.mul(tf.oneHot(labels, classes), 1 - smoothing), smoothing / classes);
+    const perExample = options.classWeights
+      ? tf.gather(tf.tensor1d([...options.classWeights]), labels)
+      : tf.ones([labels.size]);
+    const nonZero = tf.maximum(tf.sum(tf.notEqual(perExample, 0).toFloat()), 1);
+    return { targets, weights: tf.div<Tf.Tensor1D>(perExample, nonZero) };
+  });
+}
+
 /** The graph computes the loss, the concatenated gradients and their norm; AdamW takes them as they are. */
 function graphStep(
   tf: typeof Tf,
@@ -103,24 +125,11 @@ function graphStep(
   loss: LossOptions,
   dropoutSeed: number,
 ): StepOutcome {
-  const inputs = tf.tidy(() => {
-    const { classes } = model.config;
-    const labels = tf.tensor1d(batch.labels, 'int32');
-    // The targets and per-example weights of classificationLoss: label smoothing spreads
-    // `labelSmoothing` evenly over the classes; the loss is the weighted sum over examples
-    // divided by the number of examples with a non-zero weight.
-    const targets = tf.add(tf.mul(tf.oneHot(labels, classes), 1 - loss.labelSmoothing), loss.labelSmoothing / classes);
-    const perExample = loss.classWeights
-      ? tf.gather(tf.tensor1d([...loss.classWeights]), labels)
-      : tf.ones([batch.size]);
-    const weights = tf.div(perExample, tf.maximum(tf.sum(tf.notEqual(perExample, 0).toFloat()), 1));
-    return {
-      ids: tf.tensor2d(batch.ids, [batch.size, batch.length], 'int32'),
-      mask: tf.tensor2d(batch.mask, [batch.size, batch.length], 'float32'),
-      targets: targets as Tf.Tensor2D,
-      weights: weights as Tf.Tensor1D,
-    };
-  });
+  const inputs = tf.tidy(() => ({
+    ids: tf.tensor2d(batch.ids, [batch.size, batch.length], 'int32'),
+    mask: tf.tensor2d(batch.mask, [batch.size, batch.length], 'float32'),
+    ...lossTargets(tf, tf.tensor1d(batch.labels, 'int32'), model.config.classes, loss),
+  }));
   const { loss: value, flatGrad, gradNorm } = runTrainingGraphFlat(tf, model, { ...inputs, dropoutSeed });
   tf.dispose(Object.values(inputs));
   try {

@@ -5,7 +5,7 @@ import { loadBackend } from '../../ml/backend/load-backend';
 import { runTrainingGraph } from '../../ml/graph/graph-runner';
 import { EncoderClassifier } from '../../ml/models/encoder-classifier';
 import type { EncoderConfig } from '../../ml/models/encoder-config';
-import { classificationLoss, type LossOptions } from '../../ml/train/train-step';
+import { classificationLoss, lossTargets, type LossOptions } from '../../ml/train/train-step';
 
 let tf: typeof Tf;
 before(async () => {
@@ -57,17 +57,11 @@ function compare(config: EncoderConfig, loss: LossOptions, length: number): void
         ),
       [...model.params.values()],
     );
-    const targets = tf.add(
-      tf.mul(tf.oneHot(labels, config.classes), 1 - loss.labelSmoothing),
-      loss.labelSmoothing / config.classes,
-    );
-    const perExample = loss.classWeights ? tf.gather(tf.tensor1d([...loss.classWeights]), labels) : tf.ones([size]);
-    const weights = tf.div(perExample, tf.sum(tf.notEqual(perExample, 0).toFloat()));
+    // The graph's own loss inputs (the ones trainStep feeds it) must give classificationLoss's loss.
     const graph = runTrainingGraph(tf, model, {
       ids,
       mask,
-      targets: targets as Tf.Tensor2D,
-      weights: weights as Tf.Tensor1D,
+      ...lossTargets(tf, labels, config.classes, loss),
       dropoutSeed: 11,
     });
     const what = JSON.stringify({ ...config, ...loss, length });
