@@ -1,4 +1,5 @@
 import { ProtoWriter } from './protobuf';
+import { SymbolicSize, type Shape } from './sizes';
 
 /** TensorFlow DataType enum values of the types these graphs use. */
 export const DT = { float: 1, int32: 3, bool: 10 } as const;
@@ -24,32 +25,86 @@ export type Attr =
 /** The graph's output `index` of node `name`, as TensorFlow spells an edge ("name" or "name:1"). */
 export type Edge = string;
 
+/** What flows along an edge. */
+export interface TensorType {
+  readonly dtype: DType;
+  readonly shape: Shape;
+}
+
+/** One node as built: TensorFlow's NodeDef fields, and the types of its outputs. */
+export interface GraphNode {
+  readonly name: string;
+  readonly op: string;
+  readonly inputs: readonly Edge[];
+  readonly attrs: Readonly<Record<string, Attr>>;
+  readonly outputs: readonly TensorType[];
+  /** What the builder knew of the op's arguments beyond its attributes (symbolic begin of a slice, …), for gradient rules. */
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
 /**
- * Builds a TensorFlow GraphDef node by node. Nodes get unique names from their op; inputs are the
- * edges other nodes returned. `toSavedModel` wraps the graph in a SavedModel with the `serve` tag,
- * which the native backend loads into a TensorFlow session.
+ * Builds a TensorFlow GraphDef node by node, keeping every output's type and (possibly symbolic)
+ * shape so that the graph can be differentiated (ml/graph/gradients.ts). Nodes get unique names
+ * from their op; inputs are the edges other nodes returned, so the nodes are always in
+ * topological order. `toSavedModel` wraps the graph in a SavedModel with the `serve` tag, which
+ * the native backend loads into a TensorFlow session.
  */
 export class GraphBuilder {
-  private readonly nodes: ProtoWriter[] = [];
+  private readonly list: GraphNode[] = [];
+  private readonly byName = new Map<string, GraphNode>();
   private count = 0;
 
-  op(op: string, inputs: readonly Edge[], attrs: Readonly<Record<string, Attr>> = {}, name?: string): Edge {
+  /** Adds a node; returns its first output. */
+  op(
+    op: string,
+    inputs: readonly Edge[],
+    attrs: Readonly<Record<string, Attr>>,
+    outputs: readonly TensorType[],
+    name?: string,
+    args: Readonly<Record<string, unknown>> = {},
+  ): Edge {
     const nodeName = name ?? `${op}_${this.count++}`;
-    const node = new ProtoWriter().bytesField(1, nodeName).bytesField(2, op);
-    for (const input of inputs) node.bytesField(3, input);
-    for (const [key, value] of Object.entries(attrs))
-      node.bytesField(5, new ProtoWriter().bytesField(1, key).bytesField(2, attrValue(value)));
-    this.nodes.push(node);
+    if (this.byName.has(nodeName)) throw new Error(`the graph already has a node ${nodeName}`);
+    for (const input of inputs) this.type(input);
+    const node: GraphNode = { name: nodeName, op, inputs, attrs, outputs, args };
+    this.list.push(node);
+    this.byName.set(nodeName, node);
     return nodeName;
   }
 
   /** The `index`-th output of a node with several. */
   static output(node: Edge, index: number): Edge {
-    return `${node}:${index}`;
+    return index === 0 ? node : `${node}:${index}`;
   }
 
-  placeholder(name: string, dtype: DType, shape: readonly number[]): Edge {
-    return this.op('Placeholder', [], { dtype: { type: dtype }, shape: { shape } }, name);
+  /** The node an edge comes out of, and which of its outputs it is. */
+  source(edge: Edge): { node: GraphNode; index: number } {
+    const colon = edge.lastIndexOf(':');
+    const name = colon < 0 ? edge : edge.slice(0, colon);
+    const node = this.byName.get(name);
+    if (!node) throw new Error(`the graph has no node ${name}`);
+    return { node, index: colon < 0 ? 0 : Number(edge.slice(colon + 1)) };
+  }
+
+  type(edge: Edge): TensorType {
+    const { node, index } = this.source(edge);
+    const type = node.outputs[index];
+    if (!type) throw new Error(`node ${node.name} has no output ${index}`);
+    return type;
+  }
+
+  shape(edge: Edge): Shape {
+    return this.type(edge).shape;
+  }
+
+  get nodes(): readonly GraphNode[] {
+    return this.list;
+  }
+
+  /** A graph input; symbolic sizes in `shape` are fed as unknown dimensions. */
+  placeholder(name: string, dtype: DType, shape: Shape): Edge {
+    const dims = shape.map((d) => (d instanceof SymbolicSize ? -1 : d));
+    return this.op('Placeholder', [], { dtype: { type: dtype }, shape: { shape: dims } }, [{ dtype, shape }], name);
   }
 
   constant(
@@ -58,18 +113,28 @@ export class GraphBuilder {
     dtype: 'float' | 'int32' = 'float',
   ): Edge {
     const list = typeof values === 'number' ? [values] : values;
-    return this.op('Const', [], { dtype: { type: dtype }, value: { tensor: { dtype, shape, values: list } } });
+    return this.op('Const', [], { dtype: { type: dtype }, value: { tensor: { dtype, shape, values: list } } }, [
+      { dtype, shape },
+    ]);
   }
 
   /** The serialized SavedModel (saved_model.pb) holding this graph under the `serve` tag. */
   toSavedModel(): Buffer {
     const graph = new ProtoWriter();
-    for (const node of this.nodes) graph.bytesField(1, node);
+    for (const node of this.list) graph.bytesField(1, nodeDef(node));
     // VersionDef: producer and the minimum consumer of current TensorFlow releases.
     graph.bytesField(4, new ProtoWriter().varint(1, 1994).varint(2, 12));
     const metaGraph = new ProtoWriter().bytesField(1, new ProtoWriter().bytesField(4, 'serve')).bytesField(2, graph);
     return new ProtoWriter().varint(1, 1).bytesField(2, metaGraph).finish();
   }
+}
+
+function nodeDef(node: GraphNode): ProtoWriter {
+  const w = new ProtoWriter().bytesField(1, node.name).bytesField(2, node.op);
+  for (const input of node.inputs) w.bytesField(3, input);
+  for (const [key, value] of Object.entries(node.attrs))
+    w.bytesField(5, new ProtoWriter().bytesField(1, key).bytesField(2, attrValue(value)));
+  return w;
 }
 
 function shapeProto(dims: readonly number[]): ProtoWriter {

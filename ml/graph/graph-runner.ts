@@ -103,15 +103,37 @@ function run(
   const session = sessionFor(tf, model, kind);
   const positions = model.positionEncodings(ids.shape[1]);
   try {
-    return (tf.backend() as unknown as SessionBackend).runSavedModel(
+    return runGraph(
+      tf,
       session.id,
       [...model.params.values(), ids, mask, positions, ...extra],
-      session.graph.inputs.map((name) => ({ name: `${name}:0` })),
-      outputs.map((name) => `${name}:0`),
+      session.graph.inputs,
+      outputs,
     );
   } finally {
     positions.dispose();
   }
+}
+
+/** Loads a graph (a SavedModel from GraphBuilder.toSavedModel) into a TensorFlow session; returns the session's id. */
+export function loadGraph(tf: typeof Tf, savedModel: Buffer): number {
+  return (tf.backend() as unknown as SessionBackend).loadSavedModelMetaGraph(savedModelDir(savedModel), 'serve');
+}
+
+/** Runs a loaded graph: feeds `inputs` to the placeholders named `inputNames`, returns the named nodes' values. */
+export function runGraph(
+  tf: typeof Tf,
+  session: number,
+  inputs: readonly Tf.Tensor[],
+  inputNames: readonly string[],
+  outputs: readonly string[],
+): Tf.Tensor[] {
+  return (tf.backend() as unknown as SessionBackend).runSavedModel(
+    session,
+    [...inputs],
+    inputNames.map((name) => ({ name: `${name}:0` })),
+    outputs.map((name) => `${name}:0`),
+  );
 }
 
 function sessionFor(tf: typeof Tf, model: EncoderClassifier, kind: GraphKind): Session {
@@ -120,8 +142,7 @@ function sessionFor(tf: typeof Tf, model: EncoderClassifier, kind: GraphKind): S
   let session = sessions.get(key);
   if (!session) {
     const graph = buildEncoderGraph(model.config, params, kind);
-    const backend = tf.backend() as unknown as SessionBackend;
-    session = { id: backend.loadSavedModelMetaGraph(savedModelDir(graph.savedModel), 'serve'), graph };
+    session = { id: loadGraph(tf, graph.savedModel), graph };
     sessions.set(key, session);
   }
   return session;

@@ -1,36 +1,22 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { graphsAvailable, runInferenceGraph } from '../graph/graph-runner';
-import { dropout } from './dropout';
-import { embeddingLookup } from './embedding-lookup';
+import { EagerOps, type PassOptions } from './eager-ops';
+import { classifierLogits } from './encoder';
 import { checkEncoderConfig, type EncoderConfig } from './encoder-config';
-import { gelu } from './gelu';
-import { layerNorm, normalizedLinear } from './layer-norm';
-import { linear } from './linear';
 
 type Tensor = Tf.Tensor;
 
 /** The model's variables by name; a checkpoint saves exactly these. */
 export type Parameters = Map<string, Tf.Variable>;
 
-/** Options of one forward pass. */
-export interface ForwardOptions {
-  readonly training: boolean;
-  /** Seeds this pass's dropout masks, e.g. derived from (seed, step), so training is reproducible. */
-  readonly dropoutSeed?: number;
-}
-
 /**
- * A transformer encoder with a sequence-classification head, on raw TensorFlow.js ops: token
- * embedding, positional encoding, pre-norm blocks of multi-head self-attention (with padding
- * masks) and a position-wise feed-forward, residual connections, layer norm, dropout, then
- * first-token or mean pooling and a linear head. Other heads can read `encode`'s output.
+ * A transformer encoder with a sequence-classification head (ml/models/encoder.ts): its
+ * parameters as TensorFlow.js variables, and its forward pass run eagerly or as a graph.
  */
 export class EncoderClassifier {
   private static instances = 0;
   readonly params: Parameters = new Map();
   private readonly positions: Tensor | undefined;
-  /** Multiplies the q|k|v projection's columns: 1/√(head size) for the queries, 1 for keys and values. */
-  private readonly queryScale: Tensor;
 
   /**
    * `seed` draws the initial weights; `undefined` leaves them zero, for a model whose weights are
@@ -68,8 +54,6 @@ export class EncoderClassifier {
     } else {
       this.positions = sinusoidal(tf, maxLength, d);
     }
-    const headSize = d / config.heads;
-    this.queryScale = tf.tidy(() => tf.concat([tf.fill([d], 1 / Math.sqrt(headSize)), tf.ones([2 * d])]));
     for (let l = 0; l < layers; l++) {
       // Queries, keys and values come from one [hidden, 3·hidden] projection: one matmul instead of three.
       glorot(`layer${l}/attention/qkv/kernel`, [d, 3 * d]);
@@ -91,94 +75,27 @@ export class EncoderClassifier {
     constant('head/bias', [classes], 0);
   }
 
-  /** Hidden states [batch, length, hidden] for token ids [batch, length] and a 0/1 padding mask. */
-  encode(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: ForwardOptions): Tf.Tensor3D {
-    const p = (name: string) => this.params.get(name)!;
-    return layerNorm(
-      this.tf,
-      this.blocks(ids, mask, options),
-      p('final_norm/gamma') as Tf.Tensor1D,
-      p('final_norm/beta') as Tf.Tensor1D,
-    ) as Tf.Tensor3D;
-  }
-
   /**
    * Class logits [batch, classes]. Inference on the native backend runs as one TensorFlow graph
    * (ml/graph/), which yields no gradients; training passes run as TensorFlow.js ops.
    */
-  logits(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: ForwardOptions): Tf.Tensor2D {
+  logits(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: PassOptions): Tf.Tensor2D {
     const { tf } = this;
     if (!options.training && graphsAvailable(tf)) return runInferenceGraph(tf, this, ids, mask);
-    const p = (name: string) => this.params.get(name)!;
-    const head = (rows: Tf.Tensor2D) => tf.add<Tf.Tensor2D>(tf.matMul(rows, p('head/kernel')), p('head/bias'));
-    if (this.config.pooling === 'mean') {
-      const hidden = this.encode(ids, mask, options);
-      return head(tf.div(tf.sum(tf.mul(hidden, mask.expandDims(2)), 1), tf.maximum(tf.sum(mask, 1, true), 1)));
-    }
-    // First-token pooling reads one row per sequence: only those rows need the final norm.
-    const first = this.blocks(ids, mask, options).slice([0, 0, 0], [-1, 1, -1]).squeeze<Tf.Tensor2D>([1]);
-    return normalizedLinear(
-      tf,
-      first,
-      p('final_norm/gamma') as Tf.Tensor1D,
-      p('final_norm/beta') as Tf.Tensor1D,
-      p('head/kernel') as Tf.Tensor2D,
-      p('head/bias') as Tf.Tensor1D,
-    );
+    return tf.tidy(() => {
+      const positions = this.positionEncodings(ids.shape[1]);
+      return classifierLogits(new EagerOps(tf, options), (name) => this.param(name), this.config, {
+        ids,
+        mask,
+        positions,
+      }) as Tf.Tensor2D;
+    });
   }
 
-  /** The residual stream after the last block, before the final norm. */
-  private blocks(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: ForwardOptions): Tf.Tensor3D {
-    const { tf, config } = this;
-    const [batch, length] = ids.shape;
-    const d = config.hidden;
-    const p = (name: string) => this.params.get(name)!;
-    let dropouts = 0;
-    const drop = (x: Tensor) =>
-      options.training && config.dropout > 0
-        ? dropout(tf, x, config.dropout, [options.dropoutSeed ?? 0, dropouts++])
-        : x;
-    const positions = this.positionEncodings(length);
-    let x = drop(
-      tf.add(tf.mul(embeddingLookup(tf, p('embedding/tokens') as Tf.Tensor2D, ids), Math.sqrt(d)), positions),
-    ) as Tf.Tensor3D;
-    // Padding positions get a large negative score before the softmax, so no token attends to them.
-    const maskBias = tf.mul(tf.sub(1, mask.reshape([batch, 1, 1, length])), -1e9);
-    const heads = config.heads;
-    const dh = d / heads;
-    const rows = (h: Tensor) => h.reshape<Tf.Tensor2D>([-1, h.shape[h.shape.length - 1]!]);
-    const dense = (h: Tensor, name: string) =>
-      linear(tf, rows(h), p(`${name}/kernel`) as Tf.Tensor2D, p(`${name}/bias`) as Tf.Tensor1D);
-    // A pre-norm block's layer norm folded into the projection after it; `scale` multiplies its output columns.
-    const normDense = (h: Tensor, norm: string, name: string, scale?: Tensor) =>
-      normalizedLinear(
-        tf,
-        rows(h),
-        p(`${norm}/gamma`) as Tf.Tensor1D,
-        p(`${norm}/beta`) as Tf.Tensor1D,
-        (scale ? tf.mul(p(`${name}/kernel`), scale) : p(`${name}/kernel`)) as Tf.Tensor2D,
-        (scale ? tf.mul(p(`${name}/bias`), scale) : p(`${name}/bias`)) as Tf.Tensor1D,
-      );
-    for (let l = 0; l < config.layers; l++) {
-      // Queries come out of the projection already divided by √(head size), as the scores need.
-      const qkv = normDense(x, `layer${l}/norm1`, `layer${l}/attention/qkv`, this.queryScale);
-      // One transpose takes the fused projection to [q|k|v, batch, heads, length, head size].
-      const [q, k, v] = tf.unstack(qkv.reshape([batch, length, 3, heads, dh]).transpose([2, 0, 3, 1, 4])) as [
-        Tensor,
-        Tensor,
-        Tensor,
-      ];
-      const scores = tf.add(tf.matMul(q, k, false, true), maskBias);
-      const context = tf
-        .matMul(drop(tf.softmax(scores)), v)
-        .transpose([0, 2, 1, 3])
-        .reshape([batch * length, d]);
-      x = tf.add(x, drop(dense(context, `layer${l}/attention/o`).reshape([batch, length, d])));
-      const hidden = normDense(x, `layer${l}/norm2`, `layer${l}/ffn/in`);
-      const f = dense(config.activation === 'gelu' ? gelu(tf, hidden) : tf.relu(hidden), `layer${l}/ffn/out`);
-      x = tf.add(x, drop(f.reshape([batch, length, d])));
-    }
-    return x;
+  private param(name: string): Tf.Variable {
+    const v = this.params.get(name);
+    if (!v) throw new Error(`the model has no parameter ${name}`);
+    return v;
   }
 
   /** The position encodings added to the first `length` token embeddings, [length, hidden]. */
@@ -197,7 +114,6 @@ export class EncoderClassifier {
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
     this.positions?.dispose();
-    this.queryScale.dispose();
   }
 }
 

@@ -1,0 +1,84 @@
+import { LAYER_NORM_EPSILON } from '../models/layer-norm';
+import { GELU_A, GELU_B } from '../models/gelu';
+import type { ModelOps } from '../models/model-ops';
+import type { Edge } from './graph-def';
+import type { GraphOps } from './graph-ops';
+import type { Size } from './sizes';
+
+/**
+ * ModelOps as TensorFlow graph nodes. Composite layers are spelled out in primitive ops, so the
+ * backward pass comes from the primitives' gradient rules. `dropoutSeed` (an int32 scalar edge) is
+ * set for training graphs; without it dropout is the identity.
+ */
+export class GraphModelOps implements ModelOps<Edge> {
+  private sites = 0;
+
+  constructor(
+    private readonly o: GraphOps,
+    private readonly dropoutSeed?: Edge,
+  ) {}
+
+  dim(x: Edge, axis: number): Size {
+    const shape = this.o.shapeOf(x);
+    return shape[axis < 0 ? axis + shape.length : axis]!;
+  }
+
+  scalar = (value: number) => this.o.scalar(value);
+  constant = (values: readonly number[], shape: readonly number[]) => this.o.g.constant(values, shape);
+  reshape = (x: Edge, shape: readonly Size[]) => this.o.reshape(x, shape);
+  transpose = (x: Edge, perm: readonly number[]) => this.o.transpose(x, perm);
+  unstack = (x: Edge) => this.o.unstack(x);
+  slice = (x: Edge, begin: readonly Size[], size: readonly Size[]) => this.o.slice(x, begin, size);
+  add = (a: Edge, b: Edge) => this.o.add(a, b);
+  sub = (a: Edge, b: Edge) => this.o.sub(a, b);
+  mul = (a: Edge, b: Edge) => this.o.mul(a, b);
+  div = (a: Edge, b: Edge) => this.o.div(a, b);
+  maximum = (a: Edge, b: Edge) => this.o.maximum(a, b);
+  sum = (x: Edge, axes: readonly number[], keep: boolean) => this.o.reduce('Sum', x, axes, keep);
+  matMul = (a: Edge, b: Edge, transposeB = false) => this.o.batchMatMul(a, b, false, transposeB);
+  softmax = (x: Edge) => this.o.unary('Softmax', x);
+  relu = (x: Edge) => this.o.unary('Relu', x);
+
+  /** x·σ(x·(A + B·x²)), the tanh approximation rewritten with one sigmoid. */
+  gelu(x: Edge): Edge {
+    const { o } = this;
+    return o.mul(
+      x,
+      o.unary('Sigmoid', o.mul(x, o.add(o.mul(o.unary('Square', x), o.scalar(GELU_B)), o.scalar(GELU_A)))),
+    );
+  }
+
+  embedding = (table: Edge, ids: Edge) => this.o.gather(table, ids);
+  linear = (x: Edge, kernel: Edge, bias: Edge) => this.o.biasAdd(this.o.matMul(x, kernel), bias);
+
+  layerNorm(x: Edge, gamma: Edge, beta: Edge): Edge {
+    return this.o.add(this.o.mul(this.normalize(x), gamma), beta);
+  }
+
+  /** (n·γ + β)·W + b = n·(γ ⊙ W) + (β·W + b): the affine step touches the weights, not every row. */
+  normalizedLinear(x: Edge, gamma: Edge, beta: Edge, kernel: Edge, bias: Edge): Edge {
+    const { o } = this;
+    const foldedKernel = o.mul(o.reshape(gamma, [-1, 1]), kernel);
+    const foldedBias = o.add(o.reduce('Sum', o.mul(o.reshape(beta, [-1, 1]), kernel), [0], false), bias);
+    return this.linear(this.normalize(x), foldedKernel, foldedBias);
+  }
+
+  dropout(x: Edge, rate: number): Edge {
+    const { o } = this;
+    if (!this.dropoutSeed || rate === 0) return x;
+    const seed = o.op('Pack', [this.dropoutSeed, o.int(this.sites++)], { N: { i: 2 }, axis: { i: 0 } }, [
+      { dtype: 'int32', shape: [2] },
+    ]);
+    // Signed integers are uniform on [−2³¹, 2³¹): the lowest rate · 2³² of them are dropped.
+    const keep = o.greaterEqual(o.randomBits(o.shapeOf(x), seed), o.int(Math.round(rate * 2 ** 32) - 2 ** 31));
+    return o.mul(x, o.select(keep, o.scalar(1 / (1 - rate)), o.scalar(0)));
+  }
+
+  /** Each row to mean 0 and variance 1 (variance + ε under the square root). */
+  private normalize(x: Edge): Edge {
+    const { o } = this;
+    const centred = o.sub(x, o.reduce('Mean', x, [-1], true));
+    const variance = o.reduce('Mean', o.unary('Square', centred), [-1], true);
+    return o.mul(centred, o.unary('Rsqrt', o.add(variance, o.scalar(LAYER_NORM_EPSILON))));
+  }
+}
