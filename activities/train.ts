@@ -6,6 +6,7 @@ import type { EncoderConfig } from '../ml/models/encoder-config';
 import { loadTokenizer } from '../ml/tokenizers/tokenizer-file';
 import { AdamW } from '../ml/train/adamw';
 import { readCheckpoint, restoreFrom, saveCheckpoint, type TrainingPosition } from '../ml/train/checkpoint';
+import { classificationObjective } from '../ml/tasks/classification';
 import { datasetBatches } from '../ml/train/classification-batches';
 import { trainEpoch } from '../ml/train/epoch';
 import type { LrSchedule } from '../ml/train/lr-schedule';
@@ -101,18 +102,18 @@ async function trainOneEpoch(deps: ActivityDeps, input: TrainEpochInput): Promis
     let newest: ArtifactRef | undefined = resumed?.ref;
     let written: ArtifactRef[] = [];
     let last: TrainHeartbeat | undefined;
+    const objective = classificationObjective(tf, model, {
+      labelSmoothing: settings.label_smoothing,
+      ...(settings.class_weights && { classWeights: settings.class_weights }),
+    });
     const outcome = await trainEpoch(
       tf,
-      model,
+      objective,
       optimizer,
       datasetBatches(deps.store, input.batches, config.classes),
       start,
       {
         schedule,
-        loss: {
-          labelSmoothing: settings.label_smoothing,
-          ...(settings.class_weights && { classWeights: settings.class_weights }),
-        },
         checkpointEvery: settings.checkpoint_every,
         batches: input.batchesPerEpoch,
       },

@@ -11,7 +11,8 @@ import { loadBackend } from '../ml/backend/load-backend';
 import { EncoderClassifier } from '../ml/models/encoder-classifier';
 import type { EncoderConfig } from '../ml/models/encoder-config';
 import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
-import { predict, trainStep, type ClassificationBatch } from '../ml/train/train-step';
+import { classificationObjective, predict, type ClassificationBatch } from '../ml/tasks/classification';
+import { trainStep } from '../ml/train/train-step';
 import { PROJECT_ROOT } from '../worker/config';
 import { referencePython } from './reference-venv';
 
@@ -74,10 +75,9 @@ async function child(
     size: batchSize,
     length: config.maxLength,
   };
-  for (let s = 0; s < warmup; s++) trainStep(tf, model, optimizer, batch, 1e-3, { labelSmoothing: 0 }, s);
-  const trainStepS = timeEach(steps, (s) =>
-    trainStep(tf, model, optimizer, batch, 1e-3, { labelSmoothing: 0 }, warmup + s),
-  );
+  const objective = classificationObjective(tf, model, { labelSmoothing: 0 });
+  for (let s = 0; s < warmup; s++) trainStep(tf, objective, optimizer, batch, 1e-3, s);
+  const trainStepS = timeEach(steps, (s) => trainStep(tf, objective, optimizer, batch, 1e-3, warmup + s));
   const infer = (size: number, reps: number) => {
     const part = {
       ids: batch.ids.subarray(0, size * config.maxLength),

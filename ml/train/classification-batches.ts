@@ -1,7 +1,7 @@
 import type { ArtifactRef } from '../../spec/types';
 import { readDataset, type Row } from '../../store/arrow-io';
 import type { ArtifactStore } from '../../store/artifact-store';
-import type { ClassificationBatch } from './train-step';
+import type { ClassificationBatch } from '../tasks/classification';
 
 /** Rows that cannot be turned into a classification batch. */
 export class TrainingDataError extends Error {

@@ -1,15 +1,13 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { hash32 } from '../../data/seeded-random';
-import type { EncoderClassifier } from '../models/encoder-classifier';
 import type { AdamW } from './adamw';
 import type { TrainingPosition } from './checkpoint';
 import { learningRate, type LrSchedule } from './lr-schedule';
-import { trainStep, type ClassificationBatch, type LossOptions } from './train-step';
+import { trainStep, type Trainable } from './train-step';
 
 /** What one epoch of training is asked to do. */
 export interface EpochPlan {
   readonly schedule: LrSchedule;
-  readonly loss: LossOptions;
   /** Checkpoint after every this many steps inside the epoch; 0 means only at the end. */
   readonly checkpointEvery: number;
   /** Batches in the epoch, for progress. */
@@ -54,11 +52,11 @@ export function dropoutSeed(seed: number, step: number): number {
  * Trains one epoch from `start` (which may be mid-epoch: its first `batchInEpoch` batches are
  * skipped), checkpointing on the plan's interval and at the end.
  */
-export async function trainEpoch(
+export async function trainEpoch<B extends { readonly size: number }>(
   tf: typeof Tf,
-  model: EncoderClassifier,
+  model: Trainable<B>,
   optimizer: AdamW,
-  batches: AsyncIterable<ClassificationBatch>,
+  batches: AsyncIterable<B>,
   start: TrainingPosition,
   plan: EpochPlan,
   hooks: EpochHooks,
@@ -72,7 +70,7 @@ export async function trainEpoch(
   for await (const batch of batches) {
     if (index++ < start.batchInEpoch) continue;
     const lr = learningRate(plan.schedule, optimizer.step);
-    const { loss } = trainStep(tf, model, optimizer, batch, lr, plan.loss, dropoutSeed(start.seed, optimizer.step));
+    const { loss } = trainStep(tf, model, optimizer, batch, lr, dropoutSeed(start.seed, optimizer.step));
     if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} at step ${optimizer.step}`);
     lossSum += loss;
     steps++;

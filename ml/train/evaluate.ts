@@ -1,7 +1,7 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { classificationMetrics, type ClassificationMetrics } from '../metrics';
 import type { EncoderClassifier } from '../models/encoder-classifier';
-import type { ClassificationBatch } from './train-step';
+import type { ClassificationBatch } from '../tasks/classification';
 
 /** Classification metrics plus the mean cross-entropy. */
 export interface Evaluation extends ClassificationMetrics {

@@ -9,7 +9,8 @@ import { EncoderClassifier } from '../../ml/models/encoder-classifier';
 import type { EncoderConfig } from '../../ml/models/encoder-config';
 import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
 import { CheckpointError, restoreCheckpoint, saveCheckpoint } from '../../ml/train/checkpoint';
-import { trainStep, type ClassificationBatch } from '../../ml/train/train-step';
+import { classificationObjective, type ClassificationBatch } from '../../ml/tasks/classification';
+import { trainStep } from '../../ml/train/train-step';
 import { ArtifactIntegrityError, FileArtifactStore } from '../../store/artifact-store';
 
 let tf: typeof Tf;
@@ -47,7 +48,7 @@ function batch(step: number): ClassificationBatch {
 
 function train(model: EncoderClassifier, optimizer: AdamW, from: number, to: number): void {
   for (let step = from; step < to; step++)
-    trainStep(tf, model, optimizer, batch(step), 1e-2, { labelSmoothing: 0 }, step);
+    trainStep(tf, classificationObjective(tf, model, { labelSmoothing: 0 }), optimizer, batch(step), 1e-2, step);
 }
 
 const snapshot = (model: EncoderClassifier) => [...model.params.values()].map((v) => Array.from(v.dataSync()));

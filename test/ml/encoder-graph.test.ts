@@ -5,7 +5,7 @@ import { loadBackend } from '../../ml/backend/load-backend';
 import { runTrainingGraph } from '../../ml/graph/graph-runner';
 import { EncoderClassifier } from '../../ml/models/encoder-classifier';
 import type { EncoderConfig } from '../../ml/models/encoder-config';
-import { classificationLoss, lossTargets, type LossOptions } from '../../ml/train/train-step';
+import { classificationLoss, lossTargets, type LossOptions } from '../../ml/tasks/classification';
 
 let tf: typeof Tf;
 before(async () => {

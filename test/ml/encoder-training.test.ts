@@ -7,7 +7,8 @@ import { EncoderClassifier } from '../../ml/models/encoder-classifier';
 import type { EncoderConfig } from '../../ml/models/encoder-config';
 import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
 import { learningRate } from '../../ml/train/lr-schedule';
-import { trainStep, type ClassificationBatch } from '../../ml/train/train-step';
+import { classificationObjective, type ClassificationBatch } from '../../ml/tasks/classification';
+import { trainStep } from '../../ml/train/train-step';
 
 let tf: typeof Tf;
 before(async () => {
@@ -73,7 +74,14 @@ describe('transformer encoder classifier', () => {
     let first = 0;
     let last = 0;
     for (let step = 0; step < 300; step++) {
-      const { loss } = trainStep(tf, model, optimizer, toyBatch(16, step), 3e-3, { labelSmoothing: 0 }, step);
+      const { loss } = trainStep(
+        tf,
+        classificationObjective(tf, model, { labelSmoothing: 0 }),
+        optimizer,
+        toyBatch(16, step),
+        3e-3,
+        step,
+      );
       if (step === 0) first = loss;
       last = loss;
     }
@@ -88,7 +96,14 @@ describe('transformer encoder classifier', () => {
       const model = new EncoderClassifier(tf, CONFIG, 3);
       const optimizer = new AdamW(tf, model.params, { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
       for (let step = 0; step < 5; step++)
-        trainStep(tf, model, optimizer, toyBatch(8, step), 1e-3, { labelSmoothing: 0.1 }, dropoutBase + step);
+        trainStep(
+          tf,
+          classificationObjective(tf, model, { labelSmoothing: 0.1 }),
+          optimizer,
+          toyBatch(8, step),
+          1e-3,
+          dropoutBase + step,
+        );
       const out = weights(model);
       model.dispose();
       optimizer.dispose();

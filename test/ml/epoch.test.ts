@@ -8,7 +8,7 @@ import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
 import { classificationBatch, TrainingDataError } from '../../ml/train/classification-batches';
 import { trainEpoch } from '../../ml/train/epoch';
 import { evaluateClassifier } from '../../ml/train/evaluate';
-import type { ClassificationBatch } from '../../ml/train/train-step';
+import { classificationObjective, type ClassificationBatch } from '../../ml/tasks/classification';
 
 let tf: typeof Tf;
 before(async () => {
@@ -56,13 +56,12 @@ test('an epoch of thousands of steps keeps the tensor count flat, checkpoints on
   const losses: number[] = [];
   const outcome = await trainEpoch(
     tf,
-    model,
+    classificationObjective(tf, model, { labelSmoothing: 0.1 }),
     optimizer,
     batches(2000),
     { step: 0, epoch: 0, batchInEpoch: 0, seed: 3 },
     {
       schedule: { kind: 'linear', peak: 3e-3, warmupSteps: 50, totalSteps: 2000 },
-      loss: { labelSmoothing: 0.1 },
       checkpointEvery: 500,
       batches: 2000,
     },
@@ -102,13 +101,12 @@ test('an aborted epoch stops after the current step, checkpoints, and rethrows',
   await assert.rejects(
     trainEpoch(
       tf,
-      model,
+      classificationObjective(tf, model, { labelSmoothing: 0 }),
       optimizer,
       batches(100),
       { step: 0, epoch: 0, batchInEpoch: 0, seed: 3 },
       {
         schedule: { kind: 'constant', peak: 1e-3, warmupSteps: 0, totalSteps: 100 },
-        loss: { labelSmoothing: 0 },
         checkpointEvery: 0,
         batches: 100,
       },
