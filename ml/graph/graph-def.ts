@@ -22,6 +22,9 @@ export type Attr =
       };
     };
 
+/** Ops without a `T` attribute. */
+const NO_T = new Set(['Cast', 'GatherV2']);
+
 /** The graph's output `index` of node `name`, as TensorFlow spells an edge ("name" or "name:1"). */
 export type Edge = string;
 
@@ -54,7 +57,7 @@ export class GraphBuilder {
   private readonly byName = new Map<string, GraphNode>();
   private count = 0;
 
-  /** Adds a node; returns its first output. */
+  /** Adds a node; returns its first output. `T` defaults to the first input's type. */
   op(
     op: string,
     inputs: readonly Edge[],
@@ -66,7 +69,10 @@ export class GraphBuilder {
     const nodeName = name ?? `${op}_${this.count++}`;
     if (this.byName.has(nodeName)) throw new Error(`the graph already has a node ${nodeName}`);
     for (const input of inputs) this.type(input);
-    const node: GraphNode = { name: nodeName, op, inputs, attrs, outputs, args };
+    // Most TensorFlow ops are generic over a type `T`, by default the first input's.
+    const T: Record<string, Attr> =
+      inputs.length > 0 && !('T' in attrs) && !NO_T.has(op) ? { T: { type: this.type(inputs[0]!).dtype } } : {};
+    const node: GraphNode = { name: nodeName, op, inputs, attrs: { ...T, ...attrs }, outputs, args };
     this.list.push(node);
     this.byName.set(nodeName, node);
     return nodeName;

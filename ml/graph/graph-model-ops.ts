@@ -8,7 +8,7 @@ import type { Size } from './sizes';
 /**
  * ModelOps as TensorFlow graph nodes. Composite layers are spelled out in primitive ops, so the
  * backward pass comes from the primitives' gradient rules. `dropoutSeed` (an int32 scalar edge) is
- * set for training graphs; without it dropout is the identity.
+ * set for training graphs; without it the graph is an inference graph and dropout the identity.
  */
 export class GraphModelOps implements ModelOps<Edge> {
   private sites = 0;
@@ -55,9 +55,14 @@ export class GraphModelOps implements ModelOps<Edge> {
     return this.o.add(this.o.mul(this.normalize(x), gamma), beta);
   }
 
-  /** (n·γ + β)·W + b = n·(γ ⊙ W) + (β·W + b): the affine step touches the weights, not every row. */
+  /**
+   * In training graphs (n·γ + β)·W + b = n·(γ ⊙ W) + (β·W + b): the affine step touches the
+   * weights, not every row, forward and backward. Inference graphs, which serve single requests
+   * whose cost is the number of ops, apply γ and β to the rows instead.
+   */
   normalizedLinear(x: Edge, gamma: Edge, beta: Edge, kernel: Edge, bias: Edge): Edge {
     const { o } = this;
+    if (!this.dropoutSeed) return this.linear(this.layerNorm(x, gamma, beta), kernel, bias);
     const foldedKernel = o.mul(o.reshape(gamma, [-1, 1]), kernel);
     const foldedBias = o.add(o.reduce('Sum', o.mul(o.reshape(beta, [-1, 1]), kernel), [0], false), bias);
     return this.linear(this.normalize(x), foldedKernel, foldedBias);
@@ -66,7 +71,7 @@ export class GraphModelOps implements ModelOps<Edge> {
   dropout(x: Edge, rate: number): Edge {
     const { o } = this;
     if (!this.dropoutSeed || rate === 0) return x;
-    const seed = o.op('Pack', [this.dropoutSeed, o.int(this.sites++)], { N: { i: 2 }, axis: { i: 0 } }, [
+    const seed = o.g.op('Pack', [this.dropoutSeed, o.int(this.sites++)], { N: { i: 2 }, axis: { i: 0 } }, [
       { dtype: 'int32', shape: [2] },
     ]);
     // Signed integers are uniform on [−2³¹, 2³¹): the lowest rate · 2³² of them are dropped.

@@ -1,4 +1,4 @@
-import { GraphBuilder, type Attr, type DType, type Edge, type TensorType } from './graph-def';
+import { GraphBuilder, type DType, type Edge, type TensorType } from './graph-def';
 import {
   addSizes,
   broadcastShapes,
@@ -66,10 +66,10 @@ export class GraphOps {
     if (name !== undefined) {
       const source = this.sizeSources.get(name);
       if (!source) throw new GraphShapeError(`no placeholder has the run-time size ${name}`);
-      const shape = this.op('Shape', [source.edge], { out_type: { type: 'int32' } }, [
+      const shape = this.g.op('Shape', [source.edge], { out_type: { type: 'int32' } }, [
         { dtype: 'int32', shape: [this.shapeOf(source.edge).length] },
       ]);
-      edge = this.op(
+      edge = this.g.op(
         'StridedSlice',
         [shape, this.int([source.axis]), this.int([source.axis + 1]), this.int([1])],
         {
@@ -83,7 +83,7 @@ export class GraphOps {
         [{ dtype: 'int32', shape: [] }],
       );
     } else {
-      const int = (op: string, a: Edge, b: Edge) => this.op(op, [a, b], {}, [{ dtype: 'int32', shape: [] }]);
+      const int = (op: string, a: Edge, b: Edge) => this.g.op(op, [a, b], {}, [{ dtype: 'int32', shape: [] }]);
       const terms = size.terms.map((t) => {
         const names = [...t.factors].flatMap(([n, power]) => Array<string>(power).fill(n));
         const product = names
@@ -101,7 +101,7 @@ export class GraphOps {
   sizes(dims: Shape): Edge {
     if (dims.every((d) => typeof d === 'number')) return this.int(dims);
     const parts = dims.map((d) => this.size(d));
-    return this.op('Pack', parts, { N: { i: parts.length }, axis: { i: 0 } }, [
+    return this.g.op('Pack', parts, { N: { i: parts.length }, axis: { i: 0 } }, [
       { dtype: 'int32', shape: [dims.length] },
     ]);
   }
@@ -113,43 +113,43 @@ export class GraphOps {
   maximum = (a: Edge, b: Edge) => this.binary('Maximum', a, b);
 
   unary(op: UnaryOp | 'Softmax' | 'ZerosLike' | 'OnesLike', x: Edge): Edge {
-    return this.op(op, [x], {}, [this.g.type(x)]);
+    return this.g.op(op, [x], {}, [this.g.type(x)]);
   }
 
   unaryGrad(op: UnaryGradOp, a: Edge, b: Edge): Edge {
-    return this.op(op, [a, b], {}, [this.g.type(a)]);
+    return this.g.op(op, [a, b], {}, [this.g.type(a)]);
   }
 
   identity(x: Edge, name?: string): Edge {
-    return this.op('Identity', [x], {}, [this.g.type(x)], name);
+    return this.g.op('Identity', [x], {}, [this.g.type(x)], name);
   }
 
   /** Stops differentiation: the gradient treats x as a constant. */
   stopGradient(x: Edge): Edge {
-    return this.op('StopGradient', [x], {}, [this.g.type(x)]);
+    return this.g.op('StopGradient', [x], {}, [this.g.type(x)]);
   }
 
   /** Sum of same-shaped tensors. */
   addN(parts: readonly Edge[]): Edge {
     if (parts.length === 1) return parts[0]!;
-    return this.op('AddN', parts, { N: { i: parts.length } }, [this.g.type(parts[0]!)]);
+    return this.g.op('AddN', parts, { N: { i: parts.length } }, [this.g.type(parts[0]!)]);
   }
 
   greaterEqual(a: Edge, b: Edge): Edge {
-    return this.op('GreaterEqual', [a, b], {}, [
+    return this.g.op('GreaterEqual', [a, b], {}, [
       { dtype: 'bool', shape: broadcastShapes(this.shapeOf(a), this.shapeOf(b)) },
     ]);
   }
 
   /** Element-wise `condition ? a : b`, broadcasting. */
   select(condition: Edge, a: Edge, b: Edge): Edge {
-    return this.op('SelectV2', [condition, a, b], { T: { type: this.dtypeOf(a) } }, [
+    return this.g.op('SelectV2', [condition, a, b], { T: { type: this.dtypeOf(a) } }, [
       { dtype: this.dtypeOf(a), shape: broadcastShapes(this.shapeOf(condition), this.shapeOf(a), this.shapeOf(b)) },
     ]);
   }
 
   cast(x: Edge, dtype: DType): Edge {
-    return this.op('Cast', [x], { SrcT: { type: this.dtypeOf(x) }, DstT: { type: dtype }, Truncate: { b: false } }, [
+    return this.g.op('Cast', [x], { SrcT: { type: this.dtypeOf(x) }, DstT: { type: dtype }, Truncate: { b: false } }, [
       { dtype, shape: this.shapeOf(x) },
     ]);
   }
@@ -157,7 +157,7 @@ export class GraphOps {
   broadcastTo(x: Edge, shape: Shape): Edge {
     if (this.shapeOf(x).length === shape.length && this.shapeOf(x).every((d, i) => sameSize(d, shape[i]!))) return x;
     broadcastShapes(this.shapeOf(x), shape);
-    return this.op('BroadcastTo', [x, this.sizes(shape)], { Tidx: { type: 'int32' } }, [
+    return this.g.op('BroadcastTo', [x, this.sizes(shape)], { Tidx: { type: 'int32' } }, [
       { dtype: this.dtypeOf(x), shape },
     ]);
   }
@@ -170,12 +170,12 @@ export class GraphOps {
     if (!sameSize(shapeSize(shape), shapeSize(from)))
       throw new GraphShapeError(`cannot reshape ${shapeKey(from)} to ${shapeKey(shape)}`);
     const target = dims.every((d) => typeof d === 'number') ? this.int(dims) : this.sizes(shape);
-    return this.op('Reshape', [x, target], { Tshape: { type: 'int32' } }, [{ dtype: this.dtypeOf(x), shape }]);
+    return this.g.op('Reshape', [x, target], { Tshape: { type: 'int32' } }, [{ dtype: this.dtypeOf(x), shape }]);
   }
 
   transpose(x: Edge, perm: readonly number[]): Edge {
     const shape = this.shapeOf(x);
-    return this.op(
+    return this.g.op(
       'Transpose',
       [x, this.int(perm)],
       { Tperm: { type: 'int32' } },
@@ -189,7 +189,7 @@ export class GraphOps {
     const shape = this.shapeOf(x);
     const normal = axes.map((a) => (a < 0 ? a + shape.length : a));
     const out = shape.flatMap((d, i) => (normal.includes(i) ? (keep ? [1] : []) : [d]));
-    return this.op(
+    return this.g.op(
       op,
       [x, this.int(normal)],
       { Tidx: { type: 'int32' }, keep_dims: { b: keep } },
@@ -206,7 +206,7 @@ export class GraphOps {
     const [inner2, cols] = transposeB ? [b1, b0] : [b0, b1];
     if (!sameSize(inner, inner2))
       throw new GraphShapeError(`MatMul of ${shapeKey(this.shapeOf(a))} and ${shapeKey(this.shapeOf(b))}`);
-    return this.op('MatMul', [a, b], { transpose_a: { b: transposeA }, transpose_b: { b: transposeB } }, [
+    return this.g.op('MatMul', [a, b], { transpose_a: { b: transposeA }, transpose_b: { b: transposeB } }, [
       { dtype: 'float', shape: [rows, cols] },
     ]);
   }
@@ -218,17 +218,17 @@ export class GraphOps {
     const [inner2, cols] = adjointB ? [sb.at(-1)!, sb.at(-2)!] : [sb.at(-2)!, sb.at(-1)!];
     if (!sameSize(inner, inner2)) throw new GraphShapeError(`BatchMatMul of ${shapeKey(sa)} and ${shapeKey(sb)}`);
     const batch = broadcastShapes(sa.slice(0, -2), sb.slice(0, -2));
-    return this.op('BatchMatMulV2', [a, b], { adj_x: { b: adjointA }, adj_y: { b: adjointB } }, [
+    return this.g.op('BatchMatMulV2', [a, b], { adj_x: { b: adjointA }, adj_y: { b: adjointB } }, [
       { dtype: 'float', shape: [...batch, rows, cols] },
     ]);
   }
 
   biasAdd(x: Edge, bias: Edge): Edge {
-    return this.op('BiasAdd', [x, bias], { data_format: { s: 'NHWC' } }, [this.g.type(x)]);
+    return this.g.op('BiasAdd', [x, bias], { data_format: { s: 'NHWC' } }, [this.g.type(x)]);
   }
 
   biasAddGrad(dy: Edge): Edge {
-    return this.op('BiasAddGrad', [dy], { data_format: { s: 'NHWC' } }, [
+    return this.g.op('BiasAddGrad', [dy], { data_format: { s: 'NHWC' } }, [
       { dtype: 'float', shape: [this.shapeOf(dy).at(-1)!] },
     ]);
   }
@@ -237,7 +237,7 @@ export class GraphOps {
   slice(x: Edge, begin: readonly Size[], size: readonly Size[]): Edge {
     const shape = this.shapeOf(x);
     const out = size.map((s, i) => (s === -1 ? subtractSizes(shape[i]!, begin[i]!) : s));
-    return this.op(
+    return this.g.op(
       'Slice',
       [x, this.sizes(begin), this.sizes(size)],
       { Index: { type: 'int32' } },
@@ -252,7 +252,7 @@ export class GraphOps {
     const shape = this.shapeOf(x);
     const out = shape.map((d, i) => addSizes(addSizes(d, paddings[i]![0]), paddings[i]![1]));
     const flat = this.reshape(this.sizes(paddings.flat()), [paddings.length, 2]);
-    return this.op(
+    return this.g.op(
       'Pad',
       [x, flat],
       { Tpaddings: { type: 'int32' } },
@@ -267,13 +267,13 @@ export class GraphOps {
     const [count, ...rest] = this.shapeOf(x);
     if (typeof count !== 'number') throw new GraphShapeError('unstack needs a known first dimension');
     const type: TensorType = { dtype: this.dtypeOf(x), shape: rest };
-    const node = this.op('Unpack', [x], { num: { i: count }, axis: { i: 0 } }, Array<TensorType>(count).fill(type));
+    const node = this.g.op('Unpack', [x], { num: { i: count }, axis: { i: 0 } }, Array<TensorType>(count).fill(type));
     return [...Array(count).keys()].map((i) => GraphBuilder.output(node, i));
   }
 
   /** Same-shaped tensors stacked along a new axis 0. */
   stack(parts: readonly Edge[]): Edge {
-    return this.op('Pack', parts, { N: { i: parts.length }, axis: { i: 0 } }, [
+    return this.g.op('Pack', parts, { N: { i: parts.length }, axis: { i: 0 } }, [
       { dtype: this.dtypeOf(parts[0]!), shape: [parts.length, ...this.shapeOf(parts[0]!)] },
     ]);
   }
@@ -283,7 +283,7 @@ export class GraphOps {
     const first = this.shapeOf(parts[0]!);
     const a = axis < 0 ? axis + first.length : axis;
     const joined = parts.map((p) => this.shapeOf(p)[a]!).reduce(addSizes);
-    return this.op(
+    return this.g.op(
       'ConcatV2',
       [...parts, this.int(a)],
       { N: { i: parts.length }, Tidx: { type: 'int32' } },
@@ -295,7 +295,7 @@ export class GraphOps {
 
   /** Rows of `table` [n, ...] picked by int32 `indices` of any shape. */
   gather(table: Edge, indices: Edge): Edge {
-    return this.op(
+    return this.g.op(
       'GatherV2',
       [table, indices, this.int(0)],
       {
@@ -311,7 +311,7 @@ export class GraphOps {
   /** Rows of `data` summed into `count` rows by int32 `indices` (the gradient of gather). */
   segmentSum(data: Edge, indices: Edge, count: number): Edge {
     const rest = this.shapeOf(data).slice(this.shapeOf(indices).length);
-    return this.op(
+    return this.g.op(
       'UnsortedSegmentSum',
       [data, indices, this.int(count)],
       {
@@ -325,7 +325,7 @@ export class GraphOps {
   /** Per row of logits [rows, classes]: the cross-entropy against target distributions, and its gradient. */
   softmaxCrossEntropy(logits: Edge, targets: Edge): { loss: Edge; backprop: Edge } {
     const [rows, classes] = this.shapeOf(logits) as [Size, Size];
-    const node = this.op('SoftmaxCrossEntropyWithLogits', [logits, targets], {}, [
+    const node = this.g.op('SoftmaxCrossEntropyWithLogits', [logits, targets], {}, [
       { dtype: 'float', shape: [rows] },
       { dtype: 'float', shape: [rows, classes] },
     ]);
@@ -334,7 +334,7 @@ export class GraphOps {
 
   /** Uniform random int32 bits of `shape` that depend only on the [2] int32 `seed`. */
   randomBits(shape: Shape, seed: Edge): Edge {
-    return this.op(
+    return this.g.op(
       'StatelessRandomUniformFullInt',
       [this.sizes(shape), seed],
       { dtype: { type: 'int32' }, Tseed: { type: 'int32' } },
@@ -342,29 +342,9 @@ export class GraphOps {
     );
   }
 
-  /**
-   * A node whose `T` attribute (the type most TensorFlow ops are generic over) is the first input's
-   * type; Shape's `T` is its input's too.
-   */
-  op(
-    op: string,
-    inputs: readonly Edge[],
-    attrs: Readonly<Record<string, Attr>>,
-    outputs: readonly TensorType[],
-    name?: string,
-    args?: Readonly<Record<string, unknown>>,
-  ): Edge {
-    const T: Record<string, Attr> =
-      inputs.length > 0 && !('T' in attrs) && !NO_T.has(op) ? { T: { type: this.dtypeOf(inputs[0]!) } } : {};
-    return this.g.op(op, inputs, { ...T, ...attrs }, outputs, name, args);
-  }
-
   private binary(op: string, a: Edge, b: Edge): Edge {
-    return this.op(op, [a, b], {}, [
+    return this.g.op(op, [a, b], {}, [
       { dtype: this.dtypeOf(a), shape: broadcastShapes(this.shapeOf(a), this.shapeOf(b)) },
     ]);
   }
 }
-
-/** Ops without a `T` attribute. */
-const NO_T = new Set(['Cast', 'GatherV2']);

@@ -16,7 +16,7 @@ export interface EncoderInputs<T> {
  * The transformer encoder, written once for every way it runs: token embedding scaled by √hidden
  * plus position encodings, dropout, then pre-norm blocks of multi-head self-attention (padding
  * masked) and a position-wise feed-forward, each with dropout and a residual connection. Returns
- * the residual stream after the last block [batch, length, hidden], before the final norm.
+ * the residual stream after the last block as rows [batch·length, hidden], before the final norm.
  */
 export function encoderBlocks<T>(
   o: ModelOps<T>,
@@ -32,10 +32,9 @@ export function encoderBlocks<T>(
   const length = o.dim(ids, 1);
   const positions =
     config.positional === 'learned' ? o.slice(p('embedding/positions'), [0, 0], [length, d]) : inputs.positions;
-  let x = o.dropout(
-    o.add(o.mul(o.embedding(p('embedding/tokens'), ids), o.scalar(Math.sqrt(d))), positions),
-    config.dropout,
-  );
+  const embedded = o.add(o.mul(o.embedding(p('embedding/tokens'), ids), o.scalar(Math.sqrt(d))), positions);
+  // The residual stream is kept as rows [batch·length, hidden], the shape the projections take.
+  let x = o.dropout(o.reshape(embedded, [-1, d]), config.dropout);
   // Padding positions get a large negative score before the softmax, so no token attends to them.
   const maskBias = o.mul(o.sub(o.scalar(1), o.reshape(mask, [batch, 1, 1, length])), o.scalar(-1e9));
   // Queries come out of the q|k|v projection already divided by √(head size), as the scores need.
@@ -43,12 +42,11 @@ export function encoderBlocks<T>(
     Array.from({ length: 3 * d }, (_, i) => (i < d ? 1 / Math.sqrt(dh) : 1)),
     [3 * d],
   );
-  const rows = (h: T) => o.reshape(h, [-1, o.dim(h, -1)]);
-  const dense = (h: T, name: string) => o.linear(rows(h), p(`${name}/kernel`), p(`${name}/bias`));
+  const dense = (h: T, name: string) => o.linear(h, p(`${name}/kernel`), p(`${name}/bias`));
   for (let l = 0; l < config.layers; l++) {
     const norm = (n: number) => [p(`layer${l}/norm${n}/gamma`), p(`layer${l}/norm${n}/beta`)] as const;
     const qkv = o.normalizedLinear(
-      rows(x),
+      x,
       ...norm(1),
       o.mul(p(`layer${l}/attention/qkv/kernel`), queryScale),
       o.mul(p(`layer${l}/attention/qkv/bias`), queryScale),
@@ -61,10 +59,15 @@ export function encoderBlocks<T>(
     ];
     const probs = o.dropout(o.softmax(o.add(o.matMul(q, k, true), maskBias)), config.dropout);
     const context = o.reshape(o.transpose(o.matMul(probs, v), [0, 2, 1, 3]), [-1, d]);
-    x = o.add(x, o.dropout(o.reshape(dense(context, `layer${l}/attention/o`), [batch, length, d]), config.dropout));
-    const hidden = o.normalizedLinear(rows(x), ...norm(2), p(`layer${l}/ffn/in/kernel`), p(`layer${l}/ffn/in/bias`));
-    const f = dense(config.activation === 'gelu' ? o.gelu(hidden) : o.relu(hidden), `layer${l}/ffn/out`);
-    x = o.add(x, o.dropout(o.reshape(f, [batch, length, d]), config.dropout));
+    x = o.add(x, o.dropout(dense(context, `layer${l}/attention/o`), config.dropout));
+    const hidden = o.normalizedLinear(x, ...norm(2), p(`layer${l}/ffn/in/kernel`), p(`layer${l}/ffn/in/bias`));
+    x = o.add(
+      x,
+      o.dropout(
+        dense(config.activation === 'gelu' ? o.gelu(hidden) : o.relu(hidden), `layer${l}/ffn/out`),
+        config.dropout,
+      ),
+    );
   }
   return x;
 }
@@ -82,12 +85,13 @@ export function classifierLogits<T>(
 ): T {
   const residual = encoderBlocks(o, p, config, inputs);
   const d = config.hidden;
+  const { mask } = inputs;
+  const sequences = (rows: T) => o.reshape(rows, [o.dim(mask, 0), o.dim(mask, 1), d]);
   if (config.pooling === 'first') {
-    const first = o.reshape(o.slice(residual, [0, 0, 0], [-1, 1, -1]), [-1, d]);
+    const first = o.reshape(o.slice(sequences(residual), [0, 0, 0], [-1, 1, -1]), [-1, d]);
     return o.normalizedLinear(first, p('final_norm/gamma'), p('final_norm/beta'), p('head/kernel'), p('head/bias'));
   }
-  const { mask } = inputs;
-  const hidden = o.layerNorm(residual, p('final_norm/gamma'), p('final_norm/beta'));
+  const hidden = sequences(o.layerNorm(residual, p('final_norm/gamma'), p('final_norm/beta')));
   const column = o.reshape(mask, [o.dim(mask, 0), o.dim(mask, 1), 1]);
   const pooled = o.div(o.sum(o.mul(hidden, column), [1], false), o.maximum(o.sum(mask, [1], true), o.scalar(1)));
   return o.linear(pooled, p('head/kernel'), p('head/bias'));

@@ -300,7 +300,7 @@ test('every op with a gradient rule is checked here', () => {
 test('differentiating through an op without a rule fails with its name', () => {
   const o = new GraphOps(new GraphBuilder());
   const x = o.placeholder('x', 'float', [3]);
-  const y = o.reduce('Sum', o.op('Cos', [x], {}, [{ dtype: 'float', shape: [3] }]), [0], false);
+  const y = o.reduce('Sum', o.g.op('Cos', [x], {}, [{ dtype: 'float', shape: [3] }]), [0], false);
   assert.throws(
     () => gradients(o, y, [x]),
     (e: Error) => e instanceof GradientError && /Cos/.test(e.message),
