@@ -1,5 +1,5 @@
-import { readMetricsReport, type MetricsReport } from '../ml/metrics-report';
-import { lowerIsBetter, type Metric } from '../spec/metrics';
+import { readMetricsReport, type MetricsReport } from '../ml/metrics/metrics-report';
+import { lowerIsBetter, mainMetric, reportsMetric, TASK_METRICS, type Metric } from '../spec/metrics';
 import type { ModelVersion } from '../store/model-registry';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
@@ -8,7 +8,8 @@ export const DEPLOY_VERSION = '1';
 
 interface DeployOptions {
   name: string;
-  metric: Metric;
+  /** Unset: the main metric of the report's task. */
+  metric?: Metric;
   margin: number;
   force: boolean;
   approval: 'none' | 'required';
@@ -27,12 +28,12 @@ export interface GateDecision {
  * than the deployed version by more than `margin` on the gating metric (lower is better for loss).
  */
 export function gate(
-  report: Pick<MetricsReport, 'passed' | 'thresholds'> & Record<Metric, number>,
+  report: Pick<MetricsReport, 'passed' | 'thresholds' | 'metrics'>,
   champion: ModelVersion | undefined,
-  options: Pick<DeployOptions, 'metric' | 'margin' | 'force'>,
+  options: { readonly metric: Metric; readonly margin: number; readonly force: boolean },
 ): GateDecision {
   const { metric, margin } = options;
-  const challenger = report[metric];
+  const challenger = report.metrics[metric] ?? Number.NaN;
   const failed = report.thresholds.filter((t) => !t.passed).map((t) => t.condition);
   const championScore = champion?.metrics[metric];
   const beats =
@@ -61,14 +62,20 @@ export const deploy: StepImplementation = async (input, { deps }) => {
     throw new InvalidStepInput(
       `the metrics report scores model ${report.model.sha256.slice(0, 12)}, not the one being deployed (${model!.sha256.slice(0, 12)}): wire a validate step of this model`,
     );
-  const challenger = report[options.metric];
+  const task = report.task;
+  const metric = options.metric ?? mainMetric(task);
+  if (!reportsMetric(task, metric))
+    throw new InvalidStepInput(
+      `metric ${metric} is not one the ${task} model reports; use one of ${TASK_METRICS[task].join(', ')}`,
+    );
+  const challenger = report.metrics[metric]!;
   const result = (deployed: boolean, version: number, reason: string, previous: ModelVersion | undefined) => ({
     outputs: {
       deployed,
       version,
       decision: reason,
       challenger,
-      champion: previous?.metrics[options.metric] ?? -1,
+      champion: previous?.metrics[metric] ?? -1,
     },
     summary: deployed
       ? `${options.name} version ${version} deployed (${reason})`
@@ -94,15 +101,15 @@ export const deploy: StepImplementation = async (input, { deps }) => {
       `approval refused by ${approval.by}${approval.comment ? `: ${approval.comment}` : ''}`,
       champion,
     );
-  const decision = gate(report, champion, options);
+  const decision = gate(report, champion, { metric, margin: options.margin, force: options.force });
   if (!decision.deploy) return result(false, 0, decision.reason, champion);
   const version = await deps.registry.register({
     name: options.name,
-    task: 'classification',
+    task,
     checkpoint: model!,
     tokenizer: tokenizer!,
     labels: report.labels,
-    metrics: { accuracy: report.accuracy, f1_macro: report.f1_macro, loss: report.loss },
+    metrics: report.metrics,
     lineage: {
       pipeline: input.run.pipeline,
       workflowId: input.run.workflowId,

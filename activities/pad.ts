@@ -1,11 +1,15 @@
 import { loadTokenizer, tokenizerFromFile } from '../ml/tokenizers/tokenizer-file';
-import { truncateIds } from '../ml/tokenizers/truncate';
+import { IGNORED_LABEL } from '../ml/tokenizers/task-encoding';
+import { keptPositions } from '../ml/tokenizers/truncate';
 import { readDataset, type Column, type Row } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `pad` for the same input could change. */
-export const PAD_VERSION = '1';
+export const PAD_VERSION = '2';
+
+/** Per-token columns that are cut and padded along with input_ids, and the value they are padded with. */
+const ALIGNED_COLUMNS: Readonly<Record<string, number>> = { tag_ids: IGNORED_LABEL, word_ids: -1 };
 
 interface PadOptions {
   max_length: number;
@@ -14,7 +18,10 @@ interface PadOptions {
   buckets?: number[];
 }
 
-/** `pad`: truncates and pads input_ids, adding attention_mask and the unpadded length. */
+/**
+ * `pad`: truncates and pads input_ids, adding attention_mask and the unpadded length; a token
+ * classification dataset's tag_ids and word_ids are cut and padded with them.
+ */
 export const pad: StepImplementation = async (input, { deps, progress, provenance, signal }) => {
   const options = input.with as unknown as PadOptions;
   const source = input.inputs.dataset!;
@@ -38,11 +45,13 @@ export const pad: StepImplementation = async (input, { deps, progress, provenanc
   ].sort((a, b) => a - b);
   const target = (length: number) =>
     options.padding === 'bucket' ? buckets.find((b) => b >= length)! : options.max_length;
+  const aligned = columns.filter((c) => Object.hasOwn(ALIGNED_COLUMNS, c.name)).map((c) => c.name);
   const kept = columns.filter(
-    (c) => !['input_ids', 'attention_mask', 'length', 'token_start', 'token_end'].includes(c.name),
+    (c) => !['input_ids', 'attention_mask', 'length', 'token_start', 'token_end', ...aligned].includes(c.name),
   );
   const outColumns: Column[] = [
     ...kept,
+    ...aligned.map((name): Column => ({ name, type: 'list<int32>' })),
     { name: 'input_ids', type: 'list<int32>' },
     { name: 'attention_mask', type: 'list<int32>' },
     { name: 'length', type: 'int32' },
@@ -61,15 +70,29 @@ export const pad: StepImplementation = async (input, { deps, progress, provenanc
   for await (const chunk of readDataset(deps.store, source)) {
     signal.throwIfAborted();
     const out = chunk.map((row): Row => {
-      rows++;
       const ids = row.input_ids as number[];
       if (ids.length > options.max_length) truncated++;
-      const cut = truncateIds(ids, options.max_length, options.truncation, specials);
-      const width = target(cut.length);
-      const padded = [...cut, ...new Array<number>(width - cut.length).fill(padId)];
-      const mask = padded.map((_, i) => (i < cut.length ? 1 : 0));
+      const positions = keptPositions(ids, options.max_length, options.truncation, specials);
+      const width = target(positions.length);
+      const cutAndPad = (values: readonly number[], fill: number) => [
+        ...positions.map((i) => values[i]!),
+        ...new Array<number>(width - positions.length).fill(fill),
+      ];
+      const alignedValues = Object.fromEntries(
+        aligned.map((name) => {
+          const values = row[name];
+          if (!Array.isArray(values) || values.length !== ids.length)
+            throw new InvalidStepInput(
+              `row ${rows}: ${name} has ${Array.isArray(values) ? values.length : 'no'} entries for ${ids.length} input_ids; tokenize the dataset again`,
+            );
+          return [name, cutAndPad(values as number[], ALIGNED_COLUMNS[name]!)];
+        }),
+      );
+      rows++;
+      const padded = cutAndPad(ids, padId);
+      const mask = padded.map((_, i) => (i < positions.length ? 1 : 0));
       const rest = Object.fromEntries(kept.map((c) => [c.name, row[c.name]]));
-      return { ...rest, input_ids: padded, attention_mask: mask, length: cut.length };
+      return { ...rest, ...alignedValues, input_ids: padded, attention_mask: mask, length: positions.length };
     });
     await writer.append(out);
     progress({ rows });

@@ -16,7 +16,7 @@ import { DatasetWriter } from '../store/dataset-writer';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `tokenize` for the same input could change. */
-export const TOKENIZE_VERSION = '2';
+export const TOKENIZE_VERSION = '3';
 
 interface TokenizeOptions extends TaskColumns {
   algorithm: 'wordpiece' | 'byte_level_bpe';

@@ -1,13 +1,14 @@
 import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import type * as Tf from '@tensorflow/tfjs';
 import { loadBackend } from '../ml/backend/load-backend';
-import { EncoderClassifier } from '../ml/models/encoder-classifier';
 import type { EncoderConfig } from '../ml/models/encoder-config';
+import { EncoderModel } from '../ml/models/encoder-model';
+import { encoderObjective } from '../ml/tasks/encoder-objective';
+import { taskNamed } from '../ml/tasks/registry';
 import { loadTokenizer } from '../ml/tokenizers/tokenizer-file';
 import { AdamW } from '../ml/train/adamw';
 import { readCheckpoint, restoreFrom, saveCheckpoint, type TrainingPosition } from '../ml/train/checkpoint';
-import { classificationObjective } from '../ml/tasks/classification';
-import { datasetBatches } from '../ml/train/classification-batches';
+import { datasetBatches } from '../ml/train/dataset-batches';
 import { trainEpoch } from '../ml/train/epoch';
 import type { LrSchedule } from '../ml/train/lr-schedule';
 import type { ArtifactRef } from '../spec/types';
@@ -65,11 +66,20 @@ export function createTrainActivity(deps: ActivityDeps) {
 async function trainOneEpoch(deps: ActivityDeps, input: TrainEpochInput): Promise<TrainEpochResult> {
   const { tf, backend } = await loadBackend();
   const { settings } = input;
+  const task = taskNamed(settings.task);
   const tokenizer = await loadTokenizer(deps.store, input.tokenizer);
-  const labels = tokenizer.labels ?? [];
+  const labels = task.classNames(tokenizer);
   if (labels.length < 2)
     throw ApplicationFailure.create({
-      message: `the tokenizer knows ${labels.length} label(s); classification needs at least 2: tokenize the training split with its label column`,
+      message: `step "${input.stepId}": the tokenizer knows ${labels.length} ${task.name === 'classification' ? 'label' : 'tag'}(s); ${task.name} needs at least 2: ${task.missingNamesHint}`,
+      type: 'TrainingDataError',
+      nonRetryable: true,
+    });
+  const columns = (input.batches.schema ?? []).map((c) => c.name);
+  const missing = task.columns.filter((name) => !columns.includes(name));
+  if (columns.length > 0 && missing.length > 0)
+    throw ApplicationFailure.create({
+      message: `step "${input.stepId}": task ${task.name} needs column(s) ${missing.join(', ')}, which the training rows lack (they have ${columns.join(', ')}): set the train step's task to the tokenize step's task`,
       type: 'TrainingDataError',
       nonRetryable: true,
     });
@@ -82,7 +92,7 @@ async function trainOneEpoch(deps: ActivityDeps, input: TrainEpochInput): Promis
     step: input.stepId,
     epoch: input.epoch,
   };
-  const model = new EncoderClassifier(tf, config, settings.seed);
+  const model = new EncoderModel(tf, config, task.head, settings.seed);
   const optimizer = new AdamW(tf, model.params, {
     beta1: settings.optimizer.beta1,
     beta2: settings.optimizer.beta2,
@@ -102,7 +112,7 @@ async function trainOneEpoch(deps: ActivityDeps, input: TrainEpochInput): Promis
     let newest: ArtifactRef | undefined = resumed?.ref;
     let written: ArtifactRef[] = [];
     let last: TrainHeartbeat | undefined;
-    const objective = classificationObjective(tf, model, {
+    const objective = encoderObjective(tf, model, {
       labelSmoothing: settings.label_smoothing,
       ...(settings.class_weights && { classWeights: settings.class_weights }),
     });
@@ -110,7 +120,7 @@ async function trainOneEpoch(deps: ActivityDeps, input: TrainEpochInput): Promis
       tf,
       objective,
       optimizer,
-      datasetBatches(deps.store, input.batches, config.classes),
+      datasetBatches(deps.store, input.batches, (rows) => task.batch(rows, config.classes)),
       start,
       {
         schedule,
@@ -125,6 +135,7 @@ async function trainOneEpoch(deps: ActivityDeps, input: TrainEpochInput): Promis
         },
         checkpoint: async (position, reason) => {
           const ref = await saveCheckpoint(deps.store, model, optimizer, position, {
+            task: task.name,
             labels,
             provenance: {
               workflowId: input.run.workflowId,
@@ -168,7 +179,7 @@ async function resume(
   deps: ActivityDeps,
   input: TrainEpochInput,
   key: JournalKey,
-  model: EncoderClassifier,
+  model: EncoderModel,
   optimizer: AdamW,
 ): Promise<{ ref: ArtifactRef; position: TrainingPosition } | undefined> {
   const fromHeartbeat = (activityInfo().heartbeatDetails as TrainHeartbeat | undefined)?.checkpoint;

@@ -1,8 +1,10 @@
+import type { Metric, TrainTask } from '../spec/metrics';
 import type { ArtifactRef } from '../spec/types';
 import type { StepInput } from './step-io';
 
 /** The `with:` of a train step after defaults, as the YAML spells it. */
 export interface TrainSettings {
+  readonly task: TrainTask;
   readonly epochs: number;
   readonly batch_size: number;
   readonly seed: number;
@@ -27,7 +29,8 @@ export interface TrainSettings {
   readonly schedule: { readonly kind: 'constant' | 'linear' | 'cosine'; readonly warmup_steps: number };
   readonly label_smoothing: number;
   readonly class_weights?: readonly number[];
-  readonly monitor: 'accuracy' | 'f1_macro' | 'loss';
+  /** Unset: the task's main metric (mainMetric). */
+  readonly monitor?: Metric;
   readonly early_stopping?: { readonly patience: number; readonly min_delta: number };
   readonly checkpoint_every: number;
   readonly keep_last: number;

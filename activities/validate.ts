@@ -1,13 +1,12 @@
 import { loadBackend } from '../ml/backend/load-backend';
-import { loadCheckpointModel } from '../ml/train/checkpoint';
-import { datasetBatches } from '../ml/train/classification-batches';
-import { evaluateClassifier } from '../ml/train/evaluate';
-import type { MetricsReport } from '../ml/metrics-report';
+import type { MetricsReport } from '../ml/metrics/metrics-report';
+import { loadCheckpointModel } from '../ml/tasks/checkpoint-model';
 import { checkThresholds } from '../ml/thresholds';
+import { datasetBatches } from '../ml/train/dataset-batches';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `validate` for the same input could change. */
-export const VALIDATE_VERSION = '1';
+export const VALIDATE_VERSION = '2';
 
 interface ValidateOptions {
   thresholds: string[];
@@ -15,38 +14,48 @@ interface ValidateOptions {
   fail_below: boolean;
 }
 
-/** `validate`: scores a checkpoint on a labelled dataset and checks the thresholds. */
+/** `validate`: scores a checkpoint on a labelled dataset with its task's metrics and checks the thresholds. */
 export const validate: StepImplementation = async (input, { deps, progress, provenance }) => {
   const options = input.with as unknown as ValidateOptions;
   const modelRef = input.inputs.model!;
   const dataset = input.inputs.dataset!;
   const { tf, backend } = await loadBackend();
-  const { model, labels, position } = await loadCheckpointModel(tf, deps.store, modelRef);
+  const { model, task, labels, position } = await loadCheckpointModel(tf, deps.store, modelRef);
   try {
-    const evaluation = await evaluateClassifier(
+    const columns = (dataset.schema ?? []).map((c) => c.name);
+    const missing = task.columns.filter((name) => !columns.includes(name));
+    if (columns.length > 0 && missing.length > 0)
+      throw new InvalidStepInput(
+        `the model is a ${task.name} model, but the dataset lacks column(s) ${missing.join(', ')} (it has ${columns.join(', ')}): tokenize and pad it as the training data was`,
+      );
+    const evaluation = await task.evaluate(
       tf,
       model,
-      datasetBatches(deps.store, dataset, model.config.classes, options.batch_size),
+      datasetBatches(deps.store, dataset, (rows) => task.batch(rows, model.config.classes), options.batch_size),
       labels,
       (rows) => progress({ rows, of: dataset.rows }),
     );
-    const measured = { accuracy: evaluation.accuracy, f1_macro: evaluation.f1Macro, loss: evaluation.loss };
+    const measured = evaluation.metrics as Readonly<Record<string, number>>;
     const checks = checkThresholds(options.thresholds, measured);
     const passed = checks.every((c) => c.passed);
     const report: MetricsReport = {
-      task: 'classification',
+      task: task.name,
       model: { sha256: modelRef.sha256, step: position.step, epoch: position.epoch },
       dataset: { sha256: dataset.sha256, rows: evaluation.rows },
       backend,
-      ...measured,
+      metrics: evaluation.metrics,
       labels,
       per_class: evaluation.perClass,
-      confusion: evaluation.confusion,
+      ...(evaluation.confusion && { confusion: evaluation.confusion }),
       thresholds: checks,
       passed,
     };
     const metrics = await deps.store.write(
-      { kind: 'report', meta: { ...measured, passed }, provenance: provenance([modelRef.sha256, dataset.sha256]) },
+      {
+        kind: 'report',
+        meta: { task: task.name, ...measured, passed },
+        provenance: provenance([modelRef.sha256, dataset.sha256]),
+      },
       (out) => {
         out.write(JSON.stringify(report, null, 2));
         return Promise.resolve();
@@ -65,7 +74,7 @@ export const validate: StepImplementation = async (input, { deps, progress, prov
           : `, FAILED ${failedChecks.map((c) => c.condition).join(', ')}`;
     return {
       outputs: { metrics, ...measured, passed },
-      summary: `${evaluation.rows} rows: accuracy ${evaluation.accuracy.toFixed(4)}, macro-F1 ${evaluation.f1Macro.toFixed(4)}, loss ${evaluation.loss.toFixed(4)}${verdict}`,
+      summary: `${task.summarize(evaluation)}${verdict}`,
     };
   } finally {
     model.dispose();

@@ -8,7 +8,8 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBackend } from '../ml/backend/load-backend';
-import { EncoderClassifier } from '../ml/models/encoder-classifier';
+import { EncoderModel } from '../ml/models/encoder-model';
+import { classification } from '../ml/tasks/classification';
 import { saveTokenizer } from '../ml/tokenizers/tokenizer-file';
 import { bertBaseUncasedVocab } from '../ml/tokenizers/vocab-files';
 import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
@@ -52,7 +53,7 @@ async function registerModels(home: string): Promise<void> {
     {},
   );
   for (const seed of [1, 2]) {
-    const model = new EncoderClassifier(
+    const model = new EncoderModel(
       tf,
       {
         vocabSize: 30522,
@@ -67,6 +68,7 @@ async function registerModels(home: string): Promise<void> {
         pooling: 'first',
         classes: LABELS.length,
       },
+      classification.head,
       seed,
     );
     const optimizer = new AdamW(tf, model.params, ADAMW_DEFAULTS);
@@ -75,7 +77,7 @@ async function registerModels(home: string): Promise<void> {
       model,
       optimizer,
       { step: 0, epoch: 0, batchInEpoch: 0, seed },
-      { labels: LABELS },
+      { task: 'classification', labels: LABELS },
     );
     model.dispose();
     optimizer.dispose();

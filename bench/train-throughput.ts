@@ -8,10 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { loadBackend } from '../ml/backend/load-backend';
-import { EncoderClassifier } from '../ml/models/encoder-classifier';
+import { EncoderModel } from '../ml/models/encoder-model';
 import type { EncoderConfig } from '../ml/models/encoder-config';
 import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
-import { classificationObjective, predict, type ClassificationBatch } from '../ml/tasks/classification';
+import { classification } from '../ml/tasks/classification';
+import { encoderObjective, predictClasses, type EncoderBatch } from '../ml/tasks/encoder-objective';
 import { trainStep } from '../ml/train/train-step';
 import { PROJECT_ROOT } from '../worker/config';
 import { referencePython } from './reference-venv';
@@ -65,17 +66,17 @@ async function child(
 ): Promise<void> {
   // "tensorflow-eager" is the native backend with graphs off: every op launched on its own.
   const { tf } = await loadBackend(backend === 'tensorflow-eager' ? 'tensorflow' : backend);
-  const model = new EncoderClassifier(tf, config, 0);
+  const model = new EncoderModel(tf, config, classification.head, 0);
   const optimizer = new AdamW(tf, model.params, { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
   const n = batchSize * config.maxLength;
-  const batch: ClassificationBatch = {
+  const batch: EncoderBatch = {
     ids: Int32Array.from({ length: n }, (_, i) => 1 + ((i * 7919) % (config.vocabSize - 1))),
     mask: new Int32Array(n).fill(1),
     labels: Int32Array.from({ length: batchSize }, (_, i) => i % config.classes),
     size: batchSize,
     length: config.maxLength,
   };
-  const objective = classificationObjective(tf, model, { labelSmoothing: 0 });
+  const objective = encoderObjective(tf, model, { labelSmoothing: 0 });
   for (let s = 0; s < warmup; s++) trainStep(tf, objective, optimizer, batch, 1e-3, s);
   const trainStepS = timeEach(steps, (s) => trainStep(tf, objective, optimizer, batch, 1e-3, warmup + s));
   const infer = (size: number, reps: number) => {
@@ -85,8 +86,8 @@ async function child(
       size,
       length: config.maxLength,
     };
-    for (let r = 0; r < 3; r++) predict(tf, model, part);
-    return timeEach(reps, () => predict(tf, model, part));
+    for (let r = 0; r < 3; r++) predictClasses(tf, model, part);
+    return timeEach(reps, () => predictClasses(tf, model, part));
   };
   const timing: Timing = {
     trainStepS,

@@ -1,4 +1,4 @@
-import { readMetricsReport, type MetricsReport } from '../ml/metrics-report';
+import { readMetricsReport, type MetricsReport } from '../ml/metrics/metrics-report';
 import type { ArtifactRef } from '../spec/types';
 import type { PipewrightConfig } from '../worker/config';
 import { openLocalState } from '../worker/local-state';
@@ -6,19 +6,25 @@ import type { RunOutcome } from './watch-run';
 
 const f4 = (x: number) => x.toFixed(4);
 
-/** A metrics report as text: headline scores, thresholds, per-class scores and the confusion matrix. */
+/**
+ * A metrics report as text: the task's headline scores, thresholds, per-class (or per entity
+ * type) scores and, for classification, the confusion matrix.
+ */
 export function renderMetricsReport(report: MetricsReport): string[] {
+  const scores = Object.entries(report.metrics).map(([name, value]) => `${name} ${f4(value)}`);
   const lines = [
-    `accuracy ${f4(report.accuracy)}   macro-F1 ${f4(report.f1_macro)}   loss ${f4(report.loss)}   ` +
+    `${scores.join('   ')}   ` +
       `(${report.dataset.rows} rows; model ${report.model.sha256.slice(0, 12)} at step ${report.model.step}; ${report.backend})`,
   ];
   for (const t of report.thresholds) lines.push(`${t.passed ? '✔' : '✘'} ${t.condition}  (measured ${f4(t.value)})`);
-  const width = Math.max(5, ...report.labels.map((l) => l.length));
-  lines.push('', `${'label'.padEnd(width)}  precision  recall  f1      support`);
+  const heading = report.task === 'token_classification' ? 'entity' : 'label';
+  const width = Math.max(heading.length, ...report.per_class.map((c) => c.label.length));
+  lines.push('', `${heading.padEnd(width)}  precision  recall  f1      support`);
   for (const c of report.per_class)
     lines.push(
       `${c.label.padEnd(width)}  ${f4(c.precision).padEnd(9)}  ${f4(c.recall)}  ${f4(c.f1)}  ${String(c.support).padStart(7)}`,
     );
+  if (!report.confusion) return lines;
   const cell = Math.max(4, ...report.confusion.flat().map((n) => String(n).length)) + 1;
   lines.push('', `confusion (rows: actual, columns: predicted, in label order)`);
   report.confusion.forEach((row, i) =>

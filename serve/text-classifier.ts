@@ -1,9 +1,9 @@
 import type * as Tf from '@tensorflow/tfjs';
-import type { EncoderClassifier } from '../ml/models/encoder-classifier';
+import type { EncoderModel } from '../ml/models/encoder-model';
 import type { TextTokenizer } from '../ml/tokenizers/text-tokenizer';
 import { loadTokenizer, tokenizerFromFile } from '../ml/tokenizers/tokenizer-file';
 import { truncateIds } from '../ml/tokenizers/truncate';
-import { loadCheckpointModel } from '../ml/train/checkpoint';
+import { loadCheckpointModel } from '../ml/tasks/checkpoint-model';
 import type { ArtifactStore } from '../store/artifact-store';
 import type { ModelVersion } from '../store/model-registry';
 
@@ -19,14 +19,20 @@ export class TextClassifier {
   private constructor(
     private readonly tf: typeof Tf,
     readonly version: ModelVersion,
-    private readonly model: EncoderClassifier,
+    private readonly model: EncoderModel,
     private readonly tokenizer: TextTokenizer,
     readonly labels: readonly string[],
   ) {}
 
   static async load(tf: typeof Tf, store: ArtifactStore, version: ModelVersion): Promise<TextClassifier> {
     const tokenizer = tokenizerFromFile(await loadTokenizer(store, version.tokenizer));
-    const { model, labels } = await loadCheckpointModel(tf, store, version.checkpoint);
+    const { model, task, labels } = await loadCheckpointModel(tf, store, version.checkpoint);
+    if (task.name !== 'classification') {
+      model.dispose();
+      throw new Error(
+        `version ${version.version} is a ${task.name} model; this server answers classification models only`,
+      );
+    }
     return new TextClassifier(tf, version, model, tokenizer, labels);
   }
 

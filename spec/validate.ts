@@ -4,6 +4,7 @@ import type { Expr, ValueExpr } from './expression-ast';
 import { checkExpression, compatible, isArtifactType, type ExprScope } from './expression-check';
 import { ExpressionSyntaxError, hasExpression, parseValueExpression } from './expression-parse';
 import { locate, type PipelineSource, type SourcePath } from './source';
+import { checkTasks } from './task-check';
 import type { ParamSpec, PipelineSpec, ValueType } from './types';
 
 /** What validation learned about a step: its parsed expressions and what it waits for. */
@@ -189,6 +190,7 @@ export function checkSemantics(
     analyses.set(id, { with: withValues, inputs, when, dependsOn: [...dependsOn] });
   }
 
+  checkTasks(rawSteps, stepIndex, analyses, report);
   for (const cycle of findCycles(analyses, [...stepIndex.keys()])) {
     report(['steps', stepIndex.get(cycle[0]!)!, 'id'], `dependency cycle: ${[...cycle, cycle[0]].join(' → ')}`);
   }

@@ -2,12 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { appendFile, mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArtifactRef } from '../spec/types';
+import type { TrainTask } from '../spec/metrics';
 
 /** One registered model version: what serving needs, how good it was, and where it came from. */
 export interface ModelVersion {
   readonly name: string;
   readonly version: number;
-  readonly task: 'classification';
+  readonly task: TrainTask;
   readonly checkpoint: ArtifactRef;
   readonly tokenizer: ArtifactRef;
   readonly labels: readonly string[];

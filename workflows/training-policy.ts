@@ -10,9 +10,15 @@ export interface EpochRecord {
   readonly trainLoss: number;
   readonly samplesPerSecond: number;
   readonly seconds: number;
-  readonly validation: { readonly accuracy: number; readonly f1_macro: number; readonly loss: number };
+  /** The validation metrics the task reports, by name. */
+  readonly validation: Readonly<Partial<Record<Metric, number>>>;
   readonly report: ArtifactRef;
   readonly resumedAt?: { readonly step: number; readonly batch: number };
+}
+
+/** An epoch's value of the monitored metric; NaN (never better) when the task does not report it. */
+function score(epoch: EpochRecord, monitor: Metric): number {
+  return epoch.validation[monitor] ?? Number.NaN;
 }
 
 function better(value: number, than: number, monitor: Metric, minDelta: number): boolean {
@@ -22,7 +28,7 @@ function better(value: number, than: number, monitor: Metric, minDelta: number):
 /** The epoch with the best monitored value; the earliest wins ties. */
 export function bestEpoch(epochs: readonly EpochRecord[], monitor: Metric): EpochRecord | undefined {
   let best: EpochRecord | undefined;
-  for (const e of epochs) if (!best || better(e.validation[monitor], best.validation[monitor], monitor, 0)) best = e;
+  for (const e of epochs) if (!best || better(score(e, monitor), score(best, monitor), monitor, 0)) best = e;
   return best;
 }
 
@@ -39,7 +45,7 @@ export function shouldStopEarly(
   let best: number | undefined;
   let sinceImprovement = 0;
   for (const e of epochs) {
-    const value = e.validation[monitor];
+    const value = score(e, monitor);
     if (best === undefined || better(value, best, monitor, minDelta)) {
       best = value;
       sinceImprovement = 0;
@@ -59,7 +65,7 @@ export function retainedCheckpoints(
 ): Set<string> {
   const newest = epochs.slice(-keepLast);
   const ranked = [...epochs].sort((a, b) => {
-    const diff = a.validation[monitor] - b.validation[monitor];
+    const diff = score(a, monitor) - score(b, monitor);
     return (lowerIsBetter(monitor) ? diff : -diff) || a.epoch - b.epoch;
   });
   return new Set([...newest, ...ranked.slice(0, keepBest)].map((e) => e.checkpoint.sha256));

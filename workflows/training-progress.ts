@@ -1,3 +1,4 @@
+import type { Metric } from '../spec/metrics';
 import type { EpochRecord } from './training-policy';
 
 /** What the `trainingProgress` query answers and the Web UI shows for a training workflow. */
@@ -6,6 +7,8 @@ export interface TrainingProgress {
   status: 'training' | 'finished' | 'stopped';
   readonly epochs: number;
   readonly monitor: string;
+  /** The validation metrics the task reports, the epoch table's columns. */
+  readonly metrics: readonly Metric[];
   history: readonly EpochRecord[];
   /** The epoch in flight and what it is doing; step-level progress is in the train activity's heartbeats. */
   current?: { readonly epoch: number; readonly phase: 'shuffling' | 'training' | 'validating' };
@@ -25,11 +28,11 @@ export function trainingMarkdown(progress: TrainingProgress, nowMs: number): str
   const lines = [
     `**training ${progress.step}** — ${state}${eta !== undefined && progress.status === 'training' ? ` · ETA ${Math.round(eta / 1000)}s` : ''}${progress.backend ? ` · backend ${progress.backend}` : ''}`,
     '',
-    '| epoch | step | train loss | val loss | val accuracy | val macro-F1 | samples/s | time |',
-    '|---|---|---|---|---|---|---|---|',
+    `| epoch | step | train loss | ${progress.metrics.map((m) => `val ${m}`).join(' | ')} | samples/s | time |`,
+    `|---|---|---|${progress.metrics.map(() => '---|').join('')}---|---|`,
     ...progress.history.map(
       (e) =>
-        `| ${e.epoch}${e.resumedAt ? ` (resumed at step ${e.resumedAt.step})` : ''} | ${e.step} | ${e.trainLoss.toFixed(4)} | ${e.validation.loss.toFixed(4)} | ${e.validation.accuracy.toFixed(4)} | ${e.validation.f1_macro.toFixed(4)} | ${e.samplesPerSecond.toFixed(1)} | ${e.seconds.toFixed(1)}s |`,
+        `| ${e.epoch}${e.resumedAt ? ` (resumed at step ${e.resumedAt.step})` : ''} | ${e.step} | ${e.trainLoss.toFixed(4)} | ${progress.metrics.map((m) => (e.validation[m] ?? Number.NaN).toFixed(4)).join(' | ')} | ${e.samplesPerSecond.toFixed(1)} | ${e.seconds.toFixed(1)}s |`,
     ),
   ];
   if (progress.stopReason) lines.push('', `Stopped: ${progress.stopReason}`);

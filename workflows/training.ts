@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, StepInput, StepResult, TrainSettings } from '../activities';
 import { TRAIN_CONTRACT } from '../spec/contracts/train';
+import { mainMetric, TASK_METRICS, type Metric } from '../spec/metrics';
 import type { ArtifactRef, PlanRetry, PlanTimeouts } from '../spec/types';
 import { withDefaults } from '../spec/with-defaults';
 import { bestEpoch, retainedCheckpoints, shouldStopEarly, type EpochRecord } from './training-policy';
@@ -46,6 +47,8 @@ export const stepProgressSignal = defineSignal<[stepId: string, summary: string]
  */
 export async function training(input: TrainingInput): Promise<StepResult> {
   const settings = withDefaults(TRAIN_CONTRACT.with, input.step.with) as unknown as TrainSettings;
+  const metrics = TASK_METRICS[settings.task];
+  const monitor = settings.monitor ?? mainMetric(settings.task);
   const { train: trainSet, validation, tokenizer } = input.step.inputs as Record<string, ArtifactRef>;
   const maxLength = trainSet?.meta?.max_length;
   if (typeof maxLength !== 'number')
@@ -65,7 +68,8 @@ export async function training(input: TrainingInput): Promise<StepResult> {
     step: input.step.stepId,
     status: 'training',
     epochs: settings.epochs,
-    monitor: settings.monitor,
+    monitor,
+    metrics,
     history: epochs,
     startedAt,
   };
@@ -155,15 +159,11 @@ export async function training(input: TrainingInput): Promise<StepResult> {
       trainLoss: trained.meanLoss,
       samplesPerSecond: trained.samplesPerSecond,
       seconds: trained.seconds,
-      validation: {
-        accuracy: scored.outputs.accuracy as number,
-        f1_macro: scored.outputs.f1_macro as number,
-        loss: scored.outputs.loss as number,
-      },
+      validation: Object.fromEntries(metrics.map((m) => [m, scored.outputs[m] as number])),
       report: scored.outputs.metrics as ArtifactRef,
       ...(trained.resumedAt && { resumedAt: trained.resumedAt }),
     });
-    const keep = retainedCheckpoints(epochs, settings.monitor, settings.keep_last, settings.keep_best);
+    const keep = retainedCheckpoints(epochs, monitor, settings.keep_last, settings.keep_best);
     released.push(...[...kept, trained.checkpoint].filter((c) => !keep.has(c.sha256)));
     kept = [...kept, trained.checkpoint].filter((c) => keep.has(c.sha256));
     progress.current = undefined;
@@ -172,11 +172,11 @@ export async function training(input: TrainingInput): Promise<StepResult> {
     if (
       e + 1 < settings.epochs &&
       settings.early_stopping &&
-      shouldStopEarly(epochs, settings.monitor, settings.early_stopping.patience, settings.early_stopping.min_delta)
+      shouldStopEarly(epochs, monitor, settings.early_stopping.patience, settings.early_stopping.min_delta)
     ) {
-      stopReason = `early stopping: ${settings.monitor} did not improve for ${settings.early_stopping.patience} epoch(s)`;
+      stopReason = `early stopping: ${monitor} did not improve for ${settings.early_stopping.patience} epoch(s)`;
     }
-    await reportToParent(input.step.stepId, epochSummary(epochs, settings.epochs, settings.monitor, startedAt));
+    await reportToParent(input.step.stepId, epochSummary(epochs, settings.epochs, monitor, metrics, startedAt));
     if (stopReason === undefined && e + 1 < settings.epochs && historyIsLong(settings.history_limit)) {
       if (released.length > 0)
         await checkpoint({
@@ -193,7 +193,7 @@ export async function training(input: TrainingInput): Promise<StepResult> {
     }
   }
 
-  const best = bestEpoch(epochs, settings.monitor);
+  const best = bestEpoch(epochs, monitor);
   if (!best)
     throw ApplicationFailure.create({
       message: `training stopped before the first epoch finished (${stopReason})`,
@@ -205,9 +205,7 @@ export async function training(input: TrainingInput): Promise<StepResult> {
     model: best.checkpoint,
     last: last.checkpoint,
     metrics: best.report,
-    accuracy: best.validation.accuracy,
-    f1_macro: best.validation.f1_macro,
-    loss: best.validation.loss,
+    ...best.validation,
     best_epoch: best.epoch,
     epochs: epochs.length,
     stopped_early: stopReason !== undefined,
@@ -226,7 +224,10 @@ export async function training(input: TrainingInput): Promise<StepResult> {
   const ending = stopReason === undefined ? '' : ` (${stopReason})`;
   return {
     outputs,
-    summary: `${epochs.length} epoch(s), best ${best.epoch}: val accuracy ${best.validation.accuracy.toFixed(4)}, macro-F1 ${best.validation.f1_macro.toFixed(4)}${ending}`,
+    summary: `${epochs.length} epoch(s), best ${best.epoch}: val ${scores(
+      best,
+      metrics.filter((m) => m !== 'loss'),
+    )}${ending}`,
     cached: false,
   };
 }
@@ -237,12 +238,23 @@ function historyIsLong(limit: number): boolean {
 }
 
 /** One line for the parent's step table: epoch, losses, validation scores, ETA. */
-function epochSummary(epochs: readonly EpochRecord[], total: number, monitor: string, startedAt: number): string {
+function epochSummary(
+  epochs: readonly EpochRecord[],
+  total: number,
+  monitor: Metric,
+  metrics: readonly Metric[],
+  startedAt: number,
+): string {
   const last = epochs.at(-1)!;
   const elapsed = Date.now() - startedAt;
   const eta = (elapsed / epochs.length) * (total - epochs.length);
-  const v = last.validation;
-  return `epoch ${epochs.length}/${total} · loss ${last.trainLoss.toFixed(4)} · val acc ${v.accuracy.toFixed(4)} F1 ${v.f1_macro.toFixed(4)} (${monitor}) · ETA ${Math.round(eta / 1000)}s`;
+  const shown = metrics.filter((m) => m !== 'loss' && (m === monitor || m === metrics[0] || m === 'accuracy'));
+  return `epoch ${epochs.length}/${total} · loss ${last.trainLoss.toFixed(4)} · val ${scores(last, shown)} (${monitor}) · ETA ${Math.round(eta / 1000)}s`;
+}
+
+/** `name value` pairs of an epoch's validation metrics. */
+function scores(epoch: EpochRecord, metrics: readonly Metric[]): string {
+  return metrics.map((m) => `${m} ${(epoch.validation[m] ?? Number.NaN).toFixed(4)}`).join(' ');
 }
 
 async function reportToParent(stepId: string, summary: string): Promise<void> {

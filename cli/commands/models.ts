@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
-import { RegistryError } from '../../store/model-registry';
+import { mainMetric, TASK_METRICS } from '../../spec/metrics';
+import { RegistryError, type ModelVersion } from '../../store/model-registry';
 import { loadConfig } from '../../worker/config';
 import { openLocalState } from '../../worker/local-state';
 import { approveSignal } from '../../workflows/pipeline';
@@ -31,7 +32,7 @@ export function registerModels(program: Command): void {
         const versions = await registry.versions(name);
         const current = await registry.current(name);
         process.stdout.write(
-          `${name}  deployed: ${current ? `version ${current.version} (f1_macro ${f4(current.metrics.f1_macro)})` : 'none'}  versions: ${versions.length}\n`,
+          `${name}  deployed: ${current ? `version ${current.version} (${mainScore(current)})` : 'none'}  versions: ${versions.length}\n`,
         );
       }
     });
@@ -52,7 +53,10 @@ export function registerModels(program: Command): void {
       );
       for (const v of versions) {
         process.stdout.write(
-          `${v.version === current?.version ? '*' : ' '} v${v.version}  accuracy ${f4(v.metrics.accuracy)}  f1_macro ${f4(v.metrics.f1_macro)}  loss ${f4(v.metrics.loss)}  ` +
+          `${v.version === current?.version ? '*' : ' '} v${v.version}  ${TASK_METRICS[v.task]
+            .filter((m) => v.metrics[m] !== undefined)
+            .map((m) => `${m} ${f4(v.metrics[m])}`)
+            .join('  ')}  ` +
             `checkpoint ${v.checkpoint.sha256.slice(0, 12)}  from ${v.lineage.pipeline} run ${v.lineage.workflowId}  ` +
             `created ${v.createdAt}${promoted.has(v.version) ? `  last promoted ${promoted.get(v.version)}` : ''}\n`,
         );
@@ -93,4 +97,11 @@ export function registerModels(program: Command): void {
       });
       process.stdout.write(`${options.reject ? 'Rejection' : 'Approval'} sent to ${workflowId}\n`);
     });
+}
+
+/** A version's score on its task's main metric, e.g. `f1_macro 0.9612`. */
+function mainScore(version: ModelVersion): string {
+  const metric = mainMetric(version.task);
+  const value = version.metrics[metric];
+  return `${metric} ${value === undefined ? 'n/a' : f4(value)}`;
 }

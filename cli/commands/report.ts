@@ -3,7 +3,7 @@ import { isArtifactRef } from '../../store/step-cache';
 import { resolveArtifact } from '../../store/lineage';
 import { loadConfig } from '../../worker/config';
 import { openLocalState } from '../../worker/local-state';
-import { readMetricsReport } from '../../ml/metrics-report';
+import { readMetricsReport } from '../../ml/metrics/metrics-report';
 import { renderMetricsReport } from '../metrics-table';
 import { UserError } from '../user-error';
 

@@ -1,4 +1,4 @@
-import { classifierLogits } from '../models/encoder';
+import type { EncoderHead } from '../models/encoder';
 import type { EncoderConfig } from '../models/encoder-config';
 import { GraphBuilder, type Edge } from './graph-def';
 import { GraphModelOps } from './graph-model-ops';
@@ -26,19 +26,21 @@ export const BATCH_INPUTS = {
 export type GraphKind = keyof typeof BATCH_INPUTS;
 
 /**
- * `EncoderClassifier` as one TensorFlow graph, for batches of any size and length: the model's
- * own forward pass (ml/models/encoder.ts) to the logits (`infer`), or forward, loss and the
- * backward pass derived from it to every parameter's gradient (`train`). A graph runs as one
+ * An encoder and its head as one TensorFlow graph, for batches of any size and length: the
+ * model's own forward pass (ml/models/encoder.ts) to the logits (`infer`), or forward, loss and
+ * the backward pass derived from it to every parameter's gradient (`train`). A graph runs as one
  * session call, where eager execution launches each of some 460 kernels of a training step
  * separately.
  *
  * Inputs: parameters `param/<name>`; `ids` [batch, length] int32; `mask` [batch, length] 0/1;
  * `positions` [length, hidden] (the sinusoidal encodings; ignored for learned positions); for
- * training also `targets` [batch, classes] (label-smoothed one-hot), `weights` [batch] (each
- * example's share of the loss) and the `dropout_seed` int32 scalar.
+ * training also `targets` [rows, classes] (label-smoothed one-hot, one row per row of logits: per
+ * sequence or per token, as the head has it), `weights` [rows] (each row's share of the loss) and
+ * the `dropout_seed` int32 scalar.
  */
 export function buildEncoderGraph(
   config: EncoderConfig,
+  head: EncoderHead,
   params: ReadonlyMap<string, readonly number[]>,
   kind: GraphKind,
 ): EncoderGraph {
@@ -57,15 +59,16 @@ export function buildEncoderGraph(
   const mask = o.placeholder('mask', 'float', [batch, length]);
   const positions = o.placeholder('positions', 'float', [length, config.hidden]);
   const dropoutSeed = training ? o.placeholder('dropout_seed', 'int32', []) : undefined;
-  const logits = classifierLogits(new GraphModelOps(o, dropoutSeed), p, config, { ids, mask, positions });
+  const logits = head.logits(new GraphModelOps(o, dropoutSeed), p, config, { ids, mask, positions });
   if (!training) {
     o.identity(logits, 'logits');
     return { savedModel: o.g.toSavedModel(), inputs: inputNames(paramNames, kind) };
   }
 
-  // Loss: softmax cross-entropy against the targets, weighted per example.
-  const targets = o.placeholder('targets', 'float', [batch, config.classes]);
-  const weights = o.placeholder('weights', 'float', [batch]);
+  // Loss: softmax cross-entropy against the targets, weighted per row.
+  const rows = o.shapeOf(logits)[0]!;
+  const targets = o.placeholder('targets', 'float', [rows, config.classes]);
+  const weights = o.placeholder('weights', 'float', [rows]);
   const loss = o.identity(
     o.reduce('Sum', o.mul(o.softmaxCrossEntropy(logits, targets).loss, weights), [0], false),
     'loss',

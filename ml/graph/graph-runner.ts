@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EncoderClassifier } from '../models/encoder-classifier';
+import type { EncoderModel } from '../models/encoder-model';
 import { buildEncoderGraph, type EncoderGraph, type GraphKind } from './encoder-graph';
 
 /** tfjs-node's SavedModel calls (not in tfjs's public types). */
@@ -18,8 +18,8 @@ interface Session {
 }
 
 /**
- * Loaded graphs by model configuration, parameter shapes and kind: they depend on nothing else
- * (batch size and length are dynamic), so a process holds at most two per model architecture.
+ * Loaded graphs by model configuration, head, parameter shapes and kind: they depend on nothing
+ * else (batch size and length are dynamic), so a process holds at most two per model architecture.
  */
 const sessions = new Map<string, Session>();
 
@@ -27,9 +27,9 @@ const sessions = new Map<string, Session>();
 export interface GraphBatch {
   readonly ids: Tf.Tensor2D;
   readonly mask: Tf.Tensor2D;
-  /** Label-smoothed one-hot targets [batch, classes]. */
+  /** Label-smoothed one-hot targets [rows, classes], one row per row of the head's logits. */
   readonly targets: Tf.Tensor2D;
-  /** Each example's share of the loss [batch]. */
+  /** Each row's share of the loss [rows]. */
   readonly weights: Tf.Tensor1D;
   readonly dropoutSeed: number;
 }
@@ -51,7 +51,7 @@ export function graphsAvailable(tf: typeof Tf): boolean {
 /** The loss and every parameter's gradient (by parameter name) for one batch, in one session call. */
 export function runTrainingGraph(
   tf: typeof Tf,
-  model: EncoderClassifier,
+  model: EncoderModel,
   batch: GraphBatch,
 ): { loss: Tf.Scalar; grads: Record<string, Tf.Tensor> } {
   const names = [...model.params.keys()];
@@ -65,14 +65,14 @@ export function runTrainingGraph(
  */
 export function runTrainingGraphFlat(
   tf: typeof Tf,
-  model: EncoderClassifier,
+  model: EncoderModel,
   batch: GraphBatch,
 ): { loss: Tf.Scalar; flatGrad: Tf.Tensor1D; gradNorm: Tf.Scalar } {
   const [loss, flatGrad, gradNorm] = runTraining(tf, model, batch, ['loss', 'flat_grad', 'grad_norm']);
   return { loss: loss as Tf.Scalar, flatGrad: flatGrad as Tf.Tensor1D, gradNorm: gradNorm as Tf.Scalar };
 }
 
-function runTraining(tf: typeof Tf, model: EncoderClassifier, batch: GraphBatch, outputs: string[]): Tf.Tensor[] {
+function runTraining(tf: typeof Tf, model: EncoderModel, batch: GraphBatch, outputs: string[]): Tf.Tensor[] {
   const seed = tf.scalar(batch.dropoutSeed | 0, 'int32');
   try {
     return run(tf, model, 'train', batch.ids, batch.mask, [batch.targets, batch.weights, seed], outputs);
@@ -81,10 +81,10 @@ function runTraining(tf: typeof Tf, model: EncoderClassifier, batch: GraphBatch,
   }
 }
 
-/** Logits [batch, classes] without dropout, in one session call. */
+/** The head's logits without dropout, in one session call. */
 export function runInferenceGraph(
   tf: typeof Tf,
-  model: EncoderClassifier,
+  model: EncoderModel,
   ids: Tf.Tensor2D,
   mask: Tf.Tensor2D,
 ): Tf.Tensor2D {
@@ -93,7 +93,7 @@ export function runInferenceGraph(
 
 function run(
   tf: typeof Tf,
-  model: EncoderClassifier,
+  model: EncoderModel,
   kind: GraphKind,
   ids: Tf.Tensor2D,
   mask: Tf.Tensor2D,
@@ -136,12 +136,12 @@ export function runGraph(
   );
 }
 
-function sessionFor(tf: typeof Tf, model: EncoderClassifier, kind: GraphKind): Session {
+function sessionFor(tf: typeof Tf, model: EncoderModel, kind: GraphKind): Session {
   const params = new Map([...model.params].map(([name, v]) => [name, v.shape]));
-  const key = JSON.stringify([model.config, [...params], kind]);
+  const key = JSON.stringify([model.config, model.head.name, [...params], kind]);
   let session = sessions.get(key);
   if (!session) {
-    const graph = buildEncoderGraph(model.config, params, kind);
+    const graph = buildEncoderGraph(model.config, model.head, params, kind);
     session = { id: loadGraph(tf, graph.savedModel), graph };
     sessions.set(key, session);
   }

@@ -73,6 +73,15 @@ export function encoderBlocks<T>(
 }
 
 /**
+ * What a task puts on top of the encoder: a name (graphs are cached by it) and the function from
+ * the model's inputs to its logits, written once against ModelOps like the encoder itself.
+ */
+export interface EncoderHead {
+  readonly name: string;
+  logits<T>(o: ModelOps<T>, p: ParameterLookup<T>, config: EncoderConfig, inputs: EncoderInputs<T>): T;
+}
+
+/**
  * Class logits [batch, classes]: the encoder, the final norm and a linear head over the first
  * token's vector or the mean over real tokens. First-token pooling reads one row per sequence, so
  * only those rows get the final norm.
@@ -95,4 +104,15 @@ export function classifierLogits<T>(
   const column = o.reshape(mask, [o.dim(mask, 0), o.dim(mask, 1), 1]);
   const pooled = o.div(o.sum(o.mul(hidden, column), [1], false), o.maximum(o.sum(mask, [1], true), o.scalar(1)));
   return o.linear(pooled, p('head/kernel'), p('head/bias'));
+}
+
+/** Per-token logits [batch·length, classes]: the encoder, the final norm and a linear head on every row. */
+export function tokenLogits<T>(
+  o: ModelOps<T>,
+  p: ParameterLookup<T>,
+  config: EncoderConfig,
+  inputs: EncoderInputs<T>,
+): T {
+  const residual = encoderBlocks(o, p, config, inputs);
+  return o.normalizedLinear(residual, p('final_norm/gamma'), p('final_norm/beta'), p('head/kernel'), p('head/bias'));
 }

@@ -1,102 +1,55 @@
-import type * as Tf from '@tensorflow/tfjs';
-import { graphsAvailable, runTrainingGraphFlat } from '../graph/graph-runner';
-import type { EncoderClassifier } from '../models/encoder-classifier';
-import type { Trainable } from '../train/train-step';
+import { classificationMetrics } from '../metrics/classification-metrics';
+import { classifierLogits } from '../models/encoder';
+import { paddedInputs, TrainingDataError } from '../train/dataset-batches';
+import { predictRows, type EncoderBatch } from './encoder-objective';
+import type { Task } from './task';
 
-/** One training batch: token ids, 0/1 attention mask, and class ids. */
-export interface ClassificationBatch {
-  readonly ids: Int32Array;
-  readonly mask: Int32Array;
-  readonly labels: Int32Array;
-  readonly size: number;
-  readonly length: number;
-}
+/** Sequence classification: one class per text, from the first token's vector or the mean over tokens. */
+export const classification: Task = {
+  name: 'classification',
+  head: { name: 'sequence', logits: classifierLogits },
+  classNames: (tokenizer) => tokenizer.labels ?? [],
+  missingNamesHint: 'tokenize the training split with its label column',
+  columns: ['input_ids', 'attention_mask', 'label_id'],
 
-export interface LossOptions {
-  readonly labelSmoothing: number;
-  /** Per-class weights for imbalanced data; undefined weighs all classes equally. */
-  readonly classWeights?: readonly number[];
-}
+  /** Packs padded rows (input_ids, attention_mask, label_id) into one batch. */
+  batch(rows, classes): EncoderBatch {
+    const inputs = paddedInputs(rows);
+    const labels = new Int32Array(inputs.size);
+    rows.forEach((row, r) => {
+      const label = row.label_id;
+      if (typeof label !== 'number' || !Number.isInteger(label) || label < 0 || label >= classes)
+        throw new TrainingDataError(
+          `label_id ${String(label)} is not a class id in 0..${classes - 1}: tokenize the data with a label column, using the training tokenizer`,
+        );
+      labels[r] = label;
+    });
+    return { ...inputs, labels };
+  },
 
-/** Cross-entropy of logits against class ids, with optional label smoothing and class weights. */
-export function classificationLoss(
-  tf: typeof Tf,
-  logits: Tf.Tensor2D,
-  labels: Tf.Tensor1D,
-  classes: number,
-  options: LossOptions,
-): Tf.Scalar {
-  const oneHot = tf.oneHot(labels, classes);
-  const weights = options.classWeights ? tf.gather(tf.tensor1d([...options.classWeights]), labels) : undefined;
-  return tf.losses.softmaxCrossEntropy(oneHot, logits, weights, options.labelSmoothing);
-}
-
-/**
- * The targets and per-example weights that make a summed softmax cross-entropy equal
- * classificationLoss: label smoothing spreads `labelSmoothing` evenly over the classes; the loss is
- * the weighted sum over examples divided by the number of examples with a non-zero weight.
- */
-export function lossTargets(
-  tf: typeof Tf,
-  labels: Tf.Tensor1D,
-  classes: number,
-  options: LossOptions,
-): { targets: Tf.Tensor2D; weights: Tf.Tensor1D } {
-  return tf.tidy(() => {
-    const smoothing = options.labelSmoothing;
-    const targets = tf.add<Tf.Tensor2D>(tf.mul(tf.oneHot(labels, classes), 1 - smoothing), smoothing / classes);
-    const perExample = options.classWeights
-      ? tf.gather(tf.tensor1d([...options.classWeights]), labels)
-      : tf.ones([labels.size]);
-    const nonZero = tf.maximum(tf.sum(tf.notEqual(perExample, 0).toFloat()), 1);
-    return { targets, weights: tf.div<Tf.Tensor1D>(perExample, nonZero) };
-  });
-}
-
-function batchTensors(tf: typeof Tf, batch: Omit<ClassificationBatch, 'labels'>) {
-  return {
-    ids: tf.tensor2d(batch.ids, [batch.size, batch.length], 'int32'),
-    mask: tf.tensor2d(batch.mask, [batch.size, batch.length], 'float32'),
-  };
-}
-
-/** The classifier as the trainer sees it: its loss on a batch of classes, eagerly or as one graph call. */
-export function classificationObjective(
-  tf: typeof Tf,
-  model: EncoderClassifier,
-  options: LossOptions,
-): Trainable<ClassificationBatch> {
-  return {
-    params: model.params,
-    loss: (batch, dropoutSeed) =>
-      tf.tidy(() => {
-        const { ids, mask } = batchTensors(tf, batch);
-        const logits = model.logits(ids, mask, { training: true, dropoutSeed });
-        return classificationLoss(tf, logits, tf.tensor1d(batch.labels, 'int32'), model.config.classes, options);
-      }),
-    graphGradients: (batch, dropoutSeed) => {
-      if (!graphsAvailable(tf)) return undefined;
-      const inputs = tf.tidy(() => ({
-        ...batchTensors(tf, batch),
-        ...lossTargets(tf, tf.tensor1d(batch.labels, 'int32'), model.config.classes, options),
-      }));
-      try {
-        return runTrainingGraphFlat(tf, model, { ...inputs, dropoutSeed });
-      } finally {
-        tf.dispose(Object.values(inputs));
+  async evaluate(tf, model, batches, classNames, onBatch) {
+    const actual: number[] = [];
+    const predicted: number[] = [];
+    let lossSum = 0;
+    for await (const batch of batches) {
+      const rows = predictRows(tf, model, batch);
+      for (let i = 0; i < batch.size; i++) {
+        actual.push(batch.labels[i]!);
+        predicted.push(rows.predicted[i]!);
+        lossSum += rows.losses[i]!;
       }
-    },
-  };
-}
+      onBatch?.(actual.length);
+    }
+    const scores = classificationMetrics(actual, predicted, classNames);
+    const loss = actual.length === 0 ? 0 : lossSum / actual.length;
+    return {
+      metrics: { f1_macro: scores.f1Macro, accuracy: scores.accuracy, loss },
+      rows: actual.length,
+      perClass: scores.perClass,
+      confusion: scores.confusion,
+    };
+  },
 
-/** Predicted class ids for a batch, without dropout. */
-export function predict(
-  tf: typeof Tf,
-  model: EncoderClassifier,
-  batch: Omit<ClassificationBatch, 'labels'>,
-): Int32Array {
-  return tf.tidy(() => {
-    const { ids, mask } = batchTensors(tf, batch);
-    return tf.argMax(model.logits(ids, mask, { training: false }), 1).dataSync() as Int32Array;
-  });
-}
+  summarize: ({ rows, metrics: m }) =>
+    `${rows} rows: accuracy ${m.accuracy!.toFixed(4)}, macro-F1 ${m.f1_macro!.toFixed(4)}, loss ${m.loss!.toFixed(4)}`,
+};

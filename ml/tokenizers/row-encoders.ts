@@ -124,17 +124,17 @@ export function rowEncoder(
     case 'token_classification': {
       const tokenizer = wordPiece();
       return {
-        columns: [...inputColumns, ...int32Lists('input_ids', 'token_start', 'token_end', 'word_ids', 'tag_ids')],
+        columns: [
+          ...inputColumns,
+          ...int32Lists('input_ids', 'token_start', 'token_end', 'word_ids', 'tag_ids', 'word_tag_ids'),
+        ],
         encode: (row, rowNumber) => {
           const words = (row[options.tokens_column] as string[] | null) ?? [];
           const tags = (row[options.tags_column] as string[] | null) ?? [];
           if (words.length !== tags.length)
             throw new RowEncodingError(`row ${rowNumber}: ${words.length} tokens but ${tags.length} tags`);
-          const e = encodeTaggedWords(
-            tokenizer,
-            words,
-            tags.map((tag) => idOf(tag, rowNumber, 'tag')),
-          );
+          const tagIds = tags.map((tag) => idOf(tag, rowNumber, 'tag'));
+          const e = encodeTaggedWords(tokenizer, words, tagIds);
           countUnknown(e.ids);
           return [
             {
@@ -144,6 +144,8 @@ export function rowEncoder(
               token_end: e.offsets.map((o) => o[1]),
               word_ids: e.wordIds,
               tag_ids: e.tagIds,
+              // Every word's tag, so scoring sees the words that have no token or lose theirs to truncation.
+              word_tag_ids: tagIds,
             },
           ];
         },

@@ -2,8 +2,9 @@ import type * as Tf from '@tensorflow/tfjs';
 import { readFile } from 'node:fs/promises';
 import type { ArtifactRef } from '../../spec/types';
 import type { ArtifactProvenance, ArtifactStore } from '../../store/artifact-store';
-import { EncoderClassifier } from '../models/encoder-classifier';
+import type { TrainTask } from '../../spec/metrics';
 import type { EncoderConfig } from '../models/encoder-config';
+import type { Parameters } from '../models/encoder-model';
 import type { AdamW } from './adamw';
 import type { LrSchedule } from './lr-schedule';
 
@@ -20,13 +21,21 @@ export interface TrainingPosition {
   readonly schedule?: LrSchedule;
 }
 
+/** A model as a checkpoint sees it: its architecture and its variables by name. */
+export interface CheckpointedModel {
+  readonly config: EncoderConfig;
+  readonly params: Parameters;
+}
+
 /** What a checkpoint says about itself besides its tensors. */
 export interface CheckpointManifest {
   readonly format: 'pipewright-checkpoint';
   readonly version: 1;
+  /** The task the model was trained for; absent in checkpoints of classifiers made before tasks had names. */
+  readonly task?: TrainTask;
   readonly config: EncoderConfig;
   readonly position: TrainingPosition;
-  /** Class names by id. */
+  /** The names of the model's classes by id: labels, or tags for token classification. */
   readonly labels?: readonly string[];
   readonly tensors: readonly {
     readonly name: string;
@@ -44,6 +53,7 @@ export class CheckpointError extends Error {
 const MAGIC = Buffer.from('PWCKPT01');
 
 export interface SaveOptions {
+  readonly task?: TrainTask;
   readonly labels?: readonly string[];
   readonly provenance?: ArtifactProvenance;
 }
@@ -51,7 +61,7 @@ export interface SaveOptions {
 /** Saves weights, optimizer slots and position as one `checkpoint` artifact (atomic, addressed by its SHA-256). */
 export function saveCheckpoint(
   store: ArtifactStore,
-  model: EncoderClassifier,
+  model: CheckpointedModel,
   optimizer: AdamW,
   position: TrainingPosition,
   options: SaveOptions = {},
@@ -66,6 +76,7 @@ export function saveCheckpoint(
   const manifest: CheckpointManifest = {
     format: 'pipewright-checkpoint',
     version: 1,
+    ...(options.task && { task: options.task }),
     config: model.config,
     position: { ...position, step: optimizer.step },
     ...(options.labels && { labels: options.labels }),
@@ -78,6 +89,7 @@ export function saveCheckpoint(
         step: optimizer.step,
         epoch: position.epoch,
         batchInEpoch: position.batchInEpoch,
+        ...(options.task && { task: options.task }),
         ...(options.labels && { labels: options.labels }),
       },
       ...(options.provenance && { provenance: options.provenance }),
@@ -123,7 +135,7 @@ export async function readCheckpoint(store: ArtifactStore, ref: ArtifactRef): Pr
 export function restoreFrom(
   tf: typeof Tf,
   file: CheckpointFile,
-  model: EncoderClassifier,
+  model: CheckpointedModel,
   optimizer?: AdamW,
 ): TrainingPosition {
   const { manifest, values, ref } = file;
@@ -154,26 +166,8 @@ export async function restoreCheckpoint(
   tf: typeof Tf,
   store: ArtifactStore,
   ref: ArtifactRef,
-  model: EncoderClassifier,
+  model: CheckpointedModel,
   optimizer: AdamW,
 ): Promise<TrainingPosition> {
   return restoreFrom(tf, await readCheckpoint(store, ref), model, optimizer);
-}
-
-/** A model for inference built from a checkpoint: the architecture comes from the manifest. */
-export async function loadCheckpointModel(
-  tf: typeof Tf,
-  store: ArtifactStore,
-  ref: ArtifactRef,
-): Promise<{ model: EncoderClassifier; labels: readonly string[]; position: TrainingPosition }> {
-  const file = await readCheckpoint(store, ref);
-  const model = new EncoderClassifier(tf, file.manifest.config, undefined);
-  try {
-    const position = restoreFrom(tf, file, model);
-    const labels = file.manifest.labels ?? Array.from({ length: model.config.classes }, (_, i) => String(i));
-    return { model, labels, position };
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
 }

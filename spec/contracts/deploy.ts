@@ -39,8 +39,8 @@ export const DEPLOY_CONTRACT: ActivityContract = {
       },
       metric: {
         enum: [...METRICS],
-        default: 'f1_macro',
-        description: 'The gating metric, read from the metrics report.',
+        description:
+          "The gating metric, read from the metrics report; one the model's task reports. Default: the task's main metric (f1_macro for classification, f1 for token classification).",
       },
       margin: {
         type: 'number',

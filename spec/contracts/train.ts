@@ -1,15 +1,18 @@
 import type { ActivityContract } from '../activity-catalog';
-import { METRICS } from '../metrics';
+import { METRICS, TASK_METRICS, TRAIN_TASKS } from '../metrics';
+
+const taskList = (task: keyof typeof TASK_METRICS) => TASK_METRICS[task].join(', ');
 
 export const TRAIN_CONTRACT: ActivityContract = {
   name: 'train',
   summary:
-    'Trains a transformer encoder classifier as a durable epoch loop (train → checkpoint → validate per epoch) with early stopping and exact resume.',
+    'Trains a transformer encoder for a task (text classification, token classification) as a durable epoch loop (train → checkpoint → validate per epoch) with early stopping and exact resume.',
   inputs: {
     train: {
       kind: 'dataset',
       required: true,
-      description: 'Padded training rows (input_ids, attention_mask, label_id).',
+      description:
+        'Padded training rows: input_ids, attention_mask and label_id (classification) or tag_ids, word_ids and word_tag_ids (token classification).',
     },
     validation: {
       kind: 'dataset',
@@ -19,15 +22,21 @@ export const TRAIN_CONTRACT: ActivityContract = {
     tokenizer: {
       kind: 'tokenizer',
       required: true,
-      description: 'The tokenizer the rows were encoded with: vocabulary size and label names.',
+      description: 'The tokenizer the rows were encoded with: vocabulary size and label or tag names.',
     },
   },
   outputs: {
     model: { type: 'checkpoint', description: 'The best checkpoint by `monitor`.' },
     last: { type: 'checkpoint', description: 'The checkpoint of the last epoch trained.' },
     metrics: { type: 'report', description: 'Validation metrics of the best epoch (JSON).' },
-    accuracy: { type: 'number', description: 'Validation accuracy of the best epoch.' },
-    f1_macro: { type: 'number', description: 'Validation macro-F1 of the best epoch.' },
+    f1_macro: { type: 'number', description: 'Classification: validation macro-F1 of the best epoch.' },
+    f1: { type: 'number', description: 'Token classification: validation entity F1 of the best epoch.' },
+    precision: { type: 'number', description: 'Token classification: validation entity precision of the best epoch.' },
+    recall: { type: 'number', description: 'Token classification: validation entity recall of the best epoch.' },
+    accuracy: {
+      type: 'number',
+      description: 'Validation accuracy of the best epoch (of texts, or of word tags for token classification).',
+    },
     loss: { type: 'number', description: 'Validation loss of the best epoch.' },
     best_epoch: { type: 'number', description: 'The epoch (1-based) whose checkpoint is `model`.' },
     epochs: { type: 'number', description: 'Epochs trained.' },
@@ -37,6 +46,12 @@ export const TRAIN_CONTRACT: ActivityContract = {
     type: 'object',
     additionalProperties: false,
     properties: {
+      task: {
+        enum: [...TRAIN_TASKS],
+        default: 'classification',
+        description:
+          'What the model learns, as the tokenize step encoded it: `classification` (one label per text) or `token_classification` (one tag per word, e.g. IOB2 entities).',
+      },
       epochs: { type: 'integer', minimum: 1, default: 3, description: 'Epochs to train at most.' },
       batch_size: { type: 'integer', minimum: 1, default: 32, description: 'Rows per training batch.' },
       seed: {
@@ -64,7 +79,8 @@ export const TRAIN_CONTRACT: ActivityContract = {
           pooling: {
             enum: ['first', 'mean'],
             default: 'first',
-            description: 'How the sequence becomes one vector: the first token, or the mean over real tokens.',
+            description:
+              'Classification: how the sequence becomes one vector, the first token or the mean over real tokens.',
           },
         },
       },
@@ -102,12 +118,11 @@ export const TRAIN_CONTRACT: ActivityContract = {
         type: 'array',
         items: { type: 'number', minimum: 0 },
         minItems: 1,
-        description: 'Loss weight per class id, for imbalanced data; one number per label.',
+        description: 'Loss weight per class id, for imbalanced data; one number per label (or tag).',
       },
       monitor: {
         enum: [...METRICS],
-        default: 'f1_macro',
-        description: 'Validation metric that picks the best model and drives early stopping.',
+        description: `Validation metric that picks the best model and drives early stopping; one the task reports (classification: ${taskList('classification')}; token_classification: ${taskList('token_classification')}). Default: f1_macro for classification, f1 for token classification.`,
       },
       early_stopping: {
         type: 'object',

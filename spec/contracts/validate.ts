@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import { METRICS } from '../metrics';
+import { METRICS, TASK_METRICS } from '../metrics';
 import { PATTERN_MESSAGE_KEYWORD } from '../schema';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
@@ -9,20 +9,26 @@ export const THRESHOLD_PATTERN = `^\\s*(${METRICS.join('|')})\\s*(>=|>|<=|<)\\s*
 export const VALIDATE_CONTRACT: ActivityContract = {
   name: 'validate',
   summary:
-    'Evaluates a model checkpoint on a labelled dataset: accuracy, macro-F1, per-class scores and confusion matrix, checked against thresholds.',
+    "Evaluates a model checkpoint on a labelled dataset with its task's metrics (classification: accuracy, macro-F1, per-class scores, confusion matrix; token classification: entity precision, recall and F1 overall and per type, tag accuracy), checked against thresholds.",
   inputs: {
     model: { kind: 'checkpoint', required: true, description: 'A checkpoint from a train step.' },
     dataset: {
       kind: 'dataset',
       required: true,
-      description: 'Padded rows with label_id, encoded like the training data.',
+      description: 'Padded labelled rows, tokenized and padded like the training data.',
     },
   },
   outputs: {
     metrics: { type: 'report', description: 'All metrics as JSON; `pipewright report` prints it.' },
-    accuracy: { type: 'number', description: 'Share of rows classified correctly.' },
-    f1_macro: { type: 'number', description: 'Unweighted mean of the per-class F1 scores.' },
-    loss: { type: 'number', description: 'Mean cross-entropy.' },
+    f1_macro: { type: 'number', description: 'Classification: unweighted mean of the per-class F1 scores.' },
+    f1: { type: 'number', description: 'Token classification: entity F1, micro-averaged (seqeval, CoNLL).' },
+    precision: { type: 'number', description: 'Token classification: share of predicted entities that are right.' },
+    recall: { type: 'number', description: 'Token classification: share of true entities found.' },
+    accuracy: {
+      type: 'number',
+      description: 'Share of rows classified correctly (token classification: of word tags predicted exactly).',
+    },
+    loss: { type: 'number', description: 'Mean cross-entropy (per labelled token for token classification).' },
     passed: { type: 'boolean', description: 'True when every threshold holds (true when there are none).' },
   },
   with: {
@@ -34,11 +40,11 @@ export const VALIDATE_CONTRACT: ActivityContract = {
         items: {
           type: 'string',
           pattern: THRESHOLD_PATTERN,
-          [PATTERN_MESSAGE_KEYWORD]:
-            'must be `metric op number` with metric accuracy, f1_macro or loss and op >=, >, <= or <, e.g. `f1_macro >= 0.9`',
+          [PATTERN_MESSAGE_KEYWORD]: `must be \`metric op number\` with a metric of the model's task (classification: ${TASK_METRICS.classification.join(', ')}; token_classification: ${TASK_METRICS.token_classification.join(', ')}) and op >=, >, <= or <, e.g. \`f1_macro >= 0.9\``,
         },
         default: [],
-        description: 'Conditions like `f1_macro >= 0.9` or `loss < 0.5`; `passed` is true when all hold.',
+        description:
+          "Conditions like `f1_macro >= 0.9` or `loss < 0.5` on the model's task's metrics; `passed` is true when all hold.",
       },
       batch_size: { type: 'integer', minimum: 1, default: 64, description: 'Rows per evaluation batch.' },
       fail_below: {

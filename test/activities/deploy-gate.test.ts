@@ -4,9 +4,7 @@ import { gate } from '../../activities/deploy';
 import type { ModelVersion } from '../../store/model-registry';
 
 const report = (f1: number, passed = true) => ({
-  accuracy: f1,
-  f1_macro: f1,
-  loss: 1 - f1,
+  metrics: { accuracy: f1, f1_macro: f1, loss: 1 - f1 },
   passed,
   thresholds: passed ? [] : [{ condition: 'f1_macro >= 0.99', metric: 'f1_macro', value: f1, passed: false }],
 });

@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { MetricsReport } from '../../ml/metrics-report';
+import type { MetricsReport } from '../../ml/metrics/metrics-report';
 import { loadBackend } from '../../ml/backend/load-backend';
-import { EncoderClassifier } from '../../ml/models/encoder-classifier';
+import { EncoderModel } from '../../ml/models/encoder-model';
+import { classification } from '../../ml/tasks/classification';
 import { saveTokenizer } from '../../ml/tokenizers/tokenizer-file';
 import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
 import { saveCheckpoint } from '../../ml/train/checkpoint';
@@ -70,9 +71,7 @@ before(async () => {
     model: { sha256: 'a'.repeat(64), step: 10, epoch: 1 },
     dataset: { sha256: 'b'.repeat(64), rows: 4 },
     backend: 'tensorflow',
-    accuracy: 0.75,
-    f1_macro: 0.7333,
-    loss: 0.5,
+    metrics: { accuracy: 0.75, f1_macro: 0.7333, loss: 0.5 },
     labels: LABELS,
     per_class: [
       { label: 'greeting', precision: 1, recall: 0.5, f1: 0.6667, support: 2 },
@@ -103,7 +102,7 @@ before(async () => {
 after(() => rmSync(home, { recursive: true, force: true }));
 
 async function tinyCheckpoint(tf: typeof Tf, store: ReturnType<typeof openLocalState>['store'], seed: number) {
-  const model = new EncoderClassifier(
+  const model = new EncoderModel(
     tf,
     {
       vocabSize: 8,
@@ -118,6 +117,7 @@ async function tinyCheckpoint(tf: typeof Tf, store: ReturnType<typeof openLocalS
       pooling: 'first',
       classes: 2,
     },
+    classification.head,
     seed,
   );
   const optimizer = new AdamW(tf, model.params, ADAMW_DEFAULTS);
@@ -173,7 +173,7 @@ test('report prints a run’s metrics: scores, thresholds, per-class table and c
   const printed = await pipewright('report', 'run-1');
   assert.equal(printed.code, 0, printed.stderr);
   assert.match(printed.stdout, /== evaluate \(validate\) · metrics/);
-  assert.match(printed.stdout, /accuracy 0\.7500 {3}macro-F1 0\.7333 {3}loss 0\.5000 {3}\(4 rows;/);
+  assert.match(printed.stdout, /accuracy 0\.7500 {3}f1_macro 0\.7333 {3}loss 0\.5000 {3}\(4 rows;/);
   assert.match(printed.stdout, /✘ f1_macro >= 0\.9 {2}\(measured 0\.7333\)/);
   assert.match(printed.stdout, /^greeting {2}1\.0000 {5}0\.5000 {2}0\.6667 {8}2$/m);
   assert.match(printed.stdout, /^weather {3}\s+0\s+2$/m);

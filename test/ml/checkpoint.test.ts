@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadBackend } from '../../ml/backend/load-backend';
-import { EncoderClassifier } from '../../ml/models/encoder-classifier';
+import { EncoderModel } from '../../ml/models/encoder-model';
 import type { EncoderConfig } from '../../ml/models/encoder-config';
 import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
 import { CheckpointError, restoreCheckpoint, saveCheckpoint } from '../../ml/train/checkpoint';
-import { classificationObjective, type ClassificationBatch } from '../../ml/tasks/classification';
+import { classification } from '../../ml/tasks/classification';
+import { encoderObjective, type EncoderBatch } from '../../ml/tasks/encoder-objective';
 import { trainStep } from '../../ml/train/train-step';
 import { ArtifactIntegrityError, FileArtifactStore } from '../../store/artifact-store';
 
@@ -35,7 +36,7 @@ const CONFIG: EncoderConfig = {
   classes: 2,
 };
 
-function batch(step: number): ClassificationBatch {
+function batch(step: number): EncoderBatch {
   const ids = Int32Array.from({ length: 24 }, (_, i) => 1 + ((i * 5 + step * 3) % 39));
   return {
     ids,
@@ -46,19 +47,19 @@ function batch(step: number): ClassificationBatch {
   };
 }
 
-function train(model: EncoderClassifier, optimizer: AdamW, from: number, to: number): void {
+function train(model: EncoderModel, optimizer: AdamW, from: number, to: number): void {
   for (let step = from; step < to; step++)
-    trainStep(tf, classificationObjective(tf, model, { labelSmoothing: 0 }), optimizer, batch(step), 1e-2, step);
+    trainStep(tf, encoderObjective(tf, model, { labelSmoothing: 0 }), optimizer, batch(step), 1e-2, step);
 }
 
-const snapshot = (model: EncoderClassifier) => [...model.params.values()].map((v) => Array.from(v.dataSync()));
+const snapshot = (model: EncoderModel) => [...model.params.values()].map((v) => Array.from(v.dataSync()));
 
 test('stopping at a checkpoint and resuming gives bitwise the weights of never having stopped', async () => {
-  const straight = new EncoderClassifier(tf, CONFIG, 7);
+  const straight = new EncoderModel(tf, CONFIG, classification.head, 7);
   const straightOpt = new AdamW(tf, straight.params, ADAMW_DEFAULTS);
   train(straight, straightOpt, 0, 10);
 
-  const first = new EncoderClassifier(tf, CONFIG, 7);
+  const first = new EncoderModel(tf, CONFIG, classification.head, 7);
   const firstOpt = new AdamW(tf, first.params, ADAMW_DEFAULTS);
   train(first, firstOpt, 0, 5);
   const ref = await saveCheckpoint(store, first, firstOpt, { step: 5, epoch: 0, batchInEpoch: 5, seed: 7 });
@@ -66,7 +67,7 @@ test('stopping at a checkpoint and resuming gives bitwise the weights of never h
   firstOpt.dispose();
 
   // A fresh process would build the model from another seed; the checkpoint must overwrite all of it.
-  const resumed = new EncoderClassifier(tf, CONFIG, 999);
+  const resumed = new EncoderModel(tf, CONFIG, classification.head, 999);
   const resumedOpt = new AdamW(tf, resumed.params, ADAMW_DEFAULTS);
   const position = await restoreCheckpoint(tf, store, ref, resumed, resumedOpt);
   assert.deepEqual(position, { step: 5, epoch: 0, batchInEpoch: 5, seed: 7 });
@@ -77,10 +78,10 @@ test('stopping at a checkpoint and resuming gives bitwise the weights of never h
 });
 
 test('a corrupted checkpoint, or one for another model, is refused', async () => {
-  const model = new EncoderClassifier(tf, CONFIG, 1);
+  const model = new EncoderModel(tf, CONFIG, classification.head, 1);
   const optimizer = new AdamW(tf, model.params, ADAMW_DEFAULTS);
   const ref = await saveCheckpoint(store, model, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, seed: 1 });
-  const other = new EncoderClassifier(tf, { ...CONFIG, hidden: 16 }, 1);
+  const other = new EncoderModel(tf, { ...CONFIG, hidden: 16 }, classification.head, 1);
   const otherOpt = new AdamW(tf, other.params, ADAMW_DEFAULTS);
   await assert.rejects(restoreCheckpoint(tf, store, ref, other, otherOpt), CheckpointError);
   const path = await store.localPath(ref);

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { loadBackend } from '../../ml/backend/load-backend';
 import { runTrainingGraph } from '../../ml/graph/graph-runner';
-import { EncoderClassifier } from '../../ml/models/encoder-classifier';
+import { EncoderModel } from '../../ml/models/encoder-model';
 import type { EncoderConfig } from '../../ml/models/encoder-config';
-import { classificationLoss, lossTargets, type LossOptions } from '../../ml/tasks/classification';
+import { classification } from '../../ml/tasks/classification';
+import { lossTargets, type LossOptions } from '../../ml/tasks/encoder-objective';
 
 let tf: typeof Tf;
 before(async () => {
@@ -41,23 +42,23 @@ function paddedBatch(size: number, length: number, vocabSize: number): { ids: Tf
  * ops, on a padded batch (rows of different lengths) with the same dropout seed.
  */
 function compare(config: EncoderConfig, loss: LossOptions, length: number): void {
-  const model = new EncoderClassifier(tf, config, 3);
+  const model = new EncoderModel(tf, config, classification.head, 3);
   const size = 6;
   tf.tidy(() => {
     const { ids, mask } = paddedBatch(size, length, config.vocabSize);
     const labels = tf.tensor1d([0, 1, 2, 3, 4, 1], 'int32');
     const eager = tf.variableGrads(
       () =>
-        classificationLoss(
-          tf,
+        // TensorFlow.js's own label-smoothed, class-weighted cross-entropy, the reference.
+        tf.losses.softmaxCrossEntropy(
+          tf.oneHot(labels, config.classes),
           model.logits(ids, mask, { training: true, dropoutSeed: 11 }),
-          labels,
-          config.classes,
-          loss,
+          loss.classWeights ? tf.gather(tf.tensor1d([...loss.classWeights]), labels) : undefined,
+          loss.labelSmoothing,
         ),
       [...model.params.values()],
     );
-    // The graph's own loss inputs (the ones trainStep feeds it) must give classificationLoss's loss.
+    // The graph's own loss inputs (the ones trainStep feeds it) must give TensorFlow.js's loss.
     const graph = runTrainingGraph(tf, model, {
       ids,
       mask,
@@ -85,7 +86,7 @@ test('the training graph computes the loss and gradients TensorFlow.js computes,
 });
 
 test('the same batch and seed give bitwise the same gradients', () => {
-  const model = new EncoderClassifier(tf, BASE, 4);
+  const model = new EncoderModel(tf, BASE, classification.head, 4);
   const run = () =>
     tf.tidy(() => {
       const result = runTrainingGraph(tf, model, {
@@ -110,7 +111,7 @@ test('inference runs as a graph whose logits equal the TensorFlow.js forward pas
     { ...BASE, dropout: 0 },
     { ...BASE, dropout: 0, pooling: 'mean', positional: 'learned', activation: 'relu' } as const,
   ]) {
-    const model = new EncoderClassifier(tf, config, 5);
+    const model = new EncoderModel(tf, config, classification.head, 5);
     for (const [size, length] of [
       [1, 7],
       [5, 24],

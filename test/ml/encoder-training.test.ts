@@ -2,12 +2,13 @@ import type * as Tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { loadBackend } from '../../ml/backend/load-backend';
-import { classificationMetrics } from '../../ml/metrics';
-import { EncoderClassifier } from '../../ml/models/encoder-classifier';
+import { classificationMetrics } from '../../ml/metrics/classification-metrics';
+import { EncoderModel } from '../../ml/models/encoder-model';
 import type { EncoderConfig } from '../../ml/models/encoder-config';
 import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
 import { learningRate } from '../../ml/train/lr-schedule';
-import { classificationObjective, type ClassificationBatch } from '../../ml/tasks/classification';
+import { classification } from '../../ml/tasks/classification';
+import { encoderObjective, type EncoderBatch } from '../../ml/tasks/encoder-objective';
 import { trainStep } from '../../ml/train/train-step';
 
 let tf: typeof Tf;
@@ -30,7 +31,7 @@ const CONFIG: EncoderConfig = {
 };
 
 /** A toy task the model must learn: the class is the first content token modulo 3. */
-function toyBatch(size: number, offset = 0): ClassificationBatch {
+function toyBatch(size: number, offset = 0): EncoderBatch {
   const ids = new Int32Array(size * 8);
   const mask = new Int32Array(size * 8);
   const labels = new Int32Array(size);
@@ -45,13 +46,13 @@ function toyBatch(size: number, offset = 0): ClassificationBatch {
   return { ids, mask, labels, size, length: 8 };
 }
 
-function weights(model: EncoderClassifier): Float32Array[] {
+function weights(model: EncoderModel): Float32Array[] {
   return [...model.params.values()].map((v) => v.dataSync() as Float32Array);
 }
 
 describe('transformer encoder classifier', () => {
   test('logits have shape [batch, classes], and padding does not change them', () => {
-    const model = new EncoderClassifier(tf, { ...CONFIG, pooling: 'mean' }, 1);
+    const model = new EncoderModel(tf, { ...CONFIG, pooling: 'mean' }, classification.head, 1);
     const batch = toyBatch(4);
     const padded = Int32Array.from(batch.ids, (id, i) => (batch.mask[i] ? id : 17 + (i % 9)));
     const run = (ids: Int32Array) =>
@@ -68,7 +69,7 @@ describe('transformer encoder classifier', () => {
   });
 
   test('training learns a toy task, and the tensor count stays flat over many steps', () => {
-    const model = new EncoderClassifier(tf, CONFIG, 2);
+    const model = new EncoderModel(tf, CONFIG, classification.head, 2);
     const optimizer = new AdamW(tf, model.params, ADAMW_DEFAULTS);
     const before = tf.memory().numTensors;
     let first = 0;
@@ -76,7 +77,7 @@ describe('transformer encoder classifier', () => {
     for (let step = 0; step < 300; step++) {
       const { loss } = trainStep(
         tf,
-        classificationObjective(tf, model, { labelSmoothing: 0 }),
+        encoderObjective(tf, model, { labelSmoothing: 0 }),
         optimizer,
         toyBatch(16, step),
         3e-3,
@@ -93,12 +94,12 @@ describe('transformer encoder classifier', () => {
 
   test('same seeds give bitwise-identical weights; another dropout seed gives different ones', () => {
     const trainFor = (dropoutBase: number) => {
-      const model = new EncoderClassifier(tf, CONFIG, 3);
+      const model = new EncoderModel(tf, CONFIG, classification.head, 3);
       const optimizer = new AdamW(tf, model.params, { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
       for (let step = 0; step < 5; step++)
         trainStep(
           tf,
-          classificationObjective(tf, model, { labelSmoothing: 0.1 }),
+          encoderObjective(tf, model, { labelSmoothing: 0.1 }),
           optimizer,
           toyBatch(8, step),
           1e-3,

@@ -2,13 +2,13 @@ import type * as Tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { loadBackend } from '../../ml/backend/load-backend';
-import { EncoderClassifier } from '../../ml/models/encoder-classifier';
+import { EncoderModel } from '../../ml/models/encoder-model';
 import type { EncoderConfig } from '../../ml/models/encoder-config';
 import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
-import { classificationBatch, TrainingDataError } from '../../ml/train/classification-batches';
+import { TrainingDataError } from '../../ml/train/dataset-batches';
 import { trainEpoch } from '../../ml/train/epoch';
-import { evaluateClassifier } from '../../ml/train/evaluate';
-import { classificationObjective, type ClassificationBatch } from '../../ml/tasks/classification';
+import { classification } from '../../ml/tasks/classification';
+import { encoderObjective, type EncoderBatch } from '../../ml/tasks/encoder-objective';
 
 let tf: typeof Tf;
 before(async () => {
@@ -30,11 +30,11 @@ const CONFIG: EncoderConfig = {
 };
 
 /** Class 1 when token 7 occurs, else 0. */
-async function* batches(count: number): AsyncGenerator<ClassificationBatch> {
+async function* batches(count: number): AsyncGenerator<EncoderBatch> {
   for (const batch of toyBatches(count)) yield await Promise.resolve(batch);
 }
 
-function* toyBatches(count: number): Generator<ClassificationBatch> {
+function* toyBatches(count: number): Generator<EncoderBatch> {
   for (let b = 0; b < count; b++) {
     const rows = Array.from({ length: 4 }, (_, r) => {
       const label = (b + r) % 2;
@@ -44,19 +44,19 @@ function* toyBatches(count: number): Generator<ClassificationBatch> {
       );
       return { input_ids: ids, attention_mask: ids.map((_, i) => (i < length ? 1 : 0)), label_id: label };
     });
-    yield classificationBatch(rows, 2);
+    yield classification.batch(rows, 2);
   }
 }
 
 test('an epoch of thousands of steps keeps the tensor count flat, checkpoints on its interval, and learns', async () => {
-  const model = new EncoderClassifier(tf, CONFIG, 5);
+  const model = new EncoderModel(tf, CONFIG, classification.head, 5);
   const optimizer = new AdamW(tf, model.params, { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
   const tensors = tf.memory().numTensors;
   const saved: { step: number; reason: string }[] = [];
   const losses: number[] = [];
   const outcome = await trainEpoch(
     tf,
-    classificationObjective(tf, model, { labelSmoothing: 0.1 }),
+    encoderObjective(tf, model, { labelSmoothing: 0.1 }),
     optimizer,
     batches(2000),
     { step: 0, epoch: 0, batchInEpoch: 0, seed: 3 },
@@ -84,24 +84,24 @@ test('an epoch of thousands of steps keeps the tensor count flat, checkpoints on
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   assert.ok(mean(losses.slice(-100)) < mean(losses.slice(0, 100)) / 2, 'the loss fell');
 
-  const evaluation = await evaluateClassifier(tf, model, batches(50), ['absent', 'present']);
+  const evaluation = await classification.evaluate(tf, model, batches(50), ['absent', 'present']);
   assert.equal(tf.memory().numTensors, tensors, 'evaluation frees its tensors');
   assert.equal(evaluation.rows, 200);
-  assert.ok(evaluation.accuracy > 0.9, `accuracy ${evaluation.accuracy}`);
+  assert.ok(evaluation.metrics.accuracy! > 0.9, `accuracy ${evaluation.metrics.accuracy}`);
   assert.equal(evaluation.perClass.length, 2);
   model.dispose();
   optimizer.dispose();
 });
 
 test('an aborted epoch stops after the current step, checkpoints, and rethrows', async () => {
-  const model = new EncoderClassifier(tf, CONFIG, 5);
+  const model = new EncoderModel(tf, CONFIG, classification.head, 5);
   const optimizer = new AdamW(tf, model.params, ADAMW_DEFAULTS);
   const controller = new AbortController();
   const saved: string[] = [];
   await assert.rejects(
     trainEpoch(
       tf,
-      classificationObjective(tf, model, { labelSmoothing: 0 }),
+      encoderObjective(tf, model, { labelSmoothing: 0 }),
       optimizer,
       batches(100),
       { step: 0, epoch: 0, batchInEpoch: 0, seed: 3 },
@@ -128,12 +128,12 @@ test('an aborted epoch stops after the current step, checkpoints, and rethrows',
 });
 
 test('rows that are not padded classification rows are refused with a hint', () => {
-  assert.throws(() => classificationBatch([{ text: 'x' }], 2), /run tokenize and pad first/);
+  assert.throws(() => classification.batch([{ text: 'x' }], 2), /run tokenize and pad first/);
   assert.throws(
-    () => classificationBatch([{ input_ids: [1], attention_mask: [1], label_id: 5 }], 2),
+    () => classification.batch([{ input_ids: [1], attention_mask: [1], label_id: 5 }], 2),
     (error: Error) => error instanceof TrainingDataError && /label_id 5 is not a class id in 0..1/.test(error.message),
   );
-  const mixed = classificationBatch(
+  const mixed = classification.batch(
     [
       { input_ids: [1, 2], attention_mask: [1, 1], label_id: 0 },
       { input_ids: [3, 4, 5, 6], attention_mask: [1, 1, 1, 0], label_id: 1 },

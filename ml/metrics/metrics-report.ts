@@ -1,20 +1,23 @@
 import { readFile } from 'node:fs/promises';
-import type { ArtifactRef } from '../spec/types';
-import type { ArtifactStore } from '../store/artifact-store';
-import type { ClassificationMetrics } from './metrics';
+import type { Metric, TrainTask } from '../../spec/metrics';
+import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactStore } from '../../store/artifact-store';
+import type { ClassScore } from '../tasks/task';
 
 /** The JSON a `validate` step stores as its `metrics` report artifact. */
 export interface MetricsReport {
-  readonly task: 'classification';
+  readonly task: TrainTask;
   readonly model: { readonly sha256: string; readonly step: number; readonly epoch: number };
   readonly dataset: { readonly sha256: string; readonly rows: number };
   readonly backend: string;
-  readonly accuracy: number;
-  readonly f1_macro: number;
-  readonly loss: number;
+  /** Every metric the task reports (TASK_METRICS), by name. */
+  readonly metrics: Readonly<Partial<Record<Metric, number>>>;
+  /** The model's class names by id: labels, or tags for token classification. */
   readonly labels: readonly string[];
-  readonly per_class: ClassificationMetrics['perClass'];
-  readonly confusion: ClassificationMetrics['confusion'];
+  /** Per class (classification) or per entity type (token classification). */
+  readonly per_class: readonly ClassScore[];
+  /** confusion[actual][predicted] counts, in label order (classification). */
+  readonly confusion?: readonly (readonly number[])[];
   readonly thresholds: readonly { condition: string; metric: string; value: number; passed: boolean }[];
   readonly passed: boolean;
 }

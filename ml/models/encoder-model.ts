@@ -1,7 +1,7 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { graphsAvailable, runInferenceGraph } from '../graph/graph-runner';
 import { EagerOps, type PassOptions } from './eager-ops';
-import { classifierLogits } from './encoder';
+import type { EncoderHead } from './encoder';
 import { checkEncoderConfig, type EncoderConfig } from './encoder-config';
 
 type Tensor = Tf.Tensor;
@@ -10,10 +10,11 @@ type Tensor = Tf.Tensor;
 export type Parameters = Map<string, Tf.Variable>;
 
 /**
- * A transformer encoder with a sequence-classification head (ml/models/encoder.ts): its
- * parameters as TensorFlow.js variables, and its forward pass run eagerly or as a graph.
+ * A transformer encoder (ml/models/encoder.ts) with the head a task puts on it: its parameters as
+ * TensorFlow.js variables, and its forward pass run eagerly or as a graph. Every head reads the
+ * same parameters: a [hidden, classes] kernel over the final norm.
  */
-export class EncoderClassifier {
+export class EncoderModel {
   private static instances = 0;
   readonly params: Parameters = new Map();
   private readonly positions: Tensor | undefined;
@@ -25,12 +26,13 @@ export class EncoderClassifier {
   constructor(
     private readonly tf: typeof Tf,
     readonly config: EncoderConfig,
+    readonly head: EncoderHead,
     seed: number | undefined,
   ) {
     checkEncoderConfig(config);
     const { hidden: d, ffn, vocabSize, maxLength, layers, classes } = config;
     // TensorFlow.js variable names are process-wide; the map keys, which checkpoints use, are not.
-    const prefix = `encoder${++EncoderClassifier.instances}/`;
+    const prefix = `encoder${++EncoderModel.instances}/`;
     const add = (name: string, value: Tensor) => this.params.set(name, tf.variable(value, true, prefix + name));
     let n = 0;
     const drawn = (shape: number[], draw: (seed: number) => Tensor) =>
@@ -76,7 +78,7 @@ export class EncoderClassifier {
   }
 
   /**
-   * Class logits [batch, classes]. Inference on the native backend runs as one TensorFlow graph
+   * The head's logits ([batch, classes] for a sequence, [batch·length, classes] per token). Inference on the native backend runs as one TensorFlow graph
    * (ml/graph/), which yields no gradients; training passes run as TensorFlow.js ops.
    */
   logits(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: PassOptions): Tf.Tensor2D {
@@ -84,7 +86,7 @@ export class EncoderClassifier {
     if (!options.training && graphsAvailable(tf)) return runInferenceGraph(tf, this, ids, mask);
     return tf.tidy(() => {
       const positions = this.positionEncodings(ids.shape[1]);
-      return classifierLogits(new EagerOps(tf, options), (name) => this.param(name), this.config, {
+      return this.head.logits(new EagerOps(tf, options), (name) => this.param(name), this.config, {
         ids,
         mask,
         positions,

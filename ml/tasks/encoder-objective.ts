@@ -1,0 +1,116 @@
+import type * as Tf from '@tensorflow/tfjs';
+import { graphsAvailable, runTrainingGraphFlat } from '../graph/graph-runner';
+import type { EncoderModel } from '../models/encoder-model';
+import type { Trainable } from '../train/train-step';
+
+/**
+ * One batch for an encoder task: token ids and 0/1 attention mask [size, length], and one class
+ * id per row of the head's logits (per sequence or per token); a negative id (IGNORED_LABEL)
+ * takes no part in the loss.
+ */
+export interface EncoderBatch {
+  readonly ids: Int32Array;
+  readonly mask: Int32Array;
+  readonly labels: Int32Array;
+  readonly size: number;
+  readonly length: number;
+}
+
+export interface LossOptions {
+  readonly labelSmoothing: number;
+  /** Per-class weights for imbalanced data; undefined weighs all classes equally. */
+  readonly classWeights?: readonly number[];
+}
+
+/**
+ * The targets and per-row weights of the loss: softmax cross-entropy against one-hot targets with
+ * `labelSmoothing` spread evenly over the classes, each row weighted by its class weight, summed
+ * and divided by the number of rows with a non-zero weight. Rows with a negative label weigh 0.
+ */
+export function lossTargets(
+  tf: typeof Tf,
+  labels: Tf.Tensor1D,
+  classes: number,
+  options: LossOptions,
+): { targets: Tf.Tensor2D; weights: Tf.Tensor1D } {
+  return tf.tidy(() => {
+    const smoothing = options.labelSmoothing;
+    const labelled = tf.greaterEqual(labels, 0);
+    const ids = tf.maximum<Tf.Tensor1D>(labels, tf.scalar(0, 'int32'));
+    const targets = tf.add<Tf.Tensor2D>(tf.mul(tf.oneHot(ids, classes), 1 - smoothing), smoothing / classes);
+    const perClass = options.classWeights ? tf.gather(tf.tensor1d([...options.classWeights]), ids) : tf.onesLike(ids);
+    const perRow = tf.where(labelled, perClass.toFloat(), tf.zerosLike(perClass.toFloat()));
+    const nonZero = tf.maximum(tf.sum(tf.notEqual(perRow, 0).toFloat()), 1);
+    return { targets, weights: tf.div<Tf.Tensor1D>(perRow, nonZero) };
+  });
+}
+
+function inputTensors(tf: typeof Tf, batch: Pick<EncoderBatch, 'ids' | 'mask' | 'size' | 'length'>) {
+  return {
+    ids: tf.tensor2d(batch.ids, [batch.size, batch.length], 'int32'),
+    mask: tf.tensor2d(batch.mask, [batch.size, batch.length], 'float32'),
+  };
+}
+
+/**
+ * An encoder task's model as the trainer sees it: the weighted cross-entropy of its logits, run
+ * eagerly (TensorFlow.js ops, the reference) or as one graph call with the derived backward pass.
+ */
+export function encoderObjective(tf: typeof Tf, model: EncoderModel, options: LossOptions): Trainable<EncoderBatch> {
+  const targetsOf = (batch: EncoderBatch) =>
+    lossTargets(tf, tf.tensor1d(batch.labels, 'int32'), model.config.classes, options);
+  return {
+    params: model.params,
+    loss: (batch, dropoutSeed) =>
+      tf.tidy(() => {
+        const { ids, mask } = inputTensors(tf, batch);
+        const logits = model.logits(ids, mask, { training: true, dropoutSeed });
+        const { targets, weights } = targetsOf(batch);
+        return tf.losses.softmaxCrossEntropy(targets, logits, weights, 0, tf.Reduction.SUM);
+      }),
+    graphGradients: (batch, dropoutSeed) => {
+      if (!graphsAvailable(tf)) return undefined;
+      const inputs = tf.tidy(() => ({ ...inputTensors(tf, batch), ...targetsOf(batch) }));
+      try {
+        return runTrainingGraphFlat(tf, model, { ...inputs, dropoutSeed });
+      } finally {
+        tf.dispose(Object.values(inputs));
+      }
+    },
+  };
+}
+
+/**
+ * The model's prediction for every row of its logits without dropout: the most likely class and,
+ * where the row has a label, its cross-entropy (0 where it has none).
+ */
+export function predictRows(
+  tf: typeof Tf,
+  model: EncoderModel,
+  batch: EncoderBatch,
+): { predicted: Int32Array; losses: Float32Array } {
+  return tf.tidy(() => {
+    const { ids, mask } = inputTensors(tf, batch);
+    const logits = model.logits(ids, mask, { training: false });
+    const labels = tf.tensor1d(batch.labels, 'int32');
+    const target = tf.oneHot(tf.maximum<Tf.Tensor1D>(labels, tf.scalar(0, 'int32')), model.config.classes);
+    const perRow = tf.losses.softmaxCrossEntropy(target, logits, undefined, 0, tf.Reduction.NONE);
+    const losses = tf.where(tf.greaterEqual(labels, 0), perRow, tf.zerosLike(perRow));
+    return {
+      predicted: tf.argMax(logits, 1).dataSync() as Int32Array,
+      losses: losses.dataSync() as Float32Array,
+    };
+  });
+}
+
+/** The most likely class of every row of the model's logits for unlabelled inputs, without dropout. */
+export function predictClasses(
+  tf: typeof Tf,
+  model: EncoderModel,
+  batch: Pick<EncoderBatch, 'ids' | 'mask' | 'size' | 'length'>,
+): Int32Array {
+  return tf.tidy(() => {
+    const { ids, mask } = inputTensors(tf, batch);
+    return tf.argMax(model.logits(ids, mask, { training: false }), 1).dataSync() as Int32Array;
+  });
+}

@@ -1,0 +1,15 @@
+import type { TrainTask } from '../../spec/metrics';
+import { classification } from './classification';
+import type { Task } from './task';
+import { tokenClassification } from './token-classification';
+
+/** Every task a `train` step can learn, by the name its `task:` key gives. */
+const TASKS: Readonly<Record<TrainTask, Task>> = {
+  classification,
+  token_classification: tokenClassification,
+};
+
+/** The task a `train` step (or a checkpoint's manifest) names; checkpoints from before tasks were named are classifiers. */
+export function taskNamed(name: TrainTask | undefined): Task {
+  return TASKS[name ?? 'classification'];
+}

@@ -1,0 +1,55 @@
+import type * as Tf from '@tensorflow/tfjs';
+import type { Metric, TrainTask } from '../../spec/metrics';
+import type { Row } from '../../store/arrow-io';
+import type { EncoderHead } from '../models/encoder';
+import type { EncoderModel } from '../models/encoder-model';
+import type { TokenizerFile } from '../tokenizers/tokenizer-file';
+import type { EncoderBatch } from './encoder-objective';
+
+/** Precision, recall and F1 of one class (classification) or entity type (token classification). */
+export interface ClassScore {
+  readonly label: string;
+  readonly precision: number;
+  readonly recall: number;
+  readonly f1: number;
+  readonly support: number;
+}
+
+/** What evaluating a model on labelled rows gave: the task's metrics and the detail behind them. */
+export interface TaskEvaluation {
+  /** Every metric the task reports (TASK_METRICS), by name. */
+  readonly metrics: Readonly<Partial<Record<Metric, number>>>;
+  /** Rows (texts) scored. */
+  readonly rows: number;
+  readonly perClass: readonly ClassScore[];
+  /** confusion[actual][predicted] counts over the model's classes, when the task keeps one. */
+  readonly confusion?: readonly (readonly number[])[];
+}
+
+/**
+ * One task a `train` step can learn, as ml/train, `validate` and checkpoints see it: the head it
+ * puts on the encoder, the names of what the head predicts, how rows become batches and how
+ * predictions are scored. A task is one file in ml/tasks/ and one line in the registry.
+ */
+export interface Task<B extends EncoderBatch = EncoderBatch> {
+  readonly name: TrainTask;
+  readonly head: EncoderHead;
+  /** The names of the head's classes by id, from the tokenizer the rows were encoded with. */
+  classNames(tokenizer: Pick<TokenizerFile, 'labels' | 'tags'>): readonly string[];
+  /** What to do when the tokenizer has too few names for this task. */
+  readonly missingNamesHint: string;
+  /** The columns a padded dataset needs for this task (checked before training starts). */
+  readonly columns: readonly string[];
+  /** Packs padded rows into a batch; throws TrainingDataError naming the row for one it cannot use. */
+  batch(rows: readonly Row[], classes: number): B;
+  /** Scores the model without dropout over labelled batches. */
+  evaluate(
+    tf: typeof Tf,
+    model: EncoderModel,
+    batches: AsyncIterable<B>,
+    classNames: readonly string[],
+    onBatch?: (rows: number) => void,
+  ): Promise<TaskEvaluation>;
+  /** One line for logs and step summaries. */
+  summarize(evaluation: TaskEvaluation): string;
+}

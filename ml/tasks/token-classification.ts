@@ -1,0 +1,105 @@
+import { entityMetrics } from '../metrics/entity-metrics';
+import { tokenLogits } from '../models/encoder';
+import { IGNORED_LABEL } from '../tokenizers/task-encoding';
+import { paddedInputs, TrainingDataError } from '../train/dataset-batches';
+import { predictRows, type EncoderBatch } from './encoder-objective';
+import type { Task } from './task';
+
+/** A token-classification batch: per-token tag ids (the loss's labels) and each token's word. */
+export interface TokenBatch extends EncoderBatch {
+  /** The word each token came from, -1 for special and padding tokens [size, length]. */
+  readonly wordIds: Int32Array;
+  /** Every word's true tag id per row, including words truncation cut off. */
+  readonly wordTags: readonly (readonly number[])[];
+}
+
+function intList(value: unknown, column: string, row: number, length?: number): number[] {
+  if (!Array.isArray(value))
+    throw new TrainingDataError(
+      `row ${row} has no ${column} column: tokenize the data with task: token_classification, then pad it`,
+    );
+  if (length !== undefined && value.length !== length)
+    throw new TrainingDataError(
+      `row ${row}: ${column} has ${value.length} entries for ${length} tokens: pad the dataset after tokenizing it (pad keeps them aligned)`,
+    );
+  return value as number[];
+}
+
+/**
+ * Named-entity recognition and slot filling: a tag per word (IOB2), predicted on each word's
+ * first sub-token; the other sub-tokens, [CLS], [SEP] and padding take no part in the loss.
+ * Predictions are scored per word, entity by entity (seqeval's CoNLL semantics); a word that has
+ * no token left after truncation counts as predicted `O`.
+ */
+export const tokenClassification: Task<TokenBatch> = {
+  name: 'token_classification',
+  head: { name: 'token', logits: tokenLogits },
+  classNames: (tokenizer) => tokenizer.tags ?? [],
+  missingNamesHint: 'tokenize the training split with task: token_classification and its tags column',
+  columns: ['input_ids', 'attention_mask', 'tag_ids', 'word_ids', 'word_tag_ids'],
+
+  batch(rows, classes): TokenBatch {
+    const inputs = paddedInputs(rows);
+    const labels = new Int32Array(inputs.size * inputs.length).fill(IGNORED_LABEL);
+    const wordIds = new Int32Array(inputs.size * inputs.length).fill(-1);
+    const wordTags = rows.map((row, r) => {
+      const width = (row.input_ids as number[]).length;
+      const tags = intList(row.tag_ids, 'tag_ids', r, width);
+      tags.forEach((tag, t) => {
+        if (tag !== IGNORED_LABEL && (!Number.isInteger(tag) || tag < 0 || tag >= classes))
+          throw new TrainingDataError(
+            `row ${r}: tag id ${tag} is not a tag of the tokenizer (0..${classes - 1}): tokenize every split with the training tokenizer`,
+          );
+        labels[r * inputs.length + t] = tag;
+      });
+      wordIds.set(intList(row.word_ids, 'word_ids', r, width), r * inputs.length);
+      return intList(row.word_tag_ids, 'word_tag_ids', r);
+    });
+    return { ...inputs, labels, wordIds, wordTags };
+  },
+
+  async evaluate(tf, model, batches, classNames, onBatch) {
+    const actual: string[][] = [];
+    const predicted: string[][] = [];
+    let lossSum = 0;
+    let labelled = 0;
+    for await (const batch of batches) {
+      const rows = predictRows(tf, model, batch);
+      for (let r = 0; r < batch.size; r++) {
+        const firstToken = new Map<number, number>();
+        for (let t = batch.length - 1; t >= 0; t--) {
+          const at = r * batch.length + t;
+          if (batch.wordIds[at]! >= 0) firstToken.set(batch.wordIds[at]!, at);
+          if (batch.labels[at]! >= 0) {
+            lossSum += rows.losses[at]!;
+            labelled++;
+          }
+        }
+        const gold = batch.wordTags[r]!;
+        actual.push(gold.map((id) => classNames[id]!));
+        predicted.push(
+          gold.map((_, w) => {
+            const at = firstToken.get(w);
+            return at === undefined ? 'O' : classNames[rows.predicted[at]!]!;
+          }),
+        );
+      }
+      onBatch?.(actual.length);
+    }
+    const scores = entityMetrics(actual, predicted);
+    return {
+      metrics: {
+        f1: scores.f1,
+        precision: scores.precision,
+        recall: scores.recall,
+        accuracy: scores.accuracy,
+        loss: labelled === 0 ? 0 : lossSum / labelled,
+      },
+      rows: actual.length,
+      perClass: scores.perType,
+    };
+  },
+
+  summarize: ({ rows, metrics: m }) =>
+    `${rows} rows: entity F1 ${m.f1!.toFixed(4)} (precision ${m.precision!.toFixed(4)}, recall ${m.recall!.toFixed(4)}), tag accuracy ${m.accuracy!.toFixed(4)}, loss ${m.loss!.toFixed(4)}`,
+};
