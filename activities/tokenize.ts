@@ -10,13 +10,14 @@ import { readByteLevelBpeFiles } from '../ml/tokenizers/bpe-files';
 import { PreTokenCounter, trainByteLevelBpe } from '../ml/tokenizers/byte-level-bpe-trainer';
 import { BPE_SPECIALS, loadTokenizer, saveTokenizer, type TokenizerFile } from '../ml/tokenizers/tokenizer-file';
 import { bertBaseUncasedVocab, readVocabTxt } from '../ml/tokenizers/vocab-files';
+import { completeTagSet } from '../ml/tokenizers/task-encoding';
 import { WordCounter, trainWordPiece } from '../ml/tokenizers/wordpiece-trainer';
 import { readDataset, type Column, type Row } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `tokenize` for the same input could change. */
-export const TOKENIZE_VERSION = '3';
+export const TOKENIZE_VERSION = '4';
 
 interface TokenizeOptions extends TaskColumns {
   algorithm: 'wordpiece' | 'byte_level_bpe';
@@ -57,7 +58,7 @@ export const tokenize: StepImplementation = async (input, { deps, progress, prov
     const sorted = [...collected.names].sort();
     const named = {
       ...(hasLabels && { labels: sorted }),
-      ...(options.task === 'token_classification' && { tags: sorted }),
+      ...(options.task === 'token_classification' && { tags: completeTagSet(sorted) }),
     };
     file =
       options.algorithm === 'byte_level_bpe'

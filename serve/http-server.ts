@@ -211,6 +211,7 @@ export class InferenceServer {
       name: model.name,
       version: model.version ?? null,
       state: model.version === undefined ? 'not_loaded' : 'serving',
+      ...(model.task !== undefined && { task: model.task }),
       labels: model.labels,
       ...(model.lastError !== undefined && { error: model.lastError }),
     };

@@ -27,7 +27,15 @@ export function openApiDocument() {
             name: { type: 'string' },
             version: { type: ['integer', 'null'] },
             state: { enum: ['serving', 'not_loaded'] },
-            labels: { type: 'array', items: { type: 'string' } },
+            task: {
+              enum: ['classification', 'token_classification'],
+              description: 'What the served version answers: labels (classification) or entities.',
+            },
+            labels: {
+              type: 'array',
+              items: { type: 'string' },
+              description: 'Class labels, or the tags of a token-classification model.',
+            },
           },
         },
         PredictRequest: {
@@ -44,7 +52,49 @@ export function openApiDocument() {
                 ],
               },
             },
-            top_k: { type: 'integer', minimum: 1, default: 3 },
+            top_k: {
+              type: 'integer',
+              minimum: 1,
+              default: 3,
+              description: 'Classification: how many of the most likely labels to return.',
+            },
+          },
+        },
+        ClassPrediction: {
+          type: 'object',
+          properties: {
+            label: { type: 'string' },
+            probability: { type: 'number' },
+            top_k: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { label: { type: 'string' }, probability: { type: 'number' } },
+              },
+            },
+          },
+        },
+        EntityPrediction: {
+          type: 'object',
+          description:
+            "A token-classification model's entities. The text is split into words at whitespace and at every punctuation character; each word takes the tag predicted on its first sub-token (O if it lies beyond the model's length); consecutive words become an entity by the IOB2 rule the validation metrics use (seqeval, CoNLL).",
+          properties: {
+            entities: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  type: { type: 'string', description: 'The entity type, e.g. PER.' },
+                  text: { type: 'string', description: 'The covered text, as sent.' },
+                  start: { type: 'integer', description: 'UTF-16 offset of the first character in the text sent.' },
+                  end: { type: 'integer', description: 'UTF-16 offset just past the last character.' },
+                  score: {
+                    type: 'number',
+                    description: "Mean over the entity's words of the predicted tag's probability.",
+                  },
+                },
+              },
+            },
           },
         },
         PredictResponse: {
@@ -54,19 +104,12 @@ export function openApiDocument() {
             version: { type: 'integer' },
             predictions: {
               type: 'array',
+              description: "One per instance, shaped by the model's task.",
               items: {
-                type: 'object',
-                properties: {
-                  label: { type: 'string' },
-                  probability: { type: 'number' },
-                  top_k: {
-                    type: 'array',
-                    items: {
-                      type: 'object',
-                      properties: { label: { type: 'string' }, probability: { type: 'number' } },
-                    },
-                  },
-                },
+                oneOf: [
+                  { $ref: '#/components/schemas/ClassPrediction' },
+                  { $ref: '#/components/schemas/EntityPrediction' },
+                ],
               },
             },
           },
@@ -103,7 +146,8 @@ export function openApiDocument() {
       },
       '/v1/models/{name}:predict': {
         post: {
-          summary: 'Classify texts: the label, its probability and the top k labels for each instance',
+          summary:
+            'Answer texts: for a classifier the label, its probability and the top k labels; for a token-classification model the entities with character offsets',
           parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
           requestBody: {
             required: true,

@@ -2,12 +2,12 @@ import type * as Tf from '@tensorflow/tfjs';
 import type { ArtifactStore } from '../store/artifact-store';
 import type { ModelRegistry } from '../store/model-registry';
 import { MicroBatcher, type BatchingOptions } from './micro-batcher';
-import { TextClassifier, type ClassPrediction } from './text-classifier';
+import { ServedVersion } from './served-version';
 
-/** What a prediction call returns: the answers and the version that gave them. */
+/** What a prediction call returns: the answers (shaped by the model's task) and the version that gave them. */
 export interface Answer {
   readonly version: number;
-  readonly predictions: readonly ClassPrediction[];
+  readonly predictions: readonly object[];
 }
 
 /**
@@ -16,14 +16,11 @@ export interface Answer {
  * no request fails or waits on the load; the old one is freed after its last batch.
  */
 export class ServedModel {
-  private active: TextClassifier | undefined;
+  private active: ServedVersion | undefined;
   private loading: Promise<void> | undefined;
-  /** Classifiers swapped out, freed before the next batch (batches run one at a time). */
-  private readonly retire: TextClassifier[] = [];
-  private readonly batcher: MicroBatcher<
-    { text: string; topK: number },
-    { version: number; prediction: ClassPrediction }
-  >;
+  /** Versions swapped out, freed before the next batch (batches run one at a time). */
+  private readonly retire: ServedVersion[] = [];
+  private readonly batcher: MicroBatcher<{ text: string; topK: number }, { version: number; prediction: object }>;
   lastError: string | undefined;
 
   constructor(
@@ -43,6 +40,11 @@ export class ServedModel {
 
   get labels(): readonly string[] {
     return this.active?.labels ?? [];
+  }
+
+  /** The task of the version being served. */
+  get task(): string | undefined {
+    return this.active?.task;
   }
 
   /** Loads the deployed version if it is not the one being served; returns when done. */
@@ -65,9 +67,9 @@ export class ServedModel {
     try {
       const deployed = await this.registry.current(this.name);
       if (!deployed || deployed.version === this.active?.version.version) return;
-      const next = await TextClassifier.load(this.tf, this.store, deployed);
+      const next = await ServedVersion.load(this.tf, this.store, deployed);
       const previous = this.active;
-      // The swap is one assignment; a batch already running keeps the classifier it started with.
+      // The swap is one assignment; a batch already running keeps the version it started with.
       this.active = next;
       this.lastError = undefined;
       this.log(
@@ -80,19 +82,11 @@ export class ServedModel {
     }
   }
 
-  private runBatch(items: { text: string; topK: number }[]): { version: number; prediction: ClassPrediction }[] {
-    const classifier = this.active;
-    if (!classifier) throw new Error(`model "${this.name}" has no deployed version loaded`);
-    // Classifiers replaced before this batch started are no longer used by any batch.
+  private runBatch(items: { text: string; topK: number }[]): { version: number; prediction: object }[] {
+    const served = this.active;
+    if (!served) throw new Error(`model "${this.name}" has no deployed version loaded`);
+    // Versions replaced before this batch started are no longer used by any batch.
     for (const old of this.retire.splice(0)) old.dispose();
-    const topK = Math.max(...items.map((i) => i.topK));
-    const predictions = classifier.classify(
-      items.map((i) => i.text),
-      topK,
-    );
-    return predictions.map((prediction, i) => ({
-      version: classifier.version.version,
-      prediction: { ...prediction, top_k: prediction.top_k.slice(0, items[i]!.topK) },
-    }));
+    return served.predict(items).map((prediction) => ({ version: served.version.version, prediction }));
   }
 }

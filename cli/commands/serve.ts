@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadBackend } from '../../ml/backend/load-backend';
 import { DEFAULT_LIMITS } from '../../serve/http-server';
 import { startInferenceServer } from '../../serve/start-server';
-import { TextClassifier } from '../../serve/text-classifier';
+import { ServedVersion } from '../../serve/served-version';
 import { loadConfig } from '../../worker/config';
 import { openLocalState } from '../../worker/local-state';
 import { onShutdownSignal } from '../shutdown';
@@ -90,10 +90,10 @@ export function registerServe(program: Command): void {
 
   program
     .command('predict')
-    .description('Classify a text with the deployed version of a model, without a server')
+    .description('Answer texts with the deployed version of a model (labels, or entities), without a server')
     .argument('<name>', 'model name')
     .argument('<texts...>', 'one or more texts')
-    .option('--top-k <k>', 'how many labels to show', positiveInteger('--top-k'), 3)
+    .option('--top-k <k>', 'classification: how many labels to show', positiveInteger('--top-k'), 3)
     .option('--version <n>', 'a registered version instead of the deployed one', positiveInteger('--version'))
     .action(async (name: string, texts: string[], options: { topK: number; version?: number }) => {
       const { store, registry } = openLocalState(loadConfig());
@@ -109,18 +109,13 @@ export function registerServe(program: Command): void {
           2,
         );
       const { tf } = await loadBackend();
-      const classifier = await TextClassifier.load(tf, store, version);
+      const served = await ServedVersion.load(tf, store, version);
       try {
-        const predictions = classifier.classify(texts, Math.max(1, options.topK));
-        texts.forEach((text, i) => {
-          const p = predictions[i]!;
-          process.stdout.write(
-            `${p.label} (${p.probability.toFixed(3)})  ${JSON.stringify(text)}  [${p.top_k.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')}]\n`,
-          );
-        });
-        process.stdout.write(`${name} version ${version.version}\n`);
+        const predictions = served.predict(texts.map((text) => ({ text, topK: options.topK })));
+        texts.forEach((text, i) => process.stdout.write(`${served.describe(text, predictions[i]!)}\n`));
+        process.stdout.write(`${name} version ${version.version} (${served.task})\n`);
       } finally {
-        classifier.dispose();
+        served.dispose();
       }
     });
 }

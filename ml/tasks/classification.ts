@@ -1,8 +1,17 @@
 import { classificationMetrics } from '../metrics/classification-metrics';
 import { classifierLogits } from '../models/encoder';
+import { tokenizerFromFile } from '../tokenizers/tokenizer-file';
+import { truncateIds } from '../tokenizers/truncate';
 import { paddedInputs, TrainingDataError } from '../train/dataset-batches';
-import { predictRows, type EncoderBatch } from './encoder-objective';
+import { predictRows, probabilities, type EncoderBatch } from './encoder-objective';
 import type { Task } from './task';
+
+/** One classification answer: the label, its probability, and the k most likely labels. */
+export interface ClassPrediction {
+  readonly label: string;
+  readonly probability: number;
+  readonly top_k: readonly { readonly label: string; readonly probability: number }[];
+}
 
 /** Sequence classification: one class per text, from the first token's vector or the mean over tokens. */
 export const classification: Task = {
@@ -52,4 +61,32 @@ export const classification: Task = {
 
   summarize: ({ rows, metrics: m }) =>
     `${rows} rows: accuracy ${m.accuracy!.toFixed(4)}, macro-F1 ${m.f1_macro!.toFixed(4)}, loss ${m.loss!.toFixed(4)}`,
+
+  /** Texts encoded as in training ([CLS] … [SEP], cut at the model's length), classified in one pass. */
+  createPredictor(tf, model, file, classNames) {
+    const tokenizer = tokenizerFromFile(file);
+    const specials = {
+      ...(tokenizer.startId !== undefined && { start: tokenizer.startId }),
+      ...(tokenizer.endId !== undefined && { end: tokenizer.endId }),
+    };
+    const k = classNames.length;
+    return {
+      predict(requests): ClassPrediction[] {
+        const encoded = requests.map((r) =>
+          truncateIds(tokenizer.encodeWithSpecialTokens(r.text).ids, model.config.maxLength, 'end', specials),
+        );
+        const probs = probabilities(tf, model, encoded, tokenizer.padId);
+        return requests.map((request, r) => {
+          const ranked = Array.from(probs.subarray(r * k, (r + 1) * k))
+            .map((probability, c) => ({ label: classNames[c]!, probability }))
+            .sort((a, b) => b.probability - a.probability);
+          return { ...ranked[0]!, top_k: ranked.slice(0, Math.min(request.topK, k)) };
+        });
+      },
+      describe(text, prediction) {
+        const p = prediction as ClassPrediction;
+        return `${p.label} (${p.probability.toFixed(3)})  ${JSON.stringify(text)}  [${p.top_k.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')}]`;
+      },
+    };
+  },
 };

@@ -114,3 +114,27 @@ export function predictClasses(
     return tf.argMax(model.logits(ids, mask, { training: false }), 1).dataSync() as Int32Array;
   });
 }
+
+/**
+ * Class probabilities of every row of the model's logits for token id sequences (each already
+ * fitting the model's length), padded to the longest with `padId`: [rows, classes], row-major.
+ */
+export function probabilities(
+  tf: typeof Tf,
+  model: EncoderModel,
+  sequences: readonly (readonly number[])[],
+  padId: number,
+): Float32Array {
+  const size = sequences.length;
+  const length = Math.max(1, ...sequences.map((ids) => ids.length));
+  const ids = new Int32Array(size * length).fill(padId);
+  const mask = new Int32Array(size * length);
+  sequences.forEach((row, r) => {
+    ids.set(row, r * length);
+    mask.fill(1, r * length, r * length + row.length);
+  });
+  return tf.tidy(() => {
+    const { ids: idTensor, mask: maskTensor } = inputTensors(tf, { ids, mask, size, length });
+    return tf.softmax(model.logits(idTensor, maskTensor, { training: false })).dataSync() as Float32Array;
+  });
+}

@@ -26,6 +26,20 @@ export interface TaskEvaluation {
   readonly confusion?: readonly (readonly number[])[];
 }
 
+/** One text to answer and how many alternatives the caller wants (classification's top k). */
+export interface PredictRequest {
+  readonly text: string;
+  readonly topK: number;
+}
+
+/** A trained model answering raw texts, as `pipewright predict` and the server do. */
+export interface TextPredictor {
+  /** One JSON-ready answer per request, in order, from one forward pass. */
+  predict(requests: readonly PredictRequest[]): object[];
+  /** One line for the terminal about a text and its answer. */
+  describe(text: string, prediction: object): string;
+}
+
 /**
  * One task a `train` step can learn, as ml/train, `validate` and checkpoints see it: the head it
  * puts on the encoder, the names of what the head predicts, how rows become batches and how
@@ -52,4 +66,11 @@ export interface Task<B extends EncoderBatch = EncoderBatch> {
   ): Promise<TaskEvaluation>;
   /** One line for logs and step summaries. */
   summarize(evaluation: TaskEvaluation): string;
+  /** The model answering raw texts; throws for a tokenizer the task cannot serve with. */
+  createPredictor(
+    tf: typeof Tf,
+    model: EncoderModel,
+    tokenizer: TokenizerFile,
+    classNames: readonly string[],
+  ): TextPredictor;
 }

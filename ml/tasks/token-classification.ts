@@ -1,9 +1,53 @@
-import { entityMetrics } from '../metrics/entity-metrics';
+import { entities, entityMetrics } from '../metrics/entity-metrics';
 import { tokenLogits } from '../models/encoder';
+import { normalizeBert, splitBertWords } from '../tokenizers/bert-normalize';
 import { IGNORED_LABEL } from '../tokenizers/task-encoding';
+import { wordPieceFromFile } from '../tokenizers/tokenizer-file';
+import type { Encoding, WordPieceTokenizer } from '../tokenizers/wordpiece';
 import { paddedInputs, TrainingDataError } from '../train/dataset-batches';
-import { predictRows, type EncoderBatch } from './encoder-objective';
+import { predictRows, probabilities, type EncoderBatch } from './encoder-objective';
 import type { Task } from './task';
+
+/** One entity found in a text: its type, the text it covers and where, and how sure the model is. */
+export interface EntitySpan {
+  readonly type: string;
+  readonly text: string;
+  /** [start, end) UTF-16 offsets into the text as sent. */
+  readonly start: number;
+  readonly end: number;
+  /** The mean, over the entity's words, of the probability of the tag predicted for the word. */
+  readonly score: number;
+}
+
+export interface EntityPrediction {
+  readonly entities: readonly EntitySpan[];
+}
+
+/** A text's words as BERT's pre-tokenizer splits them, with their spans and first sub-token positions. */
+interface EncodedWords {
+  readonly ids: number[];
+  readonly words: { readonly start: number; readonly end: number; readonly firstToken: number | undefined }[];
+}
+
+/**
+ * Splits a text into words (whitespace, and every punctuation character on its own, as the
+ * datasets' tokens are), encodes each into sub-tokens as training did, inside [CLS] … [SEP] and
+ * the model's length. A word whose first sub-token does not fit has no position.
+ */
+function encodeWords(tokenizer: WordPieceTokenizer, text: string, maxLength: number): EncodedWords {
+  const encoding: Encoding = { ids: [tokenizer.clsId], tokens: [], offsets: [] };
+  const room = maxLength - 1;
+  const words = splitBertWords(normalizeBert(text, tokenizer.config)).map((word) => {
+    const first = encoding.ids.length;
+    tokenizer.encodeWord(word.chars, encoding);
+    return {
+      start: word.chars[0]!.start,
+      end: word.chars[word.chars.length - 1]!.end,
+      firstToken: first < room && encoding.ids.length > first ? first : undefined,
+    };
+  });
+  return { ids: [...encoding.ids.slice(0, room), tokenizer.sepId], words };
+}
 
 /** A token-classification batch: per-token tag ids (the loss's labels) and each token's word. */
 export interface TokenBatch extends EncoderBatch {
@@ -102,4 +146,54 @@ export const tokenClassification: Task<TokenBatch> = {
 
   summarize: ({ rows, metrics: m }) =>
     `${rows} rows: entity F1 ${m.f1!.toFixed(4)} (precision ${m.precision!.toFixed(4)}, recall ${m.recall!.toFixed(4)}), tag accuracy ${m.accuracy!.toFixed(4)}, loss ${m.loss!.toFixed(4)}`,
+
+  /**
+   * Entities of raw texts: each word takes the tag predicted on its first sub-token (`O` when it
+   * does not fit the model's length), and words become entities by the rule the metrics use.
+   */
+  createPredictor(tf, model, file, classNames) {
+    const tokenizer = wordPieceFromFile(file, 'token_classification');
+    const k = classNames.length;
+    return {
+      predict(requests): EntityPrediction[] {
+        const encoded = requests.map((r) => encodeWords(tokenizer, r.text, model.config.maxLength));
+        const probs = probabilities(
+          tf,
+          model,
+          encoded.map((e) => e.ids),
+          tokenizer.padId,
+        );
+        const width = Math.max(1, ...encoded.map((e) => e.ids.length));
+        return requests.map((request, r) => {
+          const words = encoded[r]!.words.map((word) => {
+            if (word.firstToken === undefined) return { tag: 'O', score: 1 };
+            const row = probs.subarray((r * width + word.firstToken) * k, (r * width + word.firstToken + 1) * k);
+            let best = 0;
+            for (let c = 1; c < k; c++) if (row[c]! > row[best]!) best = c;
+            return { tag: classNames[best]!, score: row[best]! };
+          });
+          const spans = entities([words.map((w) => w.tag)]).map((e): EntitySpan => {
+            const start = encoded[r]!.words[e.start]!.start;
+            const end = encoded[r]!.words[e.end]!.end;
+            const covered = words.slice(e.start, e.end + 1);
+            return {
+              type: e.type,
+              text: request.text.slice(start, end),
+              start,
+              end,
+              score: covered.reduce((sum, w) => sum + w.score, 0) / covered.length,
+            };
+          });
+          return { entities: spans };
+        });
+      },
+      describe(text, prediction) {
+        const { entities: found } = prediction as EntityPrediction;
+        const list = found.map(
+          (e) => `${e.type} ${JSON.stringify(e.text)} [${e.start}, ${e.end}) ${e.score.toFixed(3)}`,
+        );
+        return `${JSON.stringify(text)}  ${list.length ? list.join('  ') : 'no entities'}`;
+      },
+    };
+  },
 };

@@ -90,7 +90,7 @@ export function rowEncoder(
     const id = ids.get(name);
     if (id === undefined) {
       throw new RowEncodingError(
-        `row ${rowNumber}: ${what} "${name}" is not among the tokenizer's ${what}s (${[...ids.keys()].join(', ')}); was the tokenizer built on another dataset?`,
+        `row ${rowNumber}: ${what} "${name}" is not among the tokenizer's ${what}s (${[...ids.keys()].join(', ')}); was the tokenizer built on another dataset, or does the training split never show this ${what}?`,
       );
     }
     return id;

@@ -122,3 +122,17 @@ export function encodeQuestionContext(
   }
   return windows;
 }
+
+/**
+ * The tag names seen in training data, with every IOB2 pair completed: a B-X brings I-X and an
+ * I-X brings B-X, so an entity type the data only shows as one word can still be tagged (and
+ * scored) across several. Sorted.
+ */
+export function completeTagSet(seen: Iterable<string>): string[] {
+  const tags = new Set(seen);
+  for (const tag of [...tags]) {
+    const match = /^([BI])-(.+)$/.exec(tag);
+    if (match) tags.add(`${match[1] === 'B' ? 'I' : 'B'}-${match[2]}`);
+  }
+  return [...tags].sort();
+}

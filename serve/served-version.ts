@@ -1,0 +1,46 @@
+import type * as Tf from '@tensorflow/tfjs';
+import type { TrainTask } from '../spec/metrics';
+import { loadCheckpointModel } from '../ml/tasks/checkpoint-model';
+import type { PredictRequest, TextPredictor } from '../ml/tasks/task';
+import { loadTokenizer } from '../ml/tokenizers/tokenizer-file';
+import type { ArtifactStore } from '../store/artifact-store';
+import type { ModelVersion } from '../store/model-registry';
+
+/**
+ * One registry version ready to answer texts: its tokenizer and model, and the predictor of the
+ * task it was trained for (labels with probabilities, or entity spans).
+ */
+export class ServedVersion {
+  private constructor(
+    readonly version: ModelVersion,
+    readonly task: TrainTask,
+    readonly labels: readonly string[],
+    private readonly predictor: TextPredictor,
+    private readonly release: () => void,
+  ) {}
+
+  static async load(tf: typeof Tf, store: ArtifactStore, version: ModelVersion): Promise<ServedVersion> {
+    const tokenizer = await loadTokenizer(store, version.tokenizer);
+    const { model, task, labels } = await loadCheckpointModel(tf, store, version.checkpoint);
+    try {
+      const predictor = task.createPredictor(tf, model, tokenizer, labels);
+      return new ServedVersion(version, task.name, labels, predictor, () => model.dispose());
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+  }
+
+  /** Answers texts in one forward pass (padded to the longest, at most the model's length). */
+  predict(requests: readonly PredictRequest[]): object[] {
+    return this.predictor.predict(requests);
+  }
+
+  describe(text: string, prediction: object): string {
+    return this.predictor.describe(text, prediction);
+  }
+
+  dispose(): void {
+    this.release();
+  }
+}
