@@ -265,3 +265,92 @@ test('a version deployed by a run is swapped in under load without a failed requ
   assert.equal(server.models.get('intents')!.version, from);
   await server.stop();
 });
+
+test('the snips-slots example deploys a slot tagger; one server answers it with entity spans beside the classifier', async () => {
+  const run = (await (
+    await env.client.workflow.start('pipeline', {
+      taskQueue: config.taskQueue,
+      workflowId: `slots-${randomUUID()}`,
+      args: [
+        {
+          pipeline: 'snips-slots',
+          params: { epochs: 6, seq_len: 32, min_f1: 0 },
+        },
+      ],
+    })
+  ).result()) as PipelineResult;
+  const scored = run.steps.find((s) => s.id === 'evaluate')!.outputs!;
+  for (const metric of ['f1', 'precision', 'recall', 'accuracy', 'loss'])
+    assert.equal(typeof scored[metric], 'number', `validate reports ${metric}`);
+  assert.ok((scored.f1 as number) > 0.1, `the tagger learned something: test entity F1 ${String(scored.f1)}`);
+  assert.equal(deployOf(run).outputs!.deployed, true);
+
+  const { store, registry } = openLocalState(config);
+  const both = await startInferenceServer({
+    store,
+    registry,
+    models: ['intents', 'snips-slots'],
+    port: 0,
+    batching: { maxBatch: 16, maxWaitMs: 2 },
+    limits: DEFAULT_LIMITS,
+    pollMs: 100,
+    log: () => undefined,
+  });
+  try {
+    const post = async (model: string, instances: string[]) => {
+      const response = await fetch(`${both.url}/v1/models/${model}:predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ instances }),
+      });
+      assert.equal(response.status, 200, model);
+      return (await response.json()) as { predictions: Record<string, unknown>[] };
+    };
+    const texts = [
+      'add the album Blue Skies to my Indie Mix playlist',
+      'book a table for four at a café in Paris, tomorrow',
+      'rate this novel 5 out of 6 stars',
+    ];
+    const tags = (await registry.current('snips-slots'))!.labels;
+    const types = new Set(tags.filter((t) => t !== 'O').map((t) => t.slice(2)));
+    const tagged = (await post('snips-slots', texts)).predictions as {
+      entities: { type: string; text: string; start: number; end: number; score: number }[];
+    }[];
+    assert.equal(tagged.length, texts.length);
+    let found = 0;
+    tagged.forEach(({ entities }, i) => {
+      let previousEnd = 0;
+      for (const e of entities) {
+        found++;
+        assert.ok(types.has(e.type), `a known slot type: ${e.type}`);
+        assert.equal(e.text, texts[i]!.slice(e.start, e.end), 'offsets index the text as sent');
+        assert.ok(e.start >= previousEnd && e.end > e.start, 'spans are ordered and disjoint');
+        assert.ok(e.score > 0 && e.score <= 1);
+        assert.equal(e.text, e.text.trim(), 'a span starts and ends on a word');
+        previousEnd = e.end;
+      }
+    });
+    assert.ok(found > 0, 'the tagger finds slots');
+    const classified = (await post('intents', texts)).predictions as { label: string }[];
+    assert.ok(classified.every((p) => typeof p.label === 'string'));
+    const listed = (await (await fetch(`${both.url}/v1/models`)).json()) as {
+      models: { name: string; task: string }[];
+    };
+    assert.deepEqual(
+      listed.models.map((m) => [m.name, m.task]),
+      [
+        ['intents', 'classification'],
+        ['snips-slots', 'token_classification'],
+      ],
+    );
+    const metrics = await (await fetch(`${both.url}/metrics`)).text();
+    assert.match(metrics, /pipewright_batch_instances_count\{model="snips-slots"\} 1/);
+    assert.match(metrics, /pipewright_model_version\{model="snips-slots"\} 1/);
+    const api = (await (await fetch(`${both.url}/openapi.json`)).json()) as {
+      components: { schemas: Record<string, unknown> };
+    };
+    assert.ok(api.components.schemas.EntityPrediction, 'the API description covers entity answers');
+  } finally {
+    await both.stop();
+  }
+});

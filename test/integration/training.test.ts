@@ -14,7 +14,7 @@ import { openLocalState } from '../../worker/local-state';
 import { progressQuery, type PipelineResult } from '../../workflows/pipeline';
 import { stopTrainingSignal, trainingProgressQuery } from '../../workflows/training';
 import { killHard, spawnTestWorker } from '../support/spawn-worker';
-import { SAMPLE_DATA, SAMPLE_DATA_STEPS } from '../support/sample-pipeline';
+import { SAMPLE_DATA, SAMPLE_DATA_STEPS, SLOT_DATA_STEPS } from '../support/sample-pipeline';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { startWorker } from '../support/with-worker';
 
@@ -31,12 +31,20 @@ function trainingConfig(): PipewrightConfig {
   return { ...env.config(), home: mkdtempSync(join(tmpdir(), 'pipewright-train-')), dataRoots: [SAMPLE_DATA] };
 }
 
-/** SNIPS sample → a small encoder trained with tiny batches, so an epoch lasts long enough to interrupt. */
-function trainingPipeline(options: { epochs: number; extraSteps?: string; trainWith?: string }): string {
+/**
+ * SNIPS sample → a small encoder trained with tiny batches, so an epoch lasts long enough to
+ * interrupt: a text classifier by default, or a slot tagger with `dataSteps: SLOT_DATA_STEPS`.
+ */
+function trainingPipeline(options: {
+  epochs: number;
+  extraSteps?: string;
+  trainWith?: string;
+  dataSteps?: string;
+}): string {
   return `
 name: train-small
 steps:
-${SAMPLE_DATA_STEPS}
+${options.dataSteps ?? SAMPLE_DATA_STEPS}
   - id: train
     uses: train
     inputs:
@@ -77,59 +85,68 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
   }
 }
 
-test('SIGKILL of the worker mid-epoch: training resumes from the newest checkpoint that verifies, bit for bit as if never stopped', async () => {
-  const yaml = trainingPipeline({ epochs: 2 });
+const RESUME_CASES = [
+  { task: 'classification', yaml: trainingPipeline({ epochs: 2 }), metric: 'f1_macro' },
+  {
+    task: 'token classification',
+    yaml: trainingPipeline({ epochs: 2, dataSteps: SLOT_DATA_STEPS, trainWith: 'task: token_classification' }),
+    metric: 'f1',
+  },
+];
 
-  const straightConfig = trainingConfig();
-  const stop = await startWorker(straightConfig);
-  let straight: PipelineResult;
-  try {
-    straight = (await (await startRun(straightConfig, yaml)).result()) as PipelineResult;
-  } finally {
-    await stop();
-  }
+for (const { task, yaml, metric } of RESUME_CASES)
+  test(`SIGKILL of the worker mid-epoch (${task}): training resumes from the newest checkpoint that verifies, bit for bit as if never stopped`, async () => {
+    const straightConfig = trainingConfig();
+    const stop = await startWorker(straightConfig);
+    let straight: PipelineResult;
+    try {
+      straight = (await (await startRun(straightConfig, yaml)).result()) as PipelineResult;
+    } finally {
+      await stop();
+    }
 
-  const config = trainingConfig();
-  const first = await spawnTestWorker(config);
-  let second: Awaited<ReturnType<typeof spawnTestWorker>> | undefined;
-  try {
-    const handle = await startRun(config, yaml);
-    const child = env.client.workflow.getHandle(childOf(handle.workflowId));
-    const childRunId = await until(async () => (await child.describe()).runId, 'the training workflow');
-    // Kill once the second epoch has written two mid-epoch checkpoints.
-    const journal = new CheckpointJournal(join(config.home, 'training'));
-    const key = { workflowId: child.workflowId, runId: childRunId, step: 'train', epoch: 1 };
-    await until(async () => ((await journal.list(key)).length >= 2 ? true : undefined), 'mid-epoch checkpoints');
-    await killHard(first);
-    // Damage the newest: the new worker must detect it and resume from the one before.
-    const [previous, newest] = (await journal.list(key)).slice(-2) as [ArtifactRef, ArtifactRef];
-    const store = new FileArtifactStore(join(config.home, 'artifacts'));
-    const newestPath = await store.localPath(newest);
-    const bytes = readFileSync(newestPath);
-    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
-    writeFileSync(newestPath, bytes);
-    second = await spawnTestWorker(config);
-    const resumed = (await handle.result()) as PipelineResult;
+    const config = trainingConfig();
+    const first = await spawnTestWorker(config);
+    let second: Awaited<ReturnType<typeof spawnTestWorker>> | undefined;
+    try {
+      const handle = await startRun(config, yaml);
+      const child = env.client.workflow.getHandle(childOf(handle.workflowId));
+      const childRunId = await until(async () => (await child.describe()).runId, 'the training workflow');
+      // Kill once the second epoch has written two mid-epoch checkpoints.
+      const journal = new CheckpointJournal(join(config.home, 'training'));
+      const key = { workflowId: child.workflowId, runId: childRunId, step: 'train', epoch: 1 };
+      await until(async () => ((await journal.list(key)).length >= 2 ? true : undefined), 'mid-epoch checkpoints');
+      await killHard(first);
+      // Damage the newest: the new worker must detect it and resume from the one before.
+      const [previous, newest] = (await journal.list(key)).slice(-2) as [ArtifactRef, ArtifactRef];
+      const store = new FileArtifactStore(join(config.home, 'artifacts'));
+      const newestPath = await store.localPath(newest);
+      const bytes = readFileSync(newestPath);
+      bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
+      writeFileSync(newestPath, bytes);
+      second = await spawnTestWorker(config);
+      const resumed = (await handle.result()) as PipelineResult;
 
-    const straightTrain = straight.steps.find((s) => s.id === 'train')!.outputs!;
-    const resumedTrain = resumed.steps.find((s) => s.id === 'train')!.outputs!;
-    const digest = (outputs: Readonly<Record<string, unknown>>, name: string) =>
-      (outputs[name] as { sha256: string }).sha256;
-    // Checkpoints are addressed by the SHA-256 of weights, Adam slots and position: equal digests, equal bits.
-    assert.equal(digest(resumedTrain, 'last'), digest(straightTrain, 'last'));
-    assert.equal(digest(resumedTrain, 'model'), digest(straightTrain, 'model'));
-    assert.equal(resumedTrain.f1_macro, straightTrain.f1_macro);
+      const straightTrain = straight.steps.find((s) => s.id === 'train')!.outputs!;
+      const resumedTrain = resumed.steps.find((s) => s.id === 'train')!.outputs!;
+      const digest = (outputs: Readonly<Record<string, unknown>>, name: string) =>
+        (outputs[name] as { sha256: string }).sha256;
+      // Checkpoints are addressed by the SHA-256 of weights, Adam slots and position: equal digests, equal bits.
+      assert.equal(digest(resumedTrain, 'last'), digest(straightTrain, 'last'));
+      assert.equal(digest(resumedTrain, 'model'), digest(straightTrain, 'model'));
+      assert.equal(typeof straightTrain[metric], 'number', `the train step reports ${metric}`);
+      assert.equal(resumedTrain[metric], straightTrain[metric]);
 
-    const history = (await child.query(trainingProgressQuery)).history;
-    const epoch2 = history[1]!;
-    assert.ok(epoch2.resumedAt, 'epoch 2 was resumed from a checkpoint, not restarted');
-    assert.equal(epoch2.resumedAt.step, previous.meta!.step, 'it resumed from the newest checkpoint that verifies');
-    assert.equal(history[0]!.resumedAt, undefined);
-  } finally {
-    await killHard(first);
-    if (second) await killHard(second);
-  }
-});
+      const history = (await child.query(trainingProgressQuery)).history;
+      const epoch2 = history[1]!;
+      assert.ok(epoch2.resumedAt, 'epoch 2 was resumed from a checkpoint, not restarted');
+      assert.equal(epoch2.resumedAt.step, previous.meta!.step, 'it resumed from the newest checkpoint that verifies');
+      assert.equal(history[0]!.resumedAt, undefined);
+    } finally {
+      await killHard(first);
+      if (second) await killHard(second);
+    }
+  });
 
 test('cancelling a run mid-epoch saves a checkpoint, then the run ends cancelled', async () => {
   const config = trainingConfig();

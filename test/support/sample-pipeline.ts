@@ -31,3 +31,32 @@ export const SAMPLE_DATA_STEPS = `
     uses: pad
     inputs: { dataset: "\${{ steps.tok_val.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
     with: { max_length: 24 }`;
+
+/**
+ * YAML steps that prepare 250 rows of the SNIPS slot-filling sample for token classification:
+ * `pad` (80 %) and `pad_val` (20 %), padded to 32 tokens, with the tokenizer `tok`.
+ */
+export const SLOT_DATA_STEPS = `
+  - id: load
+    uses: load
+    with: { path: ${join(SAMPLE_DATA, 'snips-slots-sample.jsonl')}, limit: 250 }
+  - id: split
+    uses: split
+    inputs: { dataset: "\${{ steps.load.outputs.dataset }}" }
+    with: { train: 0.8, validation: 0.2, test: 0 }
+  - id: tok
+    uses: tokenize
+    inputs: { dataset: "\${{ steps.split.outputs.train }}" }
+    with: { task: token_classification, vocab_size: 500 }
+  - id: tok_val
+    uses: tokenize
+    inputs: { dataset: "\${{ steps.split.outputs.validation }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
+    with: { task: token_classification }
+  - id: pad
+    uses: pad
+    inputs: { dataset: "\${{ steps.tok.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
+    with: { max_length: 32 }
+  - id: pad_val
+    uses: pad
+    inputs: { dataset: "\${{ steps.tok_val.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
+    with: { max_length: 32 }`;
