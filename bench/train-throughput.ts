@@ -1,9 +1,10 @@
-// Training and inference throughput of Pipewright's encoder classifier on each TensorFlow.js
-// backend, against a PyTorch reference of the same architecture, optimizer, shapes and threads,
-// run one after the other in this invocation. Every step is timed; rounds alternate PyTorch and
-// the backends so that a busy spell on the machine hits both, and the table reports medians.
+// Training and inference throughput of Pipewright's encoder (a sequence classifier, or a token
+// classifier with --task token_classification) on each TensorFlow.js backend, against a PyTorch
+// reference of the same architecture, optimizer, shapes and threads, run one after the other in
+// this invocation. Every step is timed; rounds alternate PyTorch and the backends so that a busy
+// spell on the machine hits both, and the table reports medians.
 // Usage: node dist/bench/train-throughput.js [--seq 64] [--batch 32] [--steps 20] [--rounds 3]
-//        [--backends tensorflow,tensorflow-eager,wasm,cpu]
+//        [--backends tensorflow,tensorflow-eager,wasm,cpu] [--task classification|token_classification]
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +12,10 @@ import { loadBackend } from '../ml/backend/load-backend';
 import { EncoderModel } from '../ml/models/encoder-model';
 import type { EncoderConfig } from '../ml/models/encoder-config';
 import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
-import { classification } from '../ml/tasks/classification';
 import { encoderObjective, predictClasses, type EncoderBatch } from '../ml/tasks/encoder-objective';
+import { taskNamed } from '../ml/tasks/registry';
+import { IGNORED_LABEL } from '../ml/tokenizers/task-encoding';
+import { TRAIN_TASKS, type TrainTask } from '../spec/metrics';
 import { trainStep } from '../ml/train/train-step';
 import { PROJECT_ROOT } from '../worker/config';
 import { referencePython } from './reference-venv';
@@ -50,14 +53,16 @@ function arg(name: string, fallback: number): number {
 }
 
 /** Multiply-adds of one forward pass per sequence, times 2 FLOPs; training counts three passes' worth. */
-export function trainingFlops(config: EncoderConfig, batch: number): number {
+export function trainingFlops(config: EncoderConfig, batch: number, task: TrainTask): number {
   const { hidden: d, ffn, maxLength: t, layers, classes } = config;
   const perLayer = t * (4 * d * d + 2 * d * ffn) + 2 * t * t * d;
-  const forward = 2 * batch * (layers * perLayer + d * classes);
+  const head = (task === 'classification' ? 1 : t) * d * classes;
+  const forward = 2 * batch * (layers * perLayer + head);
   return 3 * forward;
 }
 
 async function child(
+  task: TrainTask,
   backend: string,
   config: EncoderConfig,
   batchSize: number,
@@ -66,13 +71,17 @@ async function child(
 ): Promise<void> {
   // "tensorflow-eager" is the native backend with graphs off: every op launched on its own.
   const { tf } = await loadBackend(backend === 'tensorflow-eager' ? 'tensorflow' : backend);
-  const model = new EncoderModel(tf, config, classification.head, 0);
+  const model = new EncoderModel(tf, config, taskNamed(task).head, 0);
   const optimizer = new AdamW(tf, model.params, { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
   const n = batchSize * config.maxLength;
   const batch: EncoderBatch = {
     ids: Int32Array.from({ length: n }, (_, i) => 1 + ((i * 7919) % (config.vocabSize - 1))),
     mask: new Int32Array(n).fill(1),
-    labels: Int32Array.from({ length: batchSize }, (_, i) => i % config.classes),
+    // One label per sequence, or per token with every fourth ignored (as sub-tokens after a word's first are).
+    labels:
+      task === 'classification'
+        ? Int32Array.from({ length: batchSize }, (_, i) => i % config.classes)
+        : Int32Array.from({ length: n }, (_, i) => (i % 4 === 0 ? IGNORED_LABEL : i % config.classes)),
     size: batchSize,
     length: config.maxLength,
   };
@@ -98,6 +107,9 @@ async function child(
 }
 
 function main(): void {
+  const taskArg = process.argv.indexOf('--task');
+  const task = (taskArg >= 0 ? process.argv[taskArg + 1] : 'classification') as TrainTask;
+  if (!TRAIN_TASKS.includes(task)) throw new Error(`--task must be one of ${TRAIN_TASKS.join(', ')}`);
   const seq = arg('seq', 64);
   const batch = arg('batch', 32);
   const steps = arg('steps', 20);
@@ -118,19 +130,19 @@ function main(): void {
   if (childArg >= 0) {
     const backend = process.argv[childArg + 1]!;
     const slow = backend === 'cpu' || backend === 'wasm';
-    void child(backend, config, batch, slow ? 1 : steps, slow ? 1 : 3);
+    void child(task, backend, config, batch, slow ? 1 : steps, slow ? 1 : 3);
     return;
   }
   const threads = cpus().length;
   console.log(
-    `encoder classifier: 2 layers, hidden 128, 4 heads, ffn 512, vocab 8000, 7 classes; batch ${batch}, seq ${seq}; ${threads} threads`,
+    `encoder, ${task} head: 2 layers, hidden 128, 4 heads, ffn 512, vocab 8000, 7 classes; batch ${batch}, seq ${seq}; ${threads} threads`,
   );
   const mhz = Number(
     /cpu MHz\s*:\s*([\d.]+)/.exec(execFileSync('cat', ['/proc/cpuinfo'], { encoding: 'utf8' }))?.[1] ?? 0,
   );
   // 32 FP32 FLOPs per cycle per core assumes two 256-bit FMA pipes (AVX2/AVX-512 on current x86 server cores).
   const peak = (threads * mhz * 1e6 * 32) / 1e9;
-  const flops = trainingFlops(config, batch);
+  const flops = trainingFlops(config, batch, task);
   const backendsArg = process.argv.indexOf('--backends');
   const backends =
     backendsArg >= 0 ? process.argv[backendsArg + 1]!.split(',') : ['tensorflow', 'tensorflow-eager', 'wasm', 'cpu'];
@@ -156,7 +168,7 @@ function main(): void {
         referencePython(),
         [
           join(PROJECT_ROOT, 'bench', 'reference', 'torch_encoder.py'),
-          JSON.stringify({ ...config, batch, threads, steps, warmup: 3 }),
+          JSON.stringify({ ...config, task, batch, threads, steps, warmup: 3 }),
         ],
         { encoding: 'utf8' },
       ),
@@ -174,7 +186,19 @@ function main(): void {
       try {
         const out = execFileSync(
           process.execPath,
-          [__filename, '--child', backend, '--seq', String(seq), '--batch', String(batch), '--steps', String(steps)],
+          [
+            __filename,
+            '--child',
+            backend,
+            '--task',
+            task,
+            '--seq',
+            String(seq),
+            '--batch',
+            String(batch),
+            '--steps',
+            String(steps),
+          ],
           {
             encoding: 'utf8',
             stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,10 @@
-"""PyTorch reference for bench/train-throughput: the same encoder classifier as ml/models/encoder-classifier.ts.
+"""PyTorch reference for bench/train-throughput: the same encoder as ml/models/encoder.ts, with its heads.
 
 Pre-norm blocks of multi-head self-attention with a padding mask and a GELU (tanh) feed-forward,
-token embedding scaled by sqrt(hidden) plus sinusoidal positions, final layer norm, first-token
-pooling and a linear head; AdamW (no decay on biases and norms), global-norm clipping at 1.0.
+token embedding scaled by sqrt(hidden) plus sinusoidal positions, final layer norm and a linear
+head: on the first token (task "classification") or on every token ("token_classification", the
+loss skipping every fourth position as sub-tokens after a word's first are skipped); AdamW (no
+decay on biases and norms), global-norm clipping at 1.0.
 Usage: torch_encoder.py '<json config>'  — prints the time of every step and inference call as JSON.
 """
 import json
@@ -38,11 +40,12 @@ class Block(nn.Module):
         return x + self.drop(f)
 
 
-class EncoderClassifier(nn.Module):
+class Encoder(nn.Module):
     def __init__(self, c):
         super().__init__()
         d = c["hidden"]
         self.d = d
+        self.per_token = c["task"] == "token_classification"
         self.tokens = nn.Embedding(c["vocabSize"], d)
         pos = torch.arange(c["maxLength"]).unsqueeze(1)
         i = torch.arange(d)
@@ -59,22 +62,26 @@ class EncoderClassifier(nn.Module):
         mask_bias = (1 - mask[:, None, None, :]) * -1e9
         for block in self.blocks:
             x = block(x, mask_bias)
-        return self.head(self.norm(x)[:, 0])
+        return self.head(self.norm(x)).flatten(0, 1) if self.per_token else self.head(self.norm(x)[:, 0])
 
 
 def main():
     c = json.loads(sys.argv[1])
     torch.manual_seed(0)
     torch.set_num_threads(c["threads"])
-    model = EncoderClassifier(c)
+    model = Encoder(c)
     decay = [p for n, p in model.named_parameters() if not n.endswith("bias") and "norm" not in n]
     rest = [p for n, p in model.named_parameters() if n.endswith("bias") or "norm" in n]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=1e-3)
     b, t = c["batch"], c["maxLength"]
     ids = torch.randint(1, c["vocabSize"], (b, t))
     mask = torch.ones(b, t)
-    labels = torch.randint(0, c["classes"], (b,))
-    loss_fn = nn.CrossEntropyLoss()
+    if model.per_token:
+        labels = torch.randint(0, c["classes"], (b * t,))
+        labels[::4] = -100
+    else:
+        labels = torch.randint(0, c["classes"], (b,))
+    loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
 
     def step():
         opt.zero_grad(set_to_none=True)
