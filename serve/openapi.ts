@@ -1,3 +1,4 @@
+import { TRAIN_TASKS } from '../spec/metrics';
 /** The OpenAPI 3.1 description of the inference API, served at /openapi.json. */
 export function openApiDocument() {
   const error = {
@@ -28,7 +29,7 @@ export function openApiDocument() {
             version: { type: ['integer', 'null'] },
             state: { enum: ['serving', 'not_loaded'] },
             task: {
-              enum: ['classification', 'token_classification'],
+              enum: [...TRAIN_TASKS],
               description: 'What the served version answers: labels (classification) or entities.',
             },
             labels: {

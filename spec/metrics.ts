@@ -32,6 +32,23 @@ export function reportsMetric(task: TrainTask, metric: string): boolean {
   return (TASK_METRICS[task] as readonly string[]).includes(metric);
 }
 
+/** What each metric measures, for the contracts' outputs and the docs. */
+const METRIC_MEANINGS: Readonly<Record<Metric, string>> = {
+  accuracy: 'accuracy: the share of texts classified correctly (token classification: of word tags predicted exactly)',
+  f1_macro: 'classification: the unweighted mean of the per-class F1 scores',
+  f1: 'token classification: entity F1, micro-averaged (seqeval, CoNLL)',
+  precision: 'token classification: the share of predicted entities that are right',
+  recall: 'token classification: the share of true entities found',
+  loss: 'mean cross-entropy (per labelled word for token classification)',
+};
+
+/** Every metric as a step output, described as `of` (e.g. "the best epoch's validation") plus its meaning. */
+export function metricOutputs(of: string): Record<Metric, { type: 'number'; description: string }> {
+  return Object.fromEntries(
+    METRICS.map((m) => [m, { type: 'number' as const, description: `${of} ${METRIC_MEANINGS[m]}.` }]),
+  ) as Record<Metric, { type: 'number'; description: string }>;
+}
+
 /** Loss is better when lower; every other metric when higher. */
 export function lowerIsBetter(metric: Metric): boolean {
   return metric === 'loss';

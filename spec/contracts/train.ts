@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import { METRICS, TASK_METRICS, TRAIN_TASKS } from '../metrics';
+import { METRICS, metricOutputs, TASK_METRICS, TRAIN_TASKS } from '../metrics';
 
 const taskList = (task: keyof typeof TASK_METRICS) => TASK_METRICS[task].join(', ');
 
@@ -29,15 +29,7 @@ export const TRAIN_CONTRACT: ActivityContract = {
     model: { type: 'checkpoint', description: 'The best checkpoint by `monitor`.' },
     last: { type: 'checkpoint', description: 'The checkpoint of the last epoch trained.' },
     metrics: { type: 'report', description: 'Validation metrics of the best epoch (JSON).' },
-    f1_macro: { type: 'number', description: 'Classification: validation macro-F1 of the best epoch.' },
-    f1: { type: 'number', description: 'Token classification: validation entity F1 of the best epoch.' },
-    precision: { type: 'number', description: 'Token classification: validation entity precision of the best epoch.' },
-    recall: { type: 'number', description: 'Token classification: validation entity recall of the best epoch.' },
-    accuracy: {
-      type: 'number',
-      description: 'Validation accuracy of the best epoch (of texts, or of word tags for token classification).',
-    },
-    loss: { type: 'number', description: 'Validation loss of the best epoch.' },
+    ...metricOutputs("The best epoch's validation"),
     best_epoch: { type: 'number', description: 'The epoch (1-based) whose checkpoint is `model`.' },
     epochs: { type: 'number', description: 'Epochs trained.' },
     stopped_early: { type: 'boolean', description: 'True when early stopping or a stop signal ended training.' },

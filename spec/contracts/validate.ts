@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import { METRICS, TASK_METRICS } from '../metrics';
+import { METRICS, metricOutputs, TASK_METRICS } from '../metrics';
 import { PATTERN_MESSAGE_KEYWORD } from '../schema';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
@@ -20,15 +20,7 @@ export const VALIDATE_CONTRACT: ActivityContract = {
   },
   outputs: {
     metrics: { type: 'report', description: 'All metrics as JSON; `pipewright report` prints it.' },
-    f1_macro: { type: 'number', description: 'Classification: unweighted mean of the per-class F1 scores.' },
-    f1: { type: 'number', description: 'Token classification: entity F1, micro-averaged (seqeval, CoNLL).' },
-    precision: { type: 'number', description: 'Token classification: share of predicted entities that are right.' },
-    recall: { type: 'number', description: 'Token classification: share of true entities found.' },
-    accuracy: {
-      type: 'number',
-      description: 'Share of rows classified correctly (token classification: of word tags predicted exactly).',
-    },
-    loss: { type: 'number', description: 'Mean cross-entropy (per labelled token for token classification).' },
+    ...metricOutputs('Measured'),
     passed: { type: 'boolean', description: 'True when every threshold holds (true when there are none).' },
   },
   with: {
