@@ -67,6 +67,47 @@ describe('tokenize tasks on the shared datasets', () => {
     });
   });
 
+  test('token classification: pad cuts and pads tag_ids and word_ids with input_ids; word_tag_ids keeps every word', async () => {
+    const source = sharedRows('wikiann-en/train.jsonl', 200);
+    const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [source]);
+    const tokenized = await call({ task: 'token_classification', vocab: 'bert-base-uncased' }, { dataset });
+    const tokenizer = tokenized.outputs.tokenizer as ArtifactRef;
+    const padded: StepResult = await env.run(activities.pad, {
+      run: { workflowId: 'wf', runId: 'r', pipeline: 'p' },
+      stepId: 'pad',
+      with: { max_length: 8 },
+      inputs: { dataset: tokenized.outputs.dataset as ArtifactRef, tokenizer },
+      cache: false,
+    });
+    assert.ok((padded.outputs.truncated as number) > 0, 'some rows were cut');
+    const before = await rowsOf(tokenized.outputs.dataset as ArtifactRef);
+    const tags = (await loadTokenizer(deps.store, tokenizer)).tags!;
+    (await rowsOf(padded.outputs.dataset as ArtifactRef)).forEach((row, r) => {
+      const ids = row.input_ids as number[];
+      const tagIds = row.tag_ids as number[];
+      const wordIds = row.word_ids as number[];
+      const kept = row.length as number;
+      assert.equal(ids.length, 8);
+      assert.equal(tagIds.length, 8, `row ${r}: tag_ids aligned`);
+      assert.equal(wordIds.length, 8, `row ${r}: word_ids aligned`);
+      assert.equal(tagIds[0], IGNORED_LABEL, '[CLS]');
+      assert.equal(tagIds[kept - 1], IGNORED_LABEL, '[SEP] kept at the end');
+      for (let t = kept; t < 8; t++) {
+        assert.equal(tagIds[t], IGNORED_LABEL, 'padding is ignored by the loss');
+        assert.equal(wordIds[t], -1);
+      }
+      // The body is the untruncated row's first tokens.
+      const original = before[r]!;
+      const body = kept - 2;
+      assert.deepEqual(tagIds.slice(1, kept - 1), (original.tag_ids as number[]).slice(1, 1 + body));
+      assert.deepEqual(
+        (row.word_tag_ids as number[]).map((id) => tags[id]),
+        source[r]!.tags,
+        'every word keeps its tag for scoring',
+      );
+    });
+  });
+
   test('question answering: XQuAD answers map to token spans inside their windows', async () => {
     const source = sharedRows('xquad-en/test.jsonl', 60);
     const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [source]);

@@ -5,8 +5,11 @@ import { loadBackend } from '../../ml/backend/load-backend';
 import { runTrainingGraph } from '../../ml/graph/graph-runner';
 import { EncoderModel } from '../../ml/models/encoder-model';
 import type { EncoderConfig } from '../../ml/models/encoder-config';
+import type { EncoderHead } from '../../ml/models/encoder';
 import { classification } from '../../ml/tasks/classification';
 import { lossTargets, type LossOptions } from '../../ml/tasks/encoder-objective';
+import { tokenClassification } from '../../ml/tasks/token-classification';
+import { IGNORED_LABEL } from '../../ml/tokenizers/task-encoding';
 
 let tf: typeof Tf;
 before(async () => {
@@ -39,21 +42,30 @@ function paddedBatch(size: number, length: number, vocabSize: number): { ids: Tf
 
 /**
  * The training graph's loss and gradients against TensorFlow.js differentiating the model's own
- * ops, on a padded batch (rows of different lengths) with the same dropout seed.
+ * ops, on a padded batch (rows of different lengths) with the same dropout seed: for the head's
+ * rows of logits (one per sequence or one per token) and their labels, negative ones ignored.
  */
-function compare(config: EncoderConfig, loss: LossOptions, length: number): void {
-  const model = new EncoderModel(tf, config, classification.head, 3);
+function compare(
+  config: EncoderConfig,
+  loss: LossOptions,
+  length: number,
+  head: EncoderHead = classification.head,
+  labelsOf: (size: number, length: number) => number[] = () => [0, 1, 2, 3, 4, 1],
+): void {
+  const model = new EncoderModel(tf, config, head, 3);
   const size = 6;
   tf.tidy(() => {
     const { ids, mask } = paddedBatch(size, length, config.vocabSize);
-    const labels = tf.tensor1d([0, 1, 2, 3, 4, 1], 'int32');
+    const labels = tf.tensor1d(labelsOf(size, length), 'int32');
+    const labelled = tf.greaterEqual(labels, 0).toFloat();
+    const ids0 = tf.maximum<Tf.Tensor1D>(labels, tf.scalar(0, 'int32'));
     const eager = tf.variableGrads(
       () =>
         // TensorFlow.js's own label-smoothed, class-weighted cross-entropy, the reference.
         tf.losses.softmaxCrossEntropy(
-          tf.oneHot(labels, config.classes),
+          tf.oneHot(ids0, config.classes),
           model.logits(ids, mask, { training: true, dropoutSeed: 11 }),
-          loss.classWeights ? tf.gather(tf.tensor1d([...loss.classWeights]), labels) : undefined,
+          tf.mul(labelled, loss.classWeights ? tf.gather(tf.tensor1d([...loss.classWeights]), ids0) : 1),
           loss.labelSmoothing,
         ),
       [...model.params.values()],
@@ -65,7 +77,7 @@ function compare(config: EncoderConfig, loss: LossOptions, length: number): void
       ...lossTargets(tf, labels, config.classes, loss),
       dropoutSeed: 11,
     });
-    const what = JSON.stringify({ ...config, ...loss, length });
+    const what = JSON.stringify({ head: head.name, ...config, ...loss, length });
     assert.ok(Math.abs(eager.value.dataSync()[0]! - graph.loss.dataSync()[0]!) < 1e-5, `loss, ${what}`);
     for (const [name, variable] of model.params) {
       const expected = eager.grads[variable.name]!;
@@ -79,10 +91,46 @@ function compare(config: EncoderConfig, loss: LossOptions, length: number): void
   model.dispose();
 }
 
+/** Per-token labels as token classification has them: padding and every third token ignored. */
+const tokenLabels = (size: number, length: number) =>
+  Array.from({ length: size * length }, (_, i) => {
+    const [row, t] = [Math.floor(i / length), i % length];
+    return t >= length - (row % 4) || t % 3 === 0 ? IGNORED_LABEL : (i * 7) % 5;
+  });
+
 test('the training graph computes the loss and gradients TensorFlow.js computes, for every model variant', () => {
   compare(BASE, { labelSmoothing: 0 }, 16);
   compare({ ...BASE, pooling: 'mean', positional: 'learned', activation: 'relu' }, { labelSmoothing: 0.1 }, 24);
   compare({ ...BASE, dropout: 0, layers: 1 }, { labelSmoothing: 0, classWeights: [1, 2, 0.5, 0, 1] }, 12);
+});
+
+test('the token-classification head trains on the graph with the gradients TensorFlow.js computes', () => {
+  compare(BASE, { labelSmoothing: 0 }, 16, tokenClassification.head, tokenLabels);
+  compare(
+    { ...BASE, positional: 'learned' },
+    { labelSmoothing: 0.1, classWeights: [1, 2, 0.5, 0, 1] },
+    12,
+    tokenClassification.head,
+    tokenLabels,
+  );
+});
+
+test('a new head written once against ModelOps gets its graph backward pass derived, matching TensorFlow.js', () => {
+  // What a new task would add: here every token votes, and the sequence's logits are the mean vote.
+  const meanVote: EncoderHead = {
+    name: 'mean-vote',
+    logits: (o, p, config, inputs) => {
+      const { mask } = inputs;
+      const votes = o.reshape(tokenClassification.head.logits(o, p, config, inputs), [
+        o.dim(mask, 0),
+        o.dim(mask, 1),
+        config.classes,
+      ]);
+      const column = o.reshape(mask, [o.dim(mask, 0), o.dim(mask, 1), 1]);
+      return o.div(o.sum(o.mul(votes, column), [1], false), o.sum(mask, [1], true));
+    },
+  };
+  compare(BASE, { labelSmoothing: 0 }, 16, meanVote);
 });
 
 test('the same batch and seed give bitwise the same gradients', () => {
