@@ -113,7 +113,7 @@ export function registerServe(program: Command): void {
       try {
         const predictions = served.predict(texts.map((text) => ({ text, topK: options.topK })));
         texts.forEach((text, i) => process.stdout.write(`${served.describe(text, predictions[i]!)}\n`));
-        process.stdout.write(`${name} version ${version.version} (${served.task})\n`);
+        process.stdout.write(`${name} version ${version.version}\n`);
       } finally {
         served.dispose();
       }
