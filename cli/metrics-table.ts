@@ -1,4 +1,5 @@
 import { readMetricsReport, type MetricsReport } from '../ml/metrics/metrics-report';
+import { TASK_METRICS } from '../spec/metrics';
 import type { ArtifactRef } from '../spec/types';
 import type { PipewrightConfig } from '../worker/config';
 import { openLocalState } from '../worker/local-state';
@@ -11,7 +12,9 @@ const f4 = (x: number) => x.toFixed(4);
  * type) scores and, for classification, the confusion matrix.
  */
 export function renderMetricsReport(report: MetricsReport): string[] {
-  const scores = Object.entries(report.metrics).map(([name, value]) => `${name} ${f4(value)}`);
+  const scores = TASK_METRICS[report.task]
+    .filter((name) => report.metrics[name] !== undefined)
+    .map((name) => `${name} ${f4(report.metrics[name]!)}`);
   const lines = [
     `${scores.join('   ')}   ` +
       `(${report.dataset.rows} rows; model ${report.model.sha256.slice(0, 12)} at step ${report.model.step}; ${report.backend})`,

@@ -52,7 +52,7 @@ export const classification: Task = {
     const scores = classificationMetrics(actual, predicted, classNames);
     const loss = actual.length === 0 ? 0 : lossSum / actual.length;
     return {
-      metrics: { f1_macro: scores.f1Macro, accuracy: scores.accuracy, loss },
+      metrics: { accuracy: scores.accuracy, f1_macro: scores.f1Macro, loss },
       rows: actual.length,
       perClass: scores.perClass,
       confusion: scores.confusion,
