@@ -1,3 +1,4 @@
+import { asRecord } from './as-record';
 import type { SourcePath } from './source';
 import { METRICS, reportsMetric, TASK_METRICS, TRAIN_TASKS, type TrainTask } from './metrics';
 import type { StepAnalysis } from './validate';
@@ -100,10 +101,4 @@ function tokenizeStep(
     wire = analyses.get(wire.step)?.inputs.dataset;
   }
   return undefined;
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
 }

@@ -1,3 +1,4 @@
+import { asRecord } from './as-record';
 import type { ActivityCatalog, ActivityContract, JsonSchema } from './activity-catalog';
 import type { Diagnostic } from './diagnostics';
 import type { Expr, ValueExpr } from './expression-ast';
@@ -310,10 +311,4 @@ function locateInString(source: PipelineSource, path: SourcePath, offset: number
   const at = raw.indexOf(node.value);
   if (at < 0) return locate(source, path);
   return source.lineCounter.linePos(node.range[0] + at + offset);
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
 }
