@@ -1,4 +1,3 @@
-import { LAYER_NORM_EPSILON } from '../models/layer-norm';
 import { GELU_A, GELU_B } from '../models/gelu';
 import type { ModelOps } from '../models/model-ops';
 import type { Edge } from './graph-def';
@@ -38,6 +37,7 @@ export class GraphModelOps implements ModelOps<Edge> {
   matMul = (a: Edge, b: Edge, transposeB = false) => this.o.batchMatMul(a, b, false, transposeB);
   softmax = (x: Edge) => this.o.unary('Softmax', x);
   relu = (x: Edge) => this.o.unary('Relu', x);
+  tanh = (x: Edge) => this.o.unary('Tanh', x);
 
   /** x·σ(x·(A + B·x²)), the tanh approximation rewritten with one sigmoid. */
   gelu(x: Edge): Edge {
@@ -48,11 +48,17 @@ export class GraphModelOps implements ModelOps<Edge> {
     );
   }
 
+  /** 0.5·x·(1 + erf(x/√2)). */
+  geluExact(x: Edge): Edge {
+    const { o } = this;
+    return o.mul(o.mul(x, o.scalar(0.5)), o.add(o.scalar(1), o.unary('Erf', o.mul(x, o.scalar(Math.SQRT1_2)))));
+  }
+
   embedding = (table: Edge, ids: Edge) => this.o.gather(table, ids);
   linear = (x: Edge, kernel: Edge, bias: Edge) => this.o.biasAdd(this.o.matMul(x, kernel), bias);
 
-  layerNorm(x: Edge, gamma: Edge, beta: Edge): Edge {
-    return this.o.add(this.o.mul(this.normalize(x), gamma), beta);
+  layerNorm(x: Edge, gamma: Edge, beta: Edge, epsilon: number): Edge {
+    return this.o.add(this.o.mul(this.normalize(x, epsilon), gamma), beta);
   }
 
   /**
@@ -60,12 +66,12 @@ export class GraphModelOps implements ModelOps<Edge> {
    * weights, not every row, forward and backward. Inference graphs, which serve single requests
    * whose cost is the number of ops, apply γ and β to the rows instead.
    */
-  normalizedLinear(x: Edge, gamma: Edge, beta: Edge, kernel: Edge, bias: Edge): Edge {
+  normalizedLinear(x: Edge, gamma: Edge, beta: Edge, kernel: Edge, bias: Edge, epsilon: number): Edge {
     const { o } = this;
-    if (!this.dropoutSeed) return this.linear(this.layerNorm(x, gamma, beta), kernel, bias);
+    if (!this.dropoutSeed) return this.linear(this.layerNorm(x, gamma, beta, epsilon), kernel, bias);
     const foldedKernel = o.mul(o.reshape(gamma, [-1, 1]), kernel);
     const foldedBias = o.add(o.reduce('Sum', o.mul(o.reshape(beta, [-1, 1]), kernel), [0], false), bias);
-    return this.linear(this.normalize(x), foldedKernel, foldedBias);
+    return this.linear(this.normalize(x, epsilon), foldedKernel, foldedBias);
   }
 
   dropout(x: Edge, rate: number): Edge {
@@ -80,10 +86,10 @@ export class GraphModelOps implements ModelOps<Edge> {
   }
 
   /** Each row to mean 0 and variance 1 (variance + ε under the square root). */
-  private normalize(x: Edge): Edge {
+  private normalize(x: Edge, epsilon: number): Edge {
     const { o } = this;
     const centred = o.sub(x, o.reduce('Mean', x, [-1], true));
     const variance = o.reduce('Mean', o.unary('Square', centred), [-1], true);
-    return o.mul(centred, o.unary('Rsqrt', o.add(variance, o.scalar(LAYER_NORM_EPSILON))));
+    return o.mul(centred, o.unary('Rsqrt', o.add(variance, o.scalar(epsilon))));
   }
 }

@@ -2,7 +2,7 @@ import type * as Tf from '@tensorflow/tfjs';
 import type { Size } from '../graph/sizes';
 import { dropout } from './dropout';
 import { embeddingLookup } from './embedding-lookup';
-import { gelu } from './gelu';
+import { gelu, geluExact } from './gelu';
 import { layerNorm, normalizedLinear } from './layer-norm';
 import { linear } from './linear';
 import type { ModelOps } from './model-ops';
@@ -80,7 +80,9 @@ export class EagerOps implements ModelOps<Tensor> {
 
   softmax = (x: Tensor) => this.tf.softmax(x);
   relu = (x: Tensor) => this.tf.relu(x);
+  tanh = (x: Tensor) => this.tf.tanh(x);
   gelu = (x: Tensor) => gelu(this.tf, x);
+  geluExact = (x: Tensor) => geluExact(this.tf, x);
 
   embedding(table: Tensor, ids: Tensor): Tensor {
     return embeddingLookup(this.tf, table as Tf.Tensor2D, ids as Tf.Tensor2D);
@@ -90,11 +92,11 @@ export class EagerOps implements ModelOps<Tensor> {
     return linear(this.tf, x as Tf.Tensor2D, kernel as Tf.Tensor2D, bias as Tf.Tensor1D);
   }
 
-  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor): Tensor {
-    return layerNorm(this.tf, x, gamma as Tf.Tensor1D, beta as Tf.Tensor1D);
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number): Tensor {
+    return layerNorm(this.tf, x, gamma as Tf.Tensor1D, beta as Tf.Tensor1D, epsilon);
   }
 
-  normalizedLinear(x: Tensor, gamma: Tensor, beta: Tensor, kernel: Tensor, bias: Tensor): Tensor {
+  normalizedLinear(x: Tensor, gamma: Tensor, beta: Tensor, kernel: Tensor, bias: Tensor, epsilon: number): Tensor {
     const t = this.tf;
     return normalizedLinear(
       t,
@@ -103,6 +105,7 @@ export class EagerOps implements ModelOps<Tensor> {
       beta as Tf.Tensor1D,
       kernel as Tf.Tensor2D,
       bias as Tf.Tensor1D,
+      epsilon,
     );
   }
 

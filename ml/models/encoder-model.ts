@@ -1,7 +1,7 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { graphsAvailable, runInferenceGraph } from '../graph/graph-runner';
 import { EagerOps, type PassOptions } from './eager-ops';
-import type { EncoderHead } from './encoder';
+import { hasPooler, type EncoderHead } from './encoder';
 import { checkEncoderConfig, type EncoderConfig } from './encoder-config';
 
 type Tensor = Tf.Tensor;
@@ -12,7 +12,8 @@ export type Parameters = Map<string, Tf.Variable>;
 /**
  * A transformer encoder (ml/models/encoder.ts) with the head a task puts on it: its parameters as
  * TensorFlow.js variables, and its forward pass run eagerly or as a graph. Every head reads the
- * same parameters: a [hidden, classes] kernel over the final norm.
+ * same parameters: a [hidden, classes] kernel over the encoder's normalized output (and the `bert`
+ * layout's pooler, which only sequence classification reads).
  */
 export class EncoderModel {
   private static instances = 0;
@@ -50,11 +51,17 @@ export class EncoderModel {
         drawn(shape, (s) => tf.randomNormal(shape, 0, 0.02, 'float32', s)),
       );
     const constant = (name: string, shape: number[], value: number) => add(name, tf.fill(shape, value));
+    const bert = config.layout === 'bert';
     normal('embedding/tokens', [vocabSize, d]);
     if (config.positional === 'learned') {
       normal('embedding/positions', [maxLength, d]);
     } else {
       this.positions = sinusoidal(tf, maxLength, d);
+    }
+    if (bert) {
+      normal('embedding/token_types', [config.tokenTypes!, d]);
+      constant('embedding/norm/gamma', [d], 1);
+      constant('embedding/norm/beta', [d], 0);
     }
     for (let l = 0; l < layers; l++) {
       // Queries, keys and values come from one [hidden, 3·hidden] projection: one matmul instead of three.
@@ -71,8 +78,14 @@ export class EncoderModel {
         constant(`layer${l}/${ln}/beta`, [d], 0);
       }
     }
-    constant('final_norm/gamma', [d], 1);
-    constant('final_norm/beta', [d], 0);
+    if (hasPooler(config, head)) {
+      glorot('pooler/kernel', [d, d]);
+      constant('pooler/bias', [d], 0);
+    }
+    if (!bert) {
+      constant('final_norm/gamma', [d], 1);
+      constant('final_norm/beta', [d], 0);
+    }
     glorot('head/kernel', [d, classes]);
     constant('head/bias', [classes], 0);
   }

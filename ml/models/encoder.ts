@@ -1,4 +1,5 @@
 import type { EncoderConfig } from './encoder-config';
+import { LAYER_NORM_EPSILON } from './layer-norm';
 import type { ModelOps } from './model-ops';
 
 /** A model's parameters by name, as the ops at hand see them. */
@@ -12,45 +13,96 @@ export interface EncoderInputs<T> {
   readonly positions: T;
 }
 
+/** The variance epsilon of the model's layer norms. */
+function epsilonOf(config: EncoderConfig): number {
+  return config.layerNormEpsilon ?? LAYER_NORM_EPSILON;
+}
+
+/** The model's hidden states: rows [batch·length, hidden], and whether they still need the final norm. */
+export interface EncoderOutput<T> {
+  readonly rows: T;
+  /** True for the pre-norm layout, whose residual stream gets `final_norm` in the head. */
+  readonly needsFinalNorm: boolean;
+}
+
 /**
- * The transformer encoder, written once for every way it runs: token embedding scaled by √hidden
- * plus position encodings, dropout, then pre-norm blocks of multi-head self-attention (padding
- * masked) and a position-wise feed-forward, each with dropout and a residual connection. Returns
- * the residual stream after the last block as rows [batch·length, hidden], before the final norm.
+ * The transformer encoder, written once for every way it runs and for both layouts (see
+ * EncoderLayout): embeddings, dropout, then blocks of multi-head self-attention (padding masked)
+ * and a position-wise feed-forward, each with dropout and a residual connection, the norm before
+ * each sub-layer (`pre_norm`) or after its residual sum (`bert`).
  */
 export function encoderBlocks<T>(
   o: ModelOps<T>,
   p: ParameterLookup<T>,
   config: EncoderConfig,
   inputs: EncoderInputs<T>,
-): T {
+): EncoderOutput<T> {
   const { ids, mask } = inputs;
   const d = config.hidden;
-  const heads = config.heads;
-  const dh = d / heads;
+  const bert = config.layout === 'bert';
+  const epsilon = epsilonOf(config);
   const batch = o.dim(ids, 0);
   const length = o.dim(ids, 1);
   const positions =
     config.positional === 'learned' ? o.slice(p('embedding/positions'), [0, 0], [length, d]) : inputs.positions;
-  const embedded = o.add(o.mul(o.embedding(p('embedding/tokens'), ids), o.scalar(Math.sqrt(d))), positions);
+  const tokens = o.embedding(p('embedding/tokens'), ids);
   // The residual stream is kept as rows [batch·length, hidden], the shape the projections take.
-  let x = o.dropout(o.reshape(embedded, [-1, d]), config.dropout);
-  // Padding positions get a large negative score before the softmax, so no token attends to them.
+  // BERT adds the embedding of token type 0 (one segment) and normalizes the sum.
+  const embedded = bert
+    ? o.layerNorm(
+        o.reshape(o.add(o.add(tokens, positions), o.slice(p('embedding/token_types'), [0, 0], [1, d])), [-1, d]),
+        p('embedding/norm/gamma'),
+        p('embedding/norm/beta'),
+        epsilon,
+      )
+    : o.reshape(o.add(o.mul(tokens, o.scalar(Math.sqrt(d))), positions), [-1, d]);
+  let x = o.dropout(embedded, config.dropout);
+  const attention = selfAttention(o, p, config, mask, batch, length);
+  const dense = (h: T, name: string) => o.linear(h, p(`${name}/kernel`), p(`${name}/bias`));
+  const activate = (h: T) =>
+    config.activation === 'gelu' ? o.gelu(h) : config.activation === 'gelu_exact' ? o.geluExact(h) : o.relu(h);
+  for (let l = 0; l < config.layers; l++) {
+    const norm = (n: number) => [p(`layer${l}/norm${n}/gamma`), p(`layer${l}/norm${n}/beta`)] as const;
+    const ffnIn = [p(`layer${l}/ffn/in/kernel`), p(`layer${l}/ffn/in/bias`)] as const;
+    if (bert) {
+      x = o.layerNorm(o.add(x, o.dropout(attention(l, x, undefined), config.dropout)), ...norm(1), epsilon);
+      const hidden = activate(o.linear(x, ...ffnIn));
+      x = o.layerNorm(o.add(x, o.dropout(dense(hidden, `layer${l}/ffn/out`), config.dropout)), ...norm(2), epsilon);
+    } else {
+      x = o.add(x, o.dropout(attention(l, x, norm(1)), config.dropout));
+      const hidden = o.normalizedLinear(x, ...norm(2), ...ffnIn, epsilon);
+      x = o.add(x, o.dropout(dense(activate(hidden), `layer${l}/ffn/out`), config.dropout));
+    }
+  }
+  return { rows: x, needsFinalNorm: !bert };
+}
+
+/**
+ * Block `l`'s multi-head self-attention over rows x, through its output projection; `norm` (gamma,
+ * beta) normalizes x first (pre-norm). Padding positions get a large negative score before the
+ * softmax, so no token attends to them.
+ */
+function selfAttention<T>(
+  o: ModelOps<T>,
+  p: ParameterLookup<T>,
+  config: EncoderConfig,
+  mask: T,
+  batch: ReturnType<ModelOps<T>['dim']>,
+  length: ReturnType<ModelOps<T>['dim']>,
+): (l: number, x: T, norm: readonly [T, T] | undefined) => T {
+  const d = config.hidden;
+  const heads = config.heads;
+  const dh = d / heads;
   const maskBias = o.mul(o.sub(o.scalar(1), o.reshape(mask, [batch, 1, 1, length])), o.scalar(-1e9));
   // Queries come out of the q|k|v projection already divided by √(head size), as the scores need.
   const queryScale = o.constant(
     Array.from({ length: 3 * d }, (_, i) => (i < d ? 1 / Math.sqrt(dh) : 1)),
     [3 * d],
   );
-  const dense = (h: T, name: string) => o.linear(h, p(`${name}/kernel`), p(`${name}/bias`));
-  for (let l = 0; l < config.layers; l++) {
-    const norm = (n: number) => [p(`layer${l}/norm${n}/gamma`), p(`layer${l}/norm${n}/beta`)] as const;
-    const qkv = o.normalizedLinear(
-      x,
-      ...norm(1),
-      o.mul(p(`layer${l}/attention/qkv/kernel`), queryScale),
-      o.mul(p(`layer${l}/attention/qkv/bias`), queryScale),
-    );
+  return (l, x, norm) => {
+    const kernel = o.mul(p(`layer${l}/attention/qkv/kernel`), queryScale);
+    const bias = o.mul(p(`layer${l}/attention/qkv/bias`), queryScale);
+    const qkv = norm ? o.normalizedLinear(x, ...norm, kernel, bias, epsilonOf(config)) : o.linear(x, kernel, bias);
     // One transpose takes the fused projection to [q|k|v, batch, heads, length, head size].
     const [q, k, v] = o.unstack(o.transpose(o.reshape(qkv, [batch, length, 3, heads, dh]), [2, 0, 3, 1, 4])) as [
       T,
@@ -59,17 +111,8 @@ export function encoderBlocks<T>(
     ];
     const probs = o.dropout(o.softmax(o.add(o.matMul(q, k, true), maskBias)), config.dropout);
     const context = o.reshape(o.transpose(o.matMul(probs, v), [0, 2, 1, 3]), [-1, d]);
-    x = o.add(x, o.dropout(dense(context, `layer${l}/attention/o`), config.dropout));
-    const hidden = o.normalizedLinear(x, ...norm(2), p(`layer${l}/ffn/in/kernel`), p(`layer${l}/ffn/in/bias`));
-    x = o.add(
-      x,
-      o.dropout(
-        dense(config.activation === 'gelu' ? o.gelu(hidden) : o.relu(hidden), `layer${l}/ffn/out`),
-        config.dropout,
-      ),
-    );
-  }
-  return x;
+    return o.linear(context, p(`layer${l}/attention/o/kernel`), p(`layer${l}/attention/o/bias`));
+  };
 }
 
 /**
@@ -78,13 +121,15 @@ export function encoderBlocks<T>(
  */
 export interface EncoderHead {
   readonly name: string;
+  /** True when the head reads one vector per sequence: then the `bert` layout's first-token pooler is its. */
+  readonly pooled: boolean;
   logits<T>(o: ModelOps<T>, p: ParameterLookup<T>, config: EncoderConfig, inputs: EncoderInputs<T>): T;
 }
 
 /**
- * Class logits [batch, classes]: the encoder, the final norm and a linear head over the first
- * token's vector or the mean over real tokens. First-token pooling reads one row per sequence, so
- * only those rows get the final norm.
+ * Class logits [batch, classes] from the first token's vector or the mean over real tokens. The
+ * pre-norm layout puts the final norm and a linear head on it (first-token pooling normalizes only
+ * the rows it reads); BERT's first token goes through its tanh pooler and dropout first.
  */
 export function classifierLogits<T>(
   o: ModelOps<T>,
@@ -92,27 +137,63 @@ export function classifierLogits<T>(
   config: EncoderConfig,
   inputs: EncoderInputs<T>,
 ): T {
-  const residual = encoderBlocks(o, p, config, inputs);
+  const encoded = encoderBlocks(o, p, config, inputs);
   const d = config.hidden;
   const { mask } = inputs;
   const sequences = (rows: T) => o.reshape(rows, [o.dim(mask, 0), o.dim(mask, 1), d]);
+  const head = (x: T) => o.linear(x, p('head/kernel'), p('head/bias'));
   if (config.pooling === 'first') {
-    const first = o.reshape(o.slice(sequences(residual), [0, 0, 0], [-1, 1, -1]), [-1, d]);
-    return o.normalizedLinear(first, p('final_norm/gamma'), p('final_norm/beta'), p('head/kernel'), p('head/bias'));
+    const first = o.reshape(o.slice(sequences(encoded.rows), [0, 0, 0], [-1, 1, -1]), [-1, d]);
+    if (hasPooler(config, { pooled: true }))
+      return head(o.dropout(o.tanh(o.linear(first, p('pooler/kernel'), p('pooler/bias'))), config.dropout));
+    return o.normalizedLinear(
+      first,
+      p('final_norm/gamma'),
+      p('final_norm/beta'),
+      p('head/kernel'),
+      p('head/bias'),
+      epsilonOf(config),
+    );
   }
-  const hidden = sequences(o.layerNorm(residual, p('final_norm/gamma'), p('final_norm/beta')));
+  const hidden = sequences(normalizedRows(o, p, config, encoded));
   const column = o.reshape(mask, [o.dim(mask, 0), o.dim(mask, 1), 1]);
   const pooled = o.div(o.sum(o.mul(hidden, column), [1], false), o.maximum(o.sum(mask, [1], true), o.scalar(1)));
-  return o.linear(pooled, p('head/kernel'), p('head/bias'));
+  // Pipewright's own layout has no dropout before its head; BERT's heads have.
+  return head(encoded.needsFinalNorm ? pooled : o.dropout(pooled, config.dropout));
 }
 
-/** Per-token logits [batch·length, classes]: the encoder, the final norm and a linear head on every row. */
+/** Per-token logits [batch·length, classes]: a linear head on every row of the normalized hidden states. */
 export function tokenLogits<T>(
   o: ModelOps<T>,
   p: ParameterLookup<T>,
   config: EncoderConfig,
   inputs: EncoderInputs<T>,
 ): T {
-  const residual = encoderBlocks(o, p, config, inputs);
-  return o.normalizedLinear(residual, p('final_norm/gamma'), p('final_norm/beta'), p('head/kernel'), p('head/bias'));
+  const encoded = encoderBlocks(o, p, config, inputs);
+  if (!encoded.needsFinalNorm)
+    return o.linear(o.dropout(encoded.rows, config.dropout), p('head/kernel'), p('head/bias'));
+  return o.normalizedLinear(
+    encoded.rows,
+    p('final_norm/gamma'),
+    p('final_norm/beta'),
+    p('head/kernel'),
+    p('head/bias'),
+    epsilonOf(config),
+  );
+}
+
+/** The encoder's hidden states [batch·length, hidden] as a task head reads them: after the final norm where the layout has one. */
+export function normalizedRows<T>(
+  o: ModelOps<T>,
+  p: ParameterLookup<T>,
+  config: EncoderConfig,
+  encoded: EncoderOutput<T>,
+): T {
+  if (!encoded.needsFinalNorm) return encoded.rows;
+  return o.layerNorm(encoded.rows, p('final_norm/gamma'), p('final_norm/beta'), epsilonOf(config));
+}
+
+/** Whether a model of this configuration and head has BERT's pooler: a sequence head over the first token of the `bert` layout. */
+export function hasPooler(config: EncoderConfig, head: Pick<EncoderHead, 'pooled'>): boolean {
+  return config.layout === 'bert' && config.pooling === 'first' && head.pooled;
 }

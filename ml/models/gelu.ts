@@ -29,3 +29,11 @@ export function gelu(tf: typeof Tf, x: Tf.Tensor): Tf.Tensor {
   });
   return op(x);
 }
+
+/**
+ * GELU in its exact form, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as BERT checkpoints were trained with;
+ * TensorFlow.js differentiates it.
+ */
+export function geluExact(tf: typeof Tf, x: Tf.Tensor): Tf.Tensor {
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+}

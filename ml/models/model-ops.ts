@@ -29,16 +29,19 @@ export interface ModelOps<T> {
   matMul(a: T, b: T, transposeB?: boolean): T;
   softmax(x: T): T;
   relu(x: T): T;
+  tanh(x: T): T;
   /** GELU, tanh approximation. */
   gelu(x: T): T;
+  /** GELU in its exact form, x·Φ(x) = 0.5·x·(1 + erf(x/√2)). */
+  geluExact(x: T): T;
   /** Rows of `table` [n, width] for int32 `ids` of any shape: [...ids, width]. */
   embedding(table: T, ids: T): T;
   /** x·kernel + bias for rows x [rows, in]. */
   linear(x: T, kernel: T, bias: T): T;
-  /** Layer normalization over the last axis. */
-  layerNorm(x: T, gamma: T, beta: T): T;
-  /** linear(layerNorm(x, gamma, beta), kernel, bias) for rows x, gamma and beta folded into the weights. */
-  normalizedLinear(x: T, gamma: T, beta: T, kernel: T, bias: T): T;
+  /** Layer normalization over the last axis, `epsilon` added to the variance. */
+  layerNorm(x: T, gamma: T, beta: T, epsilon: number): T;
+  /** linear(layerNorm(x, gamma, beta, epsilon), kernel, bias) for rows x, gamma and beta folded into the weights. */
+  normalizedLinear(x: T, gamma: T, beta: T, kernel: T, bias: T, epsilon: number): T;
   /**
    * Inverted dropout at the model's next dropout site while training, x itself otherwise. Masks
    * depend only on the pass's dropout seed and the site's number, so a replayed step drops the same

@@ -16,7 +16,7 @@ export interface ClassPrediction {
 /** Sequence classification: one class per text, from the first token's vector or the mean over tokens. */
 export const classification: Task = {
   name: 'classification',
-  head: { name: 'sequence', logits: classifierLogits },
+  head: { name: 'sequence', pooled: true, logits: classifierLogits },
   classNames: (tokenizer) => tokenizer.labels ?? [],
   missingNamesHint: 'tokenize the training split with its label column',
   columns: ['input_ids', 'attention_mask', 'label_id'],

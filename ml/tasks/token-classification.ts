@@ -77,7 +77,7 @@ function intList(value: unknown, column: string, row: number, length?: number): 
  */
 export const tokenClassification: Task<TokenBatch> = {
   name: 'token_classification',
-  head: { name: 'token', logits: tokenLogits },
+  head: { name: 'token', pooled: false, logits: tokenLogits },
   classNames: (tokenizer) => tokenizer.tags ?? [],
   missingNamesHint: 'tokenize the training split with task: token_classification and its tags column',
   columns: ['input_ids', 'attention_mask', 'tag_ids', 'word_ids', 'word_tag_ids'],

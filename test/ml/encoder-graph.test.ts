@@ -115,10 +115,26 @@ test('the token-classification head trains on the graph with the gradients Tenso
   );
 });
 
+const BERT: EncoderConfig = {
+  ...BASE,
+  layout: 'bert',
+  positional: 'learned',
+  activation: 'gelu_exact',
+  layerNormEpsilon: 1e-12,
+  tokenTypes: 2,
+};
+
+test('the BERT layout (post-norm, embedding norm, pooler, exact GELU) trains on the graph as TensorFlow.js does', () => {
+  compare(BERT, { labelSmoothing: 0 }, 16);
+  compare({ ...BERT, pooling: 'mean' }, { labelSmoothing: 0.1 }, 12);
+  compare(BERT, { labelSmoothing: 0 }, 16, tokenClassification.head, tokenLabels);
+});
+
 test('a new head written once against ModelOps gets its graph backward pass derived, matching TensorFlow.js', () => {
   // What a new task would add: here every token votes, and the sequence's logits are the mean vote.
   const meanVote: EncoderHead = {
     name: 'mean-vote',
+    pooled: false,
     logits: (o, p, config, inputs) => {
       const { mask } = inputs;
       const votes = o.reshape(tokenClassification.head.logits(o, p, config, inputs), [
