@@ -182,6 +182,13 @@ export function tokenLogits<T>(
   );
 }
 
+/** The last hidden states as a head: what pretrained-checkpoint parity is checked on, rows [batch·length, hidden]. */
+export const HIDDEN_STATES: EncoderHead = {
+  name: 'hidden-states',
+  pooled: false,
+  logits: (o, p, config, inputs) => normalizedRows(o, p, config, encoderBlocks(o, p, config, inputs)),
+};
+
 /** The encoder's hidden states [batch·length, hidden] as a task head reads them: after the final norm where the layout has one. */
 export function normalizedRows<T>(
   o: ModelOps<T>,
