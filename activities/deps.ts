@@ -20,4 +20,6 @@ export interface ActivityDeps {
   readonly pipelinesDir: string;
   /** Folders (besides the pipeline's own) that `load` may read from. */
   readonly dataRoots: readonly string[];
+  /** The project's .tools folder: downloaded wheels, and pretrained checkpoints under models/. */
+  readonly toolsDir: string;
 }

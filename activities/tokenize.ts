@@ -9,12 +9,14 @@ import {
 import { readByteLevelBpeFiles } from '../ml/tokenizers/bpe-files';
 import { PreTokenCounter, trainByteLevelBpe } from '../ml/tokenizers/byte-level-bpe-trainer';
 import { BPE_SPECIALS, loadTokenizer, saveTokenizer, type TokenizerFile } from '../ml/tokenizers/tokenizer-file';
-import { bertBaseUncasedVocab, readVocabTxt } from '../ml/tokenizers/vocab-files';
+import { bertBaseUncasedVocab, readCheckpointVocabulary, readVocabTxt } from '../ml/tokenizers/vocab-files';
 import { completeTagSet } from '../ml/tokenizers/task-encoding';
 import { WordCounter, trainWordPiece } from '../ml/tokenizers/wordpiece-trainer';
 import { readDataset, type Column, type Row } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
 import { InvalidStepInput, type StepImplementation } from './define-step';
+import type { ActivityDeps } from './deps';
+import { pretrainedDirectory, PRETRAINED_VOCAB_PREFIX } from './pretrained';
 
 /** Bumped whenever the output of `tokenize` for the same input could change. */
 export const TOKENIZE_VERSION = '4';
@@ -73,9 +75,7 @@ export const tokenize: StepImplementation = async (input, { deps, progress, prov
             format: 'pipewright-tokenizer',
             version: 1,
             type: 'wordpiece',
-            vocab: wordPieceVocabulary(options, counter.counts, input.run.dir, deps.dataRoots),
-            lowercase: options.lowercase,
-            stripAccents: options.lowercase,
+            ...wordPieceVocabulary(options, counter.counts, input.run.dir, deps),
             continuingPrefix: '##',
             maxCharsPerWord: 100,
             ...named,
@@ -132,20 +132,33 @@ async function collectTrainingInputs(
   return { names };
 }
 
+/**
+ * The vocabulary and normalization of a WordPiece tokenizer: a pretrained checkpoint's own (its
+ * normalization wins over `lowercase`), a given one, or one trained on the counted words.
+ */
 function wordPieceVocabulary(
   options: TokenizeOptions,
   counts: ReadonlyMap<string, number>,
   dir: string | undefined,
-  roots: readonly string[],
-): string[] {
-  if (options.vocab === 'bert-base-uncased') return bertBaseUncasedVocab();
-  if (options.vocab !== undefined) return readVocabTxt(resolveDataPath(options.vocab, dir, roots));
-  return trainWordPiece(counts, {
-    vocabSize: options.vocab_size,
-    minFrequency: options.min_frequency,
-    lowercase: options.lowercase,
-    stripAccents: options.lowercase,
-  });
+  deps: ActivityDeps,
+): { vocab: string[]; lowercase: boolean; stripAccents: boolean; pretrained?: string } {
+  const normalization = { lowercase: options.lowercase, stripAccents: options.lowercase };
+  if (options.vocab?.startsWith(PRETRAINED_VOCAB_PREFIX)) {
+    const pretrained = options.vocab.slice(PRETRAINED_VOCAB_PREFIX.length);
+    const { vocab, lowercase, stripAccents } = readCheckpointVocabulary(pretrainedDirectory(pretrained, dir, deps));
+    return { vocab, lowercase, stripAccents, pretrained };
+  }
+  if (options.vocab === 'bert-base-uncased') return { vocab: bertBaseUncasedVocab(), ...normalization };
+  if (options.vocab !== undefined)
+    return { vocab: readVocabTxt(resolveDataPath(options.vocab, dir, deps.dataRoots)), ...normalization };
+  return {
+    vocab: trainWordPiece(counts, {
+      vocabSize: options.vocab_size,
+      minFrequency: options.min_frequency,
+      ...normalization,
+    }),
+    ...normalization,
+  };
 }
 
 function byteLevelBpeVocabulary(
@@ -158,6 +171,8 @@ function byteLevelBpeVocabulary(
     throw new InvalidStepInput(
       `algorithm byte_level_bpe supports task classification; ${options.task} needs wordpiece`,
     );
+  if (options.vocab?.startsWith(PRETRAINED_VOCAB_PREFIX))
+    throw new InvalidStepInput(`${options.vocab} is a WordPiece vocabulary: set algorithm: wordpiece`);
   if (options.vocab !== undefined) {
     if (options.merges === undefined)
       throw new InvalidStepInput('a byte_level_bpe vocab (vocab.json) needs its merges file too: set with.merges');

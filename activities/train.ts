@@ -5,7 +5,10 @@ import type { EncoderConfig } from '../ml/models/encoder-config';
 import { EncoderModel } from '../ml/models/encoder-model';
 import { encoderObjective } from '../ml/tasks/encoder-objective';
 import { taskNamed } from '../ml/tasks/registry';
-import { loadTokenizer } from '../ml/tokenizers/tokenizer-file';
+import { openBertCheckpoint, type BertCheckpoint } from '../ml/pretrained/bert-checkpoint';
+import { loadPretrainedWeights, pretrainedConfig } from '../ml/pretrained/pretrained-encoder';
+import type { Task } from '../ml/tasks/task';
+import { loadTokenizer, type TokenizerFile } from '../ml/tokenizers/tokenizer-file';
 import { AdamW } from '../ml/train/adamw';
 import { readCheckpoint, restoreFrom, saveCheckpoint, type TrainingPosition } from '../ml/train/checkpoint';
 import { datasetBatches } from '../ml/train/dataset-batches';
@@ -14,10 +17,19 @@ import type { LrSchedule } from '../ml/train/lr-schedule';
 import type { ArtifactRef } from '../spec/types';
 import type { JournalKey } from '../store/checkpoint-journal';
 import type { ActivityDeps } from './deps';
+import { pretrainedDirectory } from './pretrained';
 import type { TrainEpochInput, TrainEpochResult, TrainHeartbeat, TrainSettings } from './training-io';
 
 /** Errors that retrying the same epoch cannot fix. */
-const NON_RETRYABLE = new Set(['TrainingDataError', 'EncoderConfigError', 'CheckpointError', 'ArtifactIntegrityError']);
+const NON_RETRYABLE = new Set([
+  'TrainingDataError',
+  'EncoderConfigError',
+  'CheckpointError',
+  'ArtifactIntegrityError',
+  'PretrainedError',
+  'SafetensorsError',
+  'DataPathError',
+]);
 
 /** The encoder a train step's settings describe, sized for its vocabulary, sequence length and classes. */
 function encoderConfig(settings: TrainSettings, vocabSize: number, maxLength: number, classes: number): EncoderConfig {
@@ -83,7 +95,58 @@ async function trainOneEpoch(deps: ActivityDeps, input: TrainEpochInput): Promis
       type: 'TrainingDataError',
       nonRetryable: true,
     });
-  const config = encoderConfig(settings, tokenizer.vocab.length, input.maxLength, labels.length);
+  const pretrained = settings.model.pretrained;
+  const checkpoint = pretrained ? openBertCheckpoint(pretrainedDirectory(pretrained, input.run.dir, deps)) : undefined;
+  try {
+    const config = checkpoint
+      ? pretrainedConfig(checkpoint, {
+          classes: labels.length,
+          pooling: settings.model.pooling,
+          dropout: settings.model.dropout,
+        })
+      : encoderConfig(settings, tokenizer.vocab.length, input.maxLength, labels.length);
+    if (checkpoint) checkPretrainedFit(input, tokenizer, config);
+    return await trainWith(deps, input, { tf, backend, task, labels, config, checkpoint });
+  } finally {
+    checkpoint?.weights.close();
+  }
+}
+
+/** A pretrained model's vocabulary must be its tokenizer's, and its position table as long as the rows. */
+function checkPretrainedFit(input: TrainEpochInput, tokenizer: TokenizerFile, config: EncoderConfig): void {
+  const pretrained = input.settings.model.pretrained!;
+  const fail = (message: string) =>
+    ApplicationFailure.create({
+      message: `step "${input.stepId}": ${message}`,
+      type: 'TrainingDataError',
+      nonRetryable: true,
+    });
+  const vocabularyOf = tokenizer.type === 'wordpiece' ? tokenizer.pretrained : undefined;
+  if (vocabularyOf !== pretrained)
+    throw fail(
+      `model.pretrained is ${pretrained} but the rows were tokenized with ${vocabularyOf ? `the vocabulary of ${vocabularyOf}` : 'another vocabulary'}; set the tokenize step's vocab: pretrained:${pretrained}`,
+    );
+  if (tokenizer.vocab.length > config.vocabSize)
+    throw fail(`the tokenizer has ${tokenizer.vocab.length} tokens but ${pretrained} embeds only ${config.vocabSize}`);
+  if (input.maxLength > config.maxLength)
+    throw fail(
+      `rows are padded to ${input.maxLength} tokens but ${pretrained} has ${config.maxLength} positions; set the pad step's max_length to at most ${config.maxLength}`,
+    );
+}
+
+interface TrainingSetup {
+  readonly tf: typeof Tf;
+  readonly backend: string;
+  readonly task: Task;
+  readonly labels: readonly string[];
+  readonly config: EncoderConfig;
+  /** The pretrained checkpoint a first epoch starts from. */
+  readonly checkpoint: BertCheckpoint | undefined;
+}
+
+async function trainWith(deps: ActivityDeps, input: TrainEpochInput, setup: TrainingSetup): Promise<TrainEpochResult> {
+  const { tf, backend, task, labels, config } = setup;
+  const { settings } = input;
   const totalSteps = settings.epochs * input.batchesPerEpoch;
   const schedule = lrSchedule(settings, totalSteps);
   const key: JournalKey = {
@@ -102,6 +165,12 @@ async function trainOneEpoch(deps: ActivityDeps, input: TrainEpochInput): Promis
   });
   try {
     const resumed = await resume(tf, deps, input, key, model, optimizer);
+    if (!resumed && setup.checkpoint) {
+      const load = loadPretrainedWeights(tf, model, setup.checkpoint);
+      log.info(
+        `fine-tuning ${settings.model.pretrained}: ${load.loaded.length} parameters from the checkpoint, freshly initialized: ${load.fresh.join(', ')}`,
+      );
+    }
     const start: TrainingPosition =
       resumed && resumed.position.epoch === input.epoch
         ? resumed.position

@@ -9,6 +9,7 @@ export interface TrainSettings {
   readonly batch_size: number;
   readonly seed: number;
   readonly model: {
+    readonly pretrained?: string;
     readonly layers: number;
     readonly hidden: number;
     readonly heads: number;

@@ -5,6 +5,7 @@ import type { Expr, ValueExpr } from './expression-ast';
 import { checkExpression, compatible, isArtifactType, type ExprScope } from './expression-check';
 import { ExpressionSyntaxError, hasExpression, parseValueExpression } from './expression-parse';
 import { locate, type PipelineSource, type SourcePath } from './source';
+import { checkPretrained } from './pretrained-check';
 import { checkTasks } from './task-check';
 import type { ParamSpec, PipelineSpec, ValueType } from './types';
 
@@ -192,6 +193,7 @@ export function checkSemantics(
   }
 
   checkTasks(rawSteps, stepIndex, analyses, report);
+  checkPretrained(rawSteps, stepIndex, analyses, report);
   for (const cycle of findCycles(analyses, [...stepIndex.keys()])) {
     report(['steps', stepIndex.get(cycle[0]!)!, 'id'], `dependency cycle: ${[...cycle, cycle[0]].join(' → ')}`);
   }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -9,7 +10,7 @@ import {
 } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createCatalog, type ActivityContract } from '../spec/activity-catalog';
-import type { PipewrightConfig } from './config';
+import { PROJECT_ROOT, type PipewrightConfig } from './config';
 import { openLocalState } from './local-state';
 
 export const WORKER_QUEUES = ['cpu', 'gpu', 'all'] as const;
@@ -56,6 +57,7 @@ export function activityDeps(config: PipewrightConfig, contracts: readonly Activ
     catalog: createCatalog(contracts),
     pipelinesDir: config.pipelinesDir,
     dataRoots: config.dataRoots,
+    toolsDir: join(PROJECT_ROOT, '.tools'),
   };
 }
 

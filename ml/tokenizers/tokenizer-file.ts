@@ -21,6 +21,8 @@ export interface WordPieceFile extends TokenizerFileBase {
   readonly stripAccents: boolean;
   readonly continuingPrefix: string;
   readonly maxCharsPerWord: number;
+  /** The pretrained checkpoint whose vocabulary this is, as the tokenize step named it. */
+  readonly pretrained?: string;
 }
 
 export interface ByteLevelBpeFile extends TokenizerFileBase {

@@ -79,7 +79,7 @@ export const TOKENIZE_CONTRACT: ActivityContract = {
       vocab: {
         type: 'string',
         description:
-          'A vocabulary to load instead of training one: `bert-base-uncased`, or a BERT vocab.txt path relative to the pipeline.',
+          'A vocabulary to load instead of training one: `pretrained:<checkpoint>` (the vocabulary and casing of the pretrained checkpoint a train step fine-tunes, e.g. `pretrained:all-minilm-l6-v2`), `bert-base-uncased`, or a BERT vocab.txt path relative to the pipeline.',
       },
       merges: {
         type: 'string',

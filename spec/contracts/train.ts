@@ -55,8 +55,15 @@ export const TRAIN_CONTRACT: ActivityContract = {
         type: 'object',
         additionalProperties: false,
         default: {},
-        description: 'Shape of the transformer encoder.',
+        description:
+          'The transformer encoder: its shape, or a pretrained checkpoint to fine-tune, whose config fixes the shape.',
         properties: {
+          pretrained: {
+            type: 'string',
+            minLength: 1,
+            description:
+              'A pretrained checkpoint to fine-tune: a catalog name (`all-minilm-l6-v2`) or a Hugging Face BERT checkpoint directory (config.json, model.safetensors, tokenizer.json or vocab.txt) relative to the pipeline. Its config.json fixes layers, hidden, heads, ffn, activation and positions (do not set them); the tokenize step must use `vocab: pretrained:<the same>`.',
+          },
           layers: { type: 'integer', minimum: 1, default: 2, description: 'Encoder blocks.' },
           hidden: { type: 'integer', minimum: 1, default: 128, description: 'Hidden size (divisible by heads).' },
           heads: { type: 'integer', minimum: 1, default: 4, description: 'Attention heads.' },

@@ -1,0 +1,64 @@
+import { asRecord } from './as-record';
+import type { SourcePath } from './source';
+import type { StepAnalysis } from './validate';
+
+type Reporter = (path: SourcePath, message: string, key?: boolean) => void;
+
+/** Keys of a train step's `model` that a pretrained checkpoint's config fixes. */
+const FIXED_BY_CHECKPOINT = ['layers', 'hidden', 'heads', 'ffn', 'activation', 'positional'] as const;
+
+/**
+ * Checks a train step that fine-tunes a pretrained checkpoint: it sets none of the shape keys the
+ * checkpoint fixes, and the tokenize step that built its vocabulary (followed through the
+ * `tokenizer` wires) uses `vocab: pretrained:<the same checkpoint>`.
+ */
+export function checkPretrained(
+  steps: readonly unknown[],
+  stepIndex: ReadonlyMap<string, number>,
+  analyses: ReadonlyMap<string, StepAnalysis>,
+  report: Reporter,
+): void {
+  const raw = (id: string) => asRecord(steps[stepIndex.get(id) ?? -1]);
+  const withOf = (id: string) => asRecord(raw(id)?.with) ?? {};
+  const at = (id: string, ...rest: (string | number)[]): SourcePath => ['steps', stepIndex.get(id)!, ...rest];
+  for (const [id, analysis] of analyses) {
+    if (raw(id)?.uses !== 'train') continue;
+    const model = asRecord(withOf(id).model);
+    const pretrained = model?.pretrained;
+    if (typeof pretrained !== 'string') continue;
+    for (const key of FIXED_BY_CHECKPOINT) {
+      if (key in model!)
+        report(
+          at(id, 'with', 'model', key),
+          `step "${id}": model.${key} cannot be set with model.pretrained: ${pretrained}'s config.json fixes the encoder's shape; remove it`,
+          true,
+        );
+    }
+    const vocabularyStep = vocabularyOf(analysis.inputs.tokenizer?.step, raw, analyses);
+    if (!vocabularyStep) continue;
+    const vocab = withOf(vocabularyStep).vocab;
+    const wanted = `pretrained:${pretrained}`;
+    if (typeof vocab === 'string' && vocab.includes('${{')) continue;
+    if (vocab !== wanted)
+      report(
+        vocab === undefined ? at(vocabularyStep, 'uses') : at(vocabularyStep, 'with', 'vocab'),
+        `step "${vocabularyStep}": train step "${id}" fine-tunes ${pretrained}, whose embeddings fit only its own vocabulary; set vocab: ${wanted}${vocab === undefined ? ' (this step trains a vocabulary)' : ` instead of ${JSON.stringify(vocab)}`}`,
+      );
+  }
+}
+
+/** The tokenize step that built a tokenizer: the first one along the `tokenizer` wires without a tokenizer input. */
+function vocabularyOf(
+  step: string | undefined,
+  raw: (id: string) => Record<string, unknown> | undefined,
+  analyses: ReadonlyMap<string, StepAnalysis>,
+): string | undefined {
+  const seen = new Set<string>();
+  while (step && !seen.has(step) && raw(step)?.uses === 'tokenize') {
+    seen.add(step);
+    const given = analyses.get(step)?.inputs.tokenizer?.step;
+    if (!given) return step;
+    step = given;
+  }
+  return undefined;
+}
