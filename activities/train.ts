@@ -12,6 +12,7 @@ import { loadTokenizer, type TokenizerFile } from '../ml/tokenizers/tokenizer-fi
 import { AdamW } from '../ml/train/adamw';
 import { readCheckpoint, restoreFrom, saveCheckpoint, type TrainingPosition } from '../ml/train/checkpoint';
 import { datasetBatches } from '../ml/train/dataset-batches';
+import { frozenParameters } from '../ml/train/freeze';
 import { trainEpoch } from '../ml/train/epoch';
 import type { LrSchedule } from '../ml/train/lr-schedule';
 import type { ArtifactRef } from '../spec/types';
@@ -29,6 +30,7 @@ const NON_RETRYABLE = new Set([
   'PretrainedError',
   'SafetensorsError',
   'DataPathError',
+  'FreezeError',
 ]);
 
 /** The encoder a train step's settings describe, sized for its vocabulary, sequence length and classes. */
@@ -112,6 +114,18 @@ async function trainOneEpoch(deps: ActivityDeps, input: TrainEpochInput): Promis
   }
 }
 
+/** The parameters `freeze` holds still in this epoch: none from `unfreeze_at_epoch` on. */
+function frozenThisEpoch(input: TrainEpochInput, model: EncoderModel): Set<string> {
+  const { freeze, unfreeze_at_epoch: unfreezeAt } = input.settings;
+  const frozen = frozenParameters([...model.params.keys()], freeze ?? []);
+  if (unfreezeAt !== undefined && input.epoch + 1 >= unfreezeAt) return new Set();
+  if (frozen.size > 0)
+    log.info(
+      `epoch ${input.epoch + 1}: ${frozen.size} of ${model.params.size} parameters frozen (${freeze!.join(', ')})`,
+    );
+  return frozen;
+}
+
 /** A pretrained model's vocabulary must be its tokenizer's, and its position table as long as the rows. */
 function checkPretrainedFit(input: TrainEpochInput, tokenizer: TokenizerFile, config: EncoderConfig): void {
   const pretrained = input.settings.model.pretrained!;
@@ -156,7 +170,18 @@ async function trainWith(deps: ActivityDeps, input: TrainEpochInput, setup: Trai
     epoch: input.epoch,
   };
   const model = new EncoderModel(tf, config, task.head, settings.seed);
-  const optimizer = new AdamW(tf, model.params, {
+  const frozen = frozenThisEpoch(input, model);
+  const objective = encoderObjective(
+    tf,
+    model,
+    {
+      labelSmoothing: settings.label_smoothing,
+      ...(settings.class_weights && { classWeights: settings.class_weights }),
+    },
+    frozen,
+  );
+  // Frozen parameters get no optimizer state: the optimizer sees only the ones that train.
+  const optimizer = new AdamW(tf, objective.params, {
     beta1: settings.optimizer.beta1,
     beta2: settings.optimizer.beta2,
     epsilon: settings.optimizer.epsilon,
@@ -181,10 +206,6 @@ async function trainWith(deps: ActivityDeps, input: TrainEpochInput, setup: Trai
     let newest: ArtifactRef | undefined = resumed?.ref;
     let written: ArtifactRef[] = [];
     let last: TrainHeartbeat | undefined;
-    const objective = encoderObjective(tf, model, {
-      labelSmoothing: settings.label_smoothing,
-      ...(settings.class_weights && { classWeights: settings.class_weights }),
-    });
     const outcome = await trainEpoch(
       tf,
       objective,

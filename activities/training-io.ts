@@ -28,6 +28,8 @@ export interface TrainSettings {
     readonly clip_norm: number;
   };
   readonly schedule: { readonly kind: 'constant' | 'linear' | 'cosine'; readonly warmup_steps: number };
+  readonly freeze?: readonly string[];
+  readonly unfreeze_at_epoch?: number;
   readonly label_smoothing: number;
   readonly class_weights?: readonly number[];
   /** Unset: the task's main metric (mainMetric). */

@@ -8,8 +8,8 @@ import { SymbolicSize } from './sizes';
 
 /**
  * An encoder graph and the order to feed it in. Its outputs, by node name: `logits` (inference);
- * `loss`, `grad/<parameter>`, `flat_grad` (all gradients concatenated in parameter order) and
- * `grad_norm` (their global norm) (training).
+ * `loss`, `grad/<parameter>` for each trained parameter, `flat_grad` (their gradients
+ * concatenated in the order given) and `grad_norm` (their global norm) (training).
  */
 export interface EncoderGraph {
   readonly savedModel: Buffer;
@@ -28,7 +28,7 @@ export type GraphKind = keyof typeof BATCH_INPUTS;
 /**
  * An encoder and its head as one TensorFlow graph, for batches of any size and length: the
  * model's own forward pass (ml/models/encoder.ts) to the logits (`infer`), or forward, loss and
- * the backward pass derived from it to every parameter's gradient (`train`). A graph runs as one
+ * the backward pass derived from it to the gradient of every trained parameter (`train`). A graph runs as one
  * session call, where eager execution launches each of some 460 kernels of a training step
  * separately.
  *
@@ -43,6 +43,7 @@ export function buildEncoderGraph(
   head: EncoderHead,
   params: ReadonlyMap<string, readonly number[]>,
   kind: GraphKind,
+  trained: readonly string[] = [...params.keys()],
 ): EncoderGraph {
   const o = new GraphOps(new GraphBuilder());
   const batch = SymbolicSize.named('batch');
@@ -73,8 +74,9 @@ export function buildEncoderGraph(
     o.reduce('Sum', o.mul(o.softmaxCrossEntropy(logits, targets).loss, weights), [0], false),
     'loss',
   );
-  const grads = gradients(o, loss, paramNames.map(p));
-  const flat = paramNames.map((name, i) => {
+  // Frozen parameters stay inputs; no gradient is derived for them, so their backward pass is never built.
+  const grads = gradients(o, loss, trained.map(p));
+  const flat = trained.map((name, i) => {
     const grad = grads[i];
     if (!grad) throw new Error(`the loss does not depend on parameter ${name}`);
     return o.reshape(o.identity(grad, `grad/${name}`), [-1]);

@@ -18,8 +18,9 @@ interface Session {
 }
 
 /**
- * Loaded graphs by model configuration, head, parameter shapes and kind: they depend on nothing
- * else (batch size and length are dynamic), so a process holds at most two per model architecture.
+ * Loaded graphs by model configuration, head, parameter shapes, kind and trained parameters: they
+ * depend on nothing else (batch size and length are dynamic), so a process holds one inference
+ * graph per model architecture and one training graph per frozen set.
  */
 const sessions = new Map<string, Session>();
 
@@ -48,34 +49,44 @@ export function graphsAvailable(tf: typeof Tf): boolean {
   );
 }
 
-/** The loss and every parameter's gradient (by parameter name) for one batch, in one session call. */
+/** The loss and the gradient of every trained parameter (by name; all by default) for one batch, in one session call. */
 export function runTrainingGraph(
   tf: typeof Tf,
   model: EncoderModel,
   batch: GraphBatch,
+  trained: readonly string[] = [...model.params.keys()],
 ): { loss: Tf.Scalar; grads: Record<string, Tf.Tensor> } {
-  const names = [...model.params.keys()];
-  const [loss, ...grads] = runTraining(tf, model, batch, ['loss', ...names.map((name) => `grad/${name}`)]);
+  const names = trained;
+  const [loss, ...grads] = runTraining(tf, model, batch, trained, ['loss', ...names.map((name) => `grad/${name}`)]);
   return { loss: loss as Tf.Scalar, grads: Object.fromEntries(names.map((name, i) => [name, grads[i]!])) };
 }
 
 /**
- * The loss, all gradients concatenated in parameter order and their global norm, for one batch in
- * one session call: what AdamW.applyFlat takes, without concatenating and reducing op by op.
+ * The loss, the trained parameters' gradients concatenated in the order of `trained` and their
+ * global norm, for one batch in one session call: what AdamW.applyFlat takes, without
+ * concatenating and reducing op by op.
  */
 export function runTrainingGraphFlat(
   tf: typeof Tf,
   model: EncoderModel,
   batch: GraphBatch,
+  trained: readonly string[],
 ): { loss: Tf.Scalar; flatGrad: Tf.Tensor1D; gradNorm: Tf.Scalar } {
-  const [loss, flatGrad, gradNorm] = runTraining(tf, model, batch, ['loss', 'flat_grad', 'grad_norm']);
+  const [loss, flatGrad, gradNorm] = runTraining(tf, model, batch, trained, ['loss', 'flat_grad', 'grad_norm']);
   return { loss: loss as Tf.Scalar, flatGrad: flatGrad as Tf.Tensor1D, gradNorm: gradNorm as Tf.Scalar };
 }
 
-function runTraining(tf: typeof Tf, model: EncoderModel, batch: GraphBatch, outputs: string[]): Tf.Tensor[] {
+function runTraining(
+  tf: typeof Tf,
+  model: EncoderModel,
+  batch: GraphBatch,
+  trained: readonly string[],
+  outputs: string[],
+): Tf.Tensor[] {
   const seed = tf.scalar(batch.dropoutSeed | 0, 'int32');
   try {
-    return run(tf, model, 'train', batch.ids, batch.mask, [batch.targets, batch.weights, seed], outputs);
+    const session = sessionFor(tf, model, 'train', trained);
+    return run(tf, model, session, batch.ids, batch.mask, [batch.targets, batch.weights, seed], outputs);
   } finally {
     seed.dispose();
   }
@@ -88,19 +99,18 @@ export function runInferenceGraph(
   ids: Tf.Tensor2D,
   mask: Tf.Tensor2D,
 ): Tf.Tensor2D {
-  return run(tf, model, 'infer', ids, mask, [], ['logits'])[0] as Tf.Tensor2D;
+  return run(tf, model, sessionFor(tf, model, 'infer', []), ids, mask, [], ['logits'])[0] as Tf.Tensor2D;
 }
 
 function run(
   tf: typeof Tf,
   model: EncoderModel,
-  kind: GraphKind,
+  session: Session,
   ids: Tf.Tensor2D,
   mask: Tf.Tensor2D,
   extra: readonly Tf.Tensor[],
   outputs: readonly string[],
 ): Tf.Tensor[] {
-  const session = sessionFor(tf, model, kind);
   const positions = model.positionEncodings(ids.shape[1]);
   try {
     return runGraph(
@@ -136,12 +146,13 @@ export function runGraph(
   );
 }
 
-function sessionFor(tf: typeof Tf, model: EncoderModel, kind: GraphKind): Session {
+/** The loaded graph of a kind; training graphs differ by the parameters they differentiate. */
+function sessionFor(tf: typeof Tf, model: EncoderModel, kind: GraphKind, trained: readonly string[]): Session {
   const params = new Map([...model.params].map(([name, v]) => [name, v.shape]));
-  const key = JSON.stringify([model.config, model.head.name, [...params], kind]);
+  const key = JSON.stringify([model.config, model.head.name, [...params], kind, trained]);
   let session = sessions.get(key);
   if (!session) {
-    const graph = buildEncoderGraph(model.config, model.head, params, kind);
+    const graph = buildEncoderGraph(model.config, model.head, params, kind, trained);
     session = { id: loadGraph(tf, graph.savedModel), graph };
     sessions.set(key, session);
   }

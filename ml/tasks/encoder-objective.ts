@@ -55,12 +55,20 @@ function inputTensors(tf: typeof Tf, batch: Pick<EncoderBatch, 'ids' | 'mask' | 
 /**
  * An encoder task's model as the trainer sees it: the weighted cross-entropy of its logits, run
  * eagerly (TensorFlow.js ops, the reference) or as one graph call with the derived backward pass.
+ * Its `params` are the ones that train: all but `frozen`, which get no gradient at all.
  */
-export function encoderObjective(tf: typeof Tf, model: EncoderModel, options: LossOptions): Trainable<EncoderBatch> {
+export function encoderObjective(
+  tf: typeof Tf,
+  model: EncoderModel,
+  options: LossOptions,
+  frozen: ReadonlySet<string> = new Set(),
+): Trainable<EncoderBatch> {
   const targetsOf = (batch: EncoderBatch) =>
     lossTargets(tf, tf.tensor1d(batch.labels, 'int32'), model.config.classes, options);
+  const params = new Map([...model.params].filter(([name]) => !frozen.has(name)));
+  const trained = [...params.keys()];
   return {
-    params: model.params,
+    params,
     loss: (batch, dropoutSeed) =>
       tf.tidy(() => {
         const { ids, mask } = inputTensors(tf, batch);
@@ -72,7 +80,7 @@ export function encoderObjective(tf: typeof Tf, model: EncoderModel, options: Lo
       if (!graphsAvailable(tf)) return undefined;
       const inputs = tf.tidy(() => ({ ...inputTensors(tf, batch), ...targetsOf(batch) }));
       try {
-        return runTrainingGraphFlat(tf, model, { ...inputs, dropoutSeed });
+        return runTrainingGraphFlat(tf, model, { ...inputs, dropoutSeed }, trained);
       } finally {
         tf.dispose(Object.values(inputs));
       }

@@ -25,7 +25,8 @@ export class AdamW {
   readonly slots = new Map<string, Tf.Variable>();
   /** Updates applied so far; bias correction uses it. */
   step = 0;
-  private readonly names: string[];
+  /** The parameters it updates, in the order of its flat slots. */
+  readonly names: readonly string[];
   private readonly sizes: number[];
 
   constructor(

@@ -37,6 +37,8 @@ export interface CheckpointManifest {
   readonly position: TrainingPosition;
   /** The names of the model's classes by id: labels, or tags for token classification. */
   readonly labels?: readonly string[];
+  /** The parameters the optimizer slots cover, in slot order; absent: all of them (nothing was frozen). */
+  readonly trained?: readonly string[];
   readonly tensors: readonly {
     readonly name: string;
     readonly shape: readonly number[];
@@ -80,6 +82,7 @@ export function saveCheckpoint(
     config: model.config,
     position: { ...position, step: optimizer.step },
     ...(options.labels && { labels: options.labels }),
+    ...(optimizer.names.length < model.params.size && { trained: optimizer.names }),
     tensors,
   };
   return store.write(
@@ -144,21 +147,63 @@ export function restoreFrom(
       `checkpoint ${ref.sha256.slice(0, 12)} was made for another model: ${JSON.stringify(manifest.config)}`,
     );
   }
-  const targets = new Map([...model.params, ...(optimizer?.slots ?? [])]);
-  const wanted = manifest.tensors.filter((t) => optimizer || model.params.has(t.name));
-  if (targets.size !== wanted.length)
-    throw new CheckpointError(`checkpoint holds ${wanted.length} tensors, the model and optimizer ${targets.size}`);
-  for (const t of wanted) {
-    const target = targets.get(t.name);
-    if (!target || target.size !== t.length || t.offset + t.length > values.length)
-      throw new CheckpointError(`checkpoint tensor ${t.name} does not fit the model`);
-  }
+  const saved = new Map(manifest.tensors.map((t) => [t.name, t]));
+  const fits = (name: string, size: number) => {
+    const t = saved.get(name);
+    if (!t || t.length !== size || t.offset + t.length > values.length)
+      throw new CheckpointError(`checkpoint tensor ${name} does not fit the model`);
+    return t;
+  };
+  const params = [...model.params].map(([name, v]) => {
+    const t = fits(name, v.size);
+    return [v, values.subarray(t.offset, t.offset + t.length)] as const;
+  });
+  const savedTrained = manifest.trained ?? manifest.tensors.filter((t) => model.params.has(t.name)).map((t) => t.name);
+  const slots = [...(optimizer?.slots ?? [])].map(([name, v]) => {
+    const t = saved.get(name);
+    if (!t) throw new CheckpointError(`checkpoint ${ref.sha256.slice(0, 12)} has no optimizer slot ${name}`);
+    const slot = values.subarray(t.offset, t.offset + t.length);
+    if (JSON.stringify(savedTrained) === JSON.stringify(optimizer!.names)) {
+      fits(name, v.size);
+      return [v, slot] as const;
+    }
+    return [v, regroupSlot(slot, savedTrained, optimizer!, model)] as const;
+  });
+  // Everything fits: only now is anything assigned.
   tf.tidy(() => {
-    for (const t of wanted)
-      targets.get(t.name)!.assign(tf.tensor(values.subarray(t.offset, t.offset + t.length), [...t.shape], 'float32'));
+    for (const [v, data] of [...params, ...slots]) v.assign(tf.tensor(data, v.shape, 'float32'));
   });
   if (optimizer) optimizer.step = manifest.position.step;
   return manifest.position;
+}
+
+/**
+ * A flat optimizer slot saved for one set of trained parameters, laid out for the optimizer's set
+ * (after gradual unfreezing added parameters): each parameter keeps its saved moments, a newly
+ * trained one starts at zero.
+ */
+function regroupSlot(
+  slot: Float32Array,
+  savedTrained: readonly string[],
+  optimizer: AdamW,
+  model: CheckpointedModel,
+): Float32Array {
+  const sizeOf = (name: string) => model.params.get(name)!.size;
+  const savedAt = new Map<string, number>();
+  let offset = 0;
+  for (const name of savedTrained) {
+    savedAt.set(name, offset);
+    offset += sizeOf(name);
+  }
+  if (offset !== slot.length) throw new CheckpointError(`an optimizer slot holds ${slot.length} values, not ${offset}`);
+  const out = new Float32Array(optimizer.names.reduce((n, name) => n + sizeOf(name), 0));
+  let at = 0;
+  for (const name of optimizer.names) {
+    const from = savedAt.get(name);
+    if (from !== undefined) out.set(slot.subarray(from, from + sizeOf(name)), at);
+    at += sizeOf(name);
+  }
+  return out;
 }
 
 /** Reads a checkpoint (verifying its digest) and loads it into a model and optimizer of the same shape. */

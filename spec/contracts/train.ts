@@ -83,6 +83,19 @@ export const TRAIN_CONTRACT: ActivityContract = {
           },
         },
       },
+      freeze: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string', pattern: '^(embeddings|pooler|layers\\.\\d+(-\\d+)?)$' },
+        description:
+          'Parameter groups that do not train (no gradients, no optimizer state): `embeddings`, `pooler`, `layers.<n>` or a range `layers.<a>-<b>` (0-based, inclusive). Usually lower layers of a pretrained model.',
+      },
+      unfreeze_at_epoch: {
+        type: 'integer',
+        minimum: 2,
+        description:
+          'Gradual unfreezing: from this epoch (1-based) on, the frozen groups train too. Unset: they stay frozen.',
+      },
       optimizer: {
         type: 'object',
         additionalProperties: false,
