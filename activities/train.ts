@@ -196,6 +196,8 @@ async function trainWith(deps: ActivityDeps, input: TrainEpochInput, setup: Trai
         `fine-tuning ${settings.model.pretrained}: ${load.loaded.length} parameters from the checkpoint, freshly initialized: ${load.fresh.join(', ')}`,
       );
     }
+    // Setting up a large model takes seconds: say the attempt is alive, keeping the last attempt's details.
+    heartbeat(activityInfo().heartbeatDetails);
     const start: TrainingPosition =
       resumed && resumed.position.epoch === input.epoch
         ? resumed.position

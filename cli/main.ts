@@ -4,6 +4,7 @@ import { registerArtifacts } from './commands/artifacts';
 import { registerCancel } from './commands/cancel';
 import { registerDemo } from './commands/demo';
 import { registerDev } from './commands/dev';
+import { registerExport } from './commands/export';
 import { registerGraph } from './commands/graph';
 import { registerList } from './commands/list';
 import { registerModels } from './commands/models';
@@ -36,6 +37,7 @@ export function createProgram(): Command {
     registerArtifacts,
     registerReport,
     registerModels,
+    registerExport,
     registerServe,
     registerSchema,
     registerSetup,

@@ -149,6 +149,48 @@ export function pretrainedParameter(checkpoint: BertCheckpoint, name: string): P
       : tableOf(checkpoint, hf);
 }
 
+/** What `huggingFaceTensors` writes a task head's parameters as: BERT task models' `classifier`. */
+const HEAD_TENSORS: Readonly<Record<string, Source>> = {
+  'head/kernel': { kind: 'kernel', tensor: 'classifier.weight' },
+  'head/bias': { kind: 'vector', tensor: 'classifier.bias' },
+};
+
+/**
+ * The Hugging Face tensors of one of the encoder's parameters (values row-major, as the model
+ * holds them), the inverse of pretrainedParameter: kernels go back to [out, in], the fused q|k|v
+ * projection to three, encoder tensors get the task model's `bert.` prefix and the head becomes
+ * `classifier`.
+ */
+export function huggingFaceTensors(
+  name: string,
+  shape: readonly number[],
+  values: Float32Array,
+): { name: string; shape: number[]; values: Float32Array }[] {
+  const source = HEAD_TENSORS[name] ?? sourceOf(name);
+  if (!source) throw new PretrainedError(`the encoder's ${name} has no place in a Hugging Face BERT checkpoint`);
+  const prefix = HEAD_TENSORS[name] ? '' : 'bert.';
+  const transpose = (rows: number, cols: number, data: Float32Array) => {
+    const out = new Float32Array(data.length);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
+    return out;
+  };
+  if (source.kind === 'qkv-kernel' || source.kind === 'qkv-bias') {
+    const d = source.kind === 'qkv-bias' ? shape[0]! / 3 : shape[0]!;
+    return ['query', 'key', 'value'].map((part, i) => {
+      const tensor = `${prefix}${source.tensor}.${part}.${source.kind === 'qkv-kernel' ? 'weight' : 'bias'}`;
+      if (source.kind === 'qkv-bias') return { name: tensor, shape: [d], values: values.slice(i * d, (i + 1) * d) };
+      const kernel = new Float32Array(d * d);
+      for (let r = 0; r < d; r++) kernel.set(values.subarray(r * 3 * d + i * d, r * 3 * d + (i + 1) * d), r * d);
+      return { name: tensor, shape: [d, d], values: transpose(d, d, kernel) };
+    });
+  }
+  if (source.kind === 'kernel') {
+    const [inputs, out] = shape as [number, number];
+    return [{ name: `${prefix}${source.tensor}`, shape: [out, inputs], values: transpose(inputs, out, values) }];
+  }
+  return [{ name: `${prefix}${source.tensor}`, shape: [...shape], values }];
+}
+
 type Source = { kind: 'kernel' | 'vector' | 'table' | 'qkv-kernel' | 'qkv-bias'; tensor: string };
 
 /** Where the encoder's parameter `name` lives in a Hugging Face BERT checkpoint. */

@@ -14,7 +14,7 @@ import { openLocalState } from '../../worker/local-state';
 import { progressQuery, type PipelineResult } from '../../workflows/pipeline';
 import { stopTrainingSignal, trainingProgressQuery } from '../../workflows/training';
 import { killHard, spawnTestWorker } from '../support/spawn-worker';
-import { SAMPLE_DATA, SAMPLE_DATA_STEPS, SLOT_DATA_STEPS } from '../support/sample-pipeline';
+import { PRETRAINED_DATA_STEPS, SAMPLE_DATA, SAMPLE_DATA_STEPS, SLOT_DATA_STEPS } from '../support/sample-pipeline';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { startWorker } from '../support/with-worker';
 
@@ -33,13 +33,16 @@ function trainingConfig(): PipewrightConfig {
 
 /**
  * SNIPS sample → a small encoder trained with tiny batches, so an epoch lasts long enough to
- * interrupt: a text classifier by default, or a slot tagger with `dataSteps: SLOT_DATA_STEPS`.
+ * interrupt: a text classifier by default, a slot tagger with `dataSteps: SLOT_DATA_STEPS`, or a
+ * fine-tuned MiniLM with `dataSteps: PRETRAINED_DATA_STEPS` and `model: { pretrained: … }`.
  */
 function trainingPipeline(options: {
   epochs: number;
   extraSteps?: string;
   trainWith?: string;
   dataSteps?: string;
+  model?: string;
+  heartbeat?: string;
 }): string {
   return `
 name: train-small
@@ -55,11 +58,11 @@ ${options.dataSteps ?? SAMPLE_DATA_STEPS}
       epochs: ${options.epochs}
       batch_size: 2
       seed: 11
-      model: { layers: 1, hidden: 32, heads: 2, ffn: 64, dropout: 0.1 }
+      model: ${options.model ?? '{ layers: 1, hidden: 32, heads: 2, ffn: 64, dropout: 0.1 }'}
       schedule: { warmup_steps: 10 }
       checkpoint_every: 10
       ${options.trainWith ?? ''}
-    timeout: { heartbeat: 3s }
+    timeout: { heartbeat: ${options.heartbeat ?? '3s'} }
     retry: { max_attempts: 3, initial_interval: 100ms }
 ${options.extraSteps ?? ''}`;
 }
@@ -91,6 +94,18 @@ const RESUME_CASES = [
     task: 'token classification',
     yaml: trainingPipeline({ epochs: 2, dataSteps: SLOT_DATA_STEPS, trainWith: 'task: token_classification' }),
     metric: 'f1',
+  },
+  {
+    task: 'fine-tuned MiniLM, lower layers frozen',
+    yaml: trainingPipeline({
+      epochs: 2,
+      dataSteps: PRETRAINED_DATA_STEPS,
+      model: '{ pretrained: all-minilm-l6-v2 }',
+      trainWith: 'freeze: [embeddings, layers.0-3]',
+      // Its first step builds a 6-layer training graph, which takes seconds.
+      heartbeat: '15s',
+    }),
+    metric: 'f1_macro',
   },
 ];
 

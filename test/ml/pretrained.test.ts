@@ -19,7 +19,13 @@ import { EncoderModel } from '../../ml/models/encoder-model';
 import { openBertCheckpoint } from '../../ml/pretrained/bert-checkpoint';
 import { catalogEntry } from '../../ml/pretrained/catalog';
 import { loadPretrainedWeights, pretrainedConfig } from '../../ml/pretrained/pretrained-encoder';
+import { exportHuggingFace } from '../../ml/pretrained/huggingface-export';
 import { writeSafetensors } from '../../ml/pretrained/safetensors';
+import { classification } from '../../ml/tasks/classification';
+import { readCheckpointVocabulary } from '../../ml/tokenizers/vocab-files';
+import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
+import { readCheckpoint, saveCheckpoint } from '../../ml/train/checkpoint';
+import { FileArtifactStore } from '../../store/artifact-store';
 
 let tf: typeof Tf;
 let miniLm: string;
@@ -131,4 +137,110 @@ test('weights that do not fit the configuration are an error naming the tensor',
   const bytes = readFileSync(join(broken, 'model.safetensors'));
   writeFileSync(join(broken, 'model.safetensors'), bytes.subarray(0, bytes.length - 3));
   assert.throws(() => openBertCheckpoint(broken), /model\.safetensors is not a valid safetensors file: tensor "x"/);
+});
+
+test('an exported fine-tuned model reads back as the same weights, configuration and vocabulary', async () => {
+  const config = {
+    vocabSize: 12,
+    maxLength: 10,
+    layers: 2,
+    hidden: 8,
+    heads: 2,
+    ffn: 16,
+    dropout: 0.1,
+    activation: 'gelu_exact',
+    positional: 'learned',
+    pooling: 'first',
+    classes: 3,
+    layout: 'bert',
+    layerNormEpsilon: 1e-12,
+    tokenTypes: 2,
+  } as const;
+  const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'play', 'some', 'jazz', '##y', 'book', 'a', 'table'];
+  const tokenizer = {
+    format: 'pipewright-tokenizer',
+    version: 1,
+    type: 'wordpiece',
+    vocab,
+    lowercase: true,
+    stripAccents: true,
+    continuingPrefix: '##',
+    maxCharsPerWord: 100,
+  } as const;
+  const store = new FileArtifactStore(join(scratch, 'store'));
+  const model = new EncoderModel(tf, config, classification.head, 3);
+  const optimizer = new AdamW(tf, model.params, ADAMW_DEFAULTS);
+  const labels = ['PlayMusic', 'BookRestaurant', 'GetWeather'];
+  const ref = await saveCheckpoint(
+    store,
+    model,
+    optimizer,
+    { step: 0, epoch: 0, batchInEpoch: 0, seed: 3 },
+    {
+      task: 'classification',
+      labels,
+    },
+  );
+  const dir = join(scratch, 'exported');
+  try {
+    const written = exportHuggingFace(await readCheckpoint(store, ref), tokenizer, dir);
+    assert.equal(written.architecture, 'BertForSequenceClassification');
+    const hf = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(
+      [hf.hidden_act, hf.num_hidden_layers, hf.hidden_size, hf.intermediate_size, hf.layer_norm_eps],
+      ['gelu', 2, 8, 16, 1e-12],
+    );
+    assert.deepEqual(hf.id2label, { 0: 'PlayMusic', 1: 'BookRestaurant', 2: 'GetWeather' });
+    assert.deepEqual(readCheckpointVocabulary(dir), {
+      vocab,
+      lowercase: true,
+      stripAccents: true,
+      source: join(dir, 'vocab.txt'),
+    });
+    const checkpoint = openBertCheckpoint(dir);
+    try {
+      assert.equal(checkpoint.prefix, 'bert.', 'a task model, as transformers names its tensors');
+      const back = new EncoderModel(
+        tf,
+        pretrainedConfig(checkpoint, { classes: 3, pooling: 'first' }),
+        classification.head,
+        undefined,
+      );
+      try {
+        const load = loadPretrainedWeights(tf, back, checkpoint);
+        assert.deepEqual(load.fresh, ['head/kernel', 'head/bias']);
+        for (const name of load.loaded)
+          assert.deepEqual(back.params.get(name)!.dataSync(), model.params.get(name)!.dataSync(), name);
+        // The head is transformers' `classifier`, its weight stored [classes, hidden].
+        const classifier = checkpoint.weights.floats('classifier.weight');
+        const kernel = model.params.get('head/kernel')!.dataSync();
+        assert.deepEqual(
+          Array.from(classifier),
+          Array.from({ length: 24 }, (_, i) => kernel[(i % 8) * 3 + Math.floor(i / 8)]!),
+        );
+      } finally {
+        back.dispose();
+      }
+    } finally {
+      checkpoint.weights.close();
+    }
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+  // Pipewright's own pre-norm encoder has no transformers class to load it.
+  const preNorm = { ...config, activation: 'gelu', layout: 'pre_norm', layerNormEpsilon: 1e-6 } as const;
+  const own = new EncoderModel(tf, preNorm, classification.head, 3);
+  const ownOptimizer = new AdamW(tf, own.params, ADAMW_DEFAULTS);
+  try {
+    const ownRef = await saveCheckpoint(store, own, ownOptimizer, { step: 0, epoch: 0, batchInEpoch: 0, seed: 3 });
+    const ownFile = await readCheckpoint(store, ownRef);
+    assert.throws(
+      () => exportHuggingFace(ownFile, tokenizer, join(scratch, 'refused')),
+      /only models of the bert layout/,
+    );
+  } finally {
+    own.dispose();
+    ownOptimizer.dispose();
+  }
 });

@@ -60,3 +60,31 @@ export const SLOT_DATA_STEPS = `
     uses: pad
     inputs: { dataset: "\${{ steps.tok_val.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
     with: { max_length: 32 }`;
+
+/**
+ * YAML steps that prepare 60 rows of the SNIPS intent sample for fine-tuning the catalog's MiniLM:
+ * its own vocabulary, `pad` (80 %) and `pad_val` (20 %) padded to 24 tokens, the tokenizer `tok`.
+ */
+export const PRETRAINED_DATA_STEPS = `
+  - id: load
+    uses: load
+    with: { path: ${join(SAMPLE_DATA, 'snips-intents-sample.jsonl')}, columns: { text: text, label: intent }, limit: 60 }
+  - id: split
+    uses: split
+    inputs: { dataset: "\${{ steps.load.outputs.dataset }}" }
+    with: { train: 0.8, validation: 0.2, test: 0, stratify_by: label }
+  - id: tok
+    uses: tokenize
+    inputs: { dataset: "\${{ steps.split.outputs.train }}" }
+    with: { vocab: "pretrained:all-minilm-l6-v2" }
+  - id: tok_val
+    uses: tokenize
+    inputs: { dataset: "\${{ steps.split.outputs.validation }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
+  - id: pad
+    uses: pad
+    inputs: { dataset: "\${{ steps.tok.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
+    with: { max_length: 24 }
+  - id: pad_val
+    uses: pad
+    inputs: { dataset: "\${{ steps.tok_val.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
+    with: { max_length: 24 }`;
