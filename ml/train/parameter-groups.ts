@@ -53,3 +53,35 @@ function describeGroups(groups: readonly string[]): string {
   const range = layers.length > 0 ? [`layers.${Math.min(...layers)}-${Math.max(...layers)}`] : [];
   return [...others.slice(0, 1), ...range, ...others.slice(1)].join(', ');
 }
+
+/** How the learning rate varies across parameter groups. */
+export interface LearningRateShape {
+  /** The encoder's number of blocks. */
+  readonly layers: number;
+  /** Layer-wise decay: each block down from the top trains at this fraction of the one above; 1: none. */
+  readonly layerDecay: number;
+  /** The head's rate as a multiple of the base rate. */
+  readonly headScale: number;
+}
+
+/**
+ * Each parameter's learning rate as a multiple of the base rate. With layer-wise decay d over L
+ * blocks, block l trains at d^(L − l) (the top block at d), the embeddings at d^(L + 1), and the
+ * pooler and final norm at 1; the head at `headScale`.
+ */
+export function learningRateScales(names: readonly string[], shape: LearningRateShape): Map<string, number> {
+  const scales = new Map<string, number>();
+  for (const name of names) {
+    const group = parameterGroup(name);
+    const scale =
+      group === 'head'
+        ? shape.headScale
+        : group === 'embeddings'
+          ? shape.layerDecay ** (shape.layers + 1)
+          : group.startsWith('layers.')
+            ? shape.layerDecay ** (shape.layers - Number(group.slice(7)))
+            : 1;
+    scales.set(name, scale);
+  }
+  return scales;
+}

@@ -12,7 +12,7 @@ import { classification } from '../../ml/tasks/classification';
 import { encoderObjective, lossTargets, type EncoderBatch } from '../../ml/tasks/encoder-objective';
 import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
 import { readCheckpoint, restoreFrom, saveCheckpoint } from '../../ml/train/checkpoint';
-import { frozenParameters, parameterGroup } from '../../ml/train/freeze';
+import { frozenParameters, learningRateScales, parameterGroup } from '../../ml/train/parameter-groups';
 import { trainStep } from '../../ml/train/train-step';
 import { FileArtifactStore } from '../../store/artifact-store';
 
@@ -164,6 +164,45 @@ test('after gradual unfreezing, a checkpoint of the frozen epoch resumes with it
     }
     all.dispose();
     optimizer.dispose();
+  } finally {
+    model.dispose();
+  }
+});
+
+test('layer-wise decay and a head rate scale each parameter group’s Adam step', () => {
+  const model = new EncoderModel(tf, BERT, classification.head, 2);
+  const names = [...model.params.keys()];
+  const scales = learningRateScales(names, { layers: 3, layerDecay: 0.5, headScale: 10 });
+  const byGroup = new Map(names.map((n) => [parameterGroup(n), scales.get(n)]));
+  assert.deepEqual(Object.fromEntries(byGroup), {
+    embeddings: 0.0625,
+    'layers.0': 0.125,
+    'layers.1': 0.25,
+    'layers.2': 0.5,
+    pooler: 1,
+    head: 10,
+  });
+  const objective = encoderObjective(tf, model, { labelSmoothing: 0 });
+  const stepOf = (lrScales?: Map<string, number>) => {
+    const start = new Map([...model.params].map(([n, v]) => [n, tf.clone(v)]));
+    const optimizer = new AdamW(tf, model.params, { ...ADAMW_DEFAULTS, ...(lrScales && { lrScales }) });
+    trainStep(tf, objective, optimizer, batch(0), 1e-3, 0);
+    const delta = new Map(
+      [...model.params].map(([n, v]) => [n, Array.from(tf.sub(v, start.get(n)!).dataSync())] as const),
+    );
+    for (const [n, v] of model.params) v.assign(start.get(n)!);
+    tf.dispose([...start.values()]);
+    optimizer.dispose();
+    return delta;
+  };
+  try {
+    const plain = stepOf();
+    const scaled = stepOf(scales);
+    for (const name of ['embedding/tokens', 'layer0/ffn/in/kernel', 'layer2/attention/o/bias', 'head/kernel']) {
+      const s = scales.get(name)!;
+      const worst = Math.max(...plain.get(name)!.map((d, i) => Math.abs(d * s - scaled.get(name)![i]!)));
+      assert.ok(worst < 1e-7 * Math.max(1, s), `${name}: the step is ${s}× the plain one (off by ${worst})`);
+    }
   } finally {
     model.dispose();
   }
