@@ -1,0 +1,73 @@
+"""PyTorch reference for bench/finetune-throughput: fine-tuning a BERT checkpoint with transformers.
+
+BertForSequenceClassification from the checkpoint directory, the parameters under the frozen
+prefixes set to requires_grad=False (so autograd skips them and AdamW holds no state for them),
+AdamW (no decay on biases and LayerNorm weights), global-norm clipping at 1.0, dropout on.
+Usage: hf_finetune.py '<json config>' — prints the time of every step and inference call as JSON.
+"""
+import json
+import sys
+import time
+
+import torch
+from transformers import BertForSequenceClassification
+from transformers.utils import logging
+
+
+def main():
+    c = json.loads(sys.argv[1])
+    torch.manual_seed(0)
+    torch.set_num_threads(c["threads"])
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    model = BertForSequenceClassification.from_pretrained(c["checkpoint"], num_labels=c["classes"], attn_implementation="eager")
+    for name, p in model.named_parameters():
+        p.requires_grad = not any(name.startswith(prefix) for prefix in c["frozen_prefixes"])
+    trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    no_decay = lambda n: n.endswith("bias") or "LayerNorm" in n
+    opt = torch.optim.AdamW(
+        [
+            {"params": [p for n, p in trained if not no_decay(n)], "weight_decay": 0.01},
+            {"params": [p for n, p in trained if no_decay(n)], "weight_decay": 0.0},
+        ],
+        lr=1e-4,
+    )
+    b, t = c["batch"], c["seq"]
+    ids = torch.randint(1000, 30000, (b, t))
+    mask = torch.ones(b, t, dtype=torch.long)
+    labels = torch.randint(0, c["classes"], (b,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_([p for _, p in trained], 1.0)
+        opt.step()
+
+    model.train()
+    for _ in range(c["warmup"]):
+        step()
+    train_steps = []
+    for _ in range(c["steps"]):
+        started = time.perf_counter()
+        step()
+        train_steps.append(time.perf_counter() - started)
+    model.eval()
+    with torch.no_grad():
+        def infer(n, reps):
+            x, m = ids[:n], mask[:n]
+            for _ in range(3):
+                model(input_ids=x, attention_mask=m)
+            times = []
+            for _ in range(reps):
+                started = time.perf_counter()
+                model(input_ids=x, attention_mask=m)
+                times.append(time.perf_counter() - started)
+            return times
+        infer1 = infer(1, 30)
+        infer_batch = infer(b, 10)
+    print(json.dumps({"train_steps_s": train_steps, "infer_b1_s": infer1, "infer_batch_s": infer_batch, "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()
