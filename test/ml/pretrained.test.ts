@@ -21,6 +21,7 @@ import { catalogEntry } from '../../ml/pretrained/catalog';
 import { loadPretrainedWeights, pretrainedConfig } from '../../ml/pretrained/pretrained-encoder';
 import { exportHuggingFace } from '../../ml/pretrained/huggingface-export';
 import { writeSafetensors } from '../../ml/pretrained/safetensors';
+import { loadCheckpointModel } from '../../ml/tasks/checkpoint-model';
 import { classification } from '../../ml/tasks/classification';
 import { readCheckpointVocabulary } from '../../ml/tokenizers/vocab-files';
 import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
@@ -183,6 +184,26 @@ test('an exported fine-tuned model reads back as the same weights, configuration
   );
   const dir = join(scratch, 'exported');
   try {
+    // What validate, predict and the server do: rebuild the model from the checkpoint alone.
+    const served = await loadCheckpointModel(tf, store, ref);
+    try {
+      assert.equal(served.model.config.layout, 'bert');
+      assert.deepEqual(served.labels, labels);
+      tf.tidy(() => {
+        const ids = tf.tensor2d([[2, 5, 6, 7, 3]], undefined, 'int32');
+        const mask = tf.ones<Tf.Rank.R2>([1, 5]);
+        const difference = tf
+          .max(
+            tf.abs(
+              tf.sub(served.model.logits(ids, mask, { training: false }), model.logits(ids, mask, { training: false })),
+            ),
+          )
+          .dataSync()[0]!;
+        assert.equal(difference, 0, 'the rebuilt model gives the saved one’s logits');
+      });
+    } finally {
+      served.model.dispose();
+    }
     const written = exportHuggingFace(await readCheckpoint(store, ref), tokenizer, dir);
     assert.equal(written.architecture, 'BertForSequenceClassification');
     const hf = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
