@@ -350,6 +350,30 @@ test('the snips-slots example deploys a slot tagger; one server answers it with 
       components: { schemas: Record<string, unknown> };
     };
     assert.ok(api.components.schemas.EntityPrediction, 'the API description covers entity answers');
+
+    // A new version of the tagger (here the same weights, registered again) is swapped in live.
+    const first = (await registry.current('snips-slots'))!;
+    const second = await registry.register({
+      name: first.name,
+      task: first.task,
+      checkpoint: first.checkpoint,
+      tokenizer: first.tokenizer,
+      labels: first.labels,
+      metrics: first.metrics,
+      lineage: first.lineage,
+      deployKey: `${first.deployKey}-again`,
+    });
+    await registry.promote('snips-slots', second.version);
+    const deadline = Date.now() + 10_000;
+    while (both.models.get('snips-slots')!.version !== second.version && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.equal(both.models.get('snips-slots')!.version, second.version, 'the tagger was swapped');
+    const swapped = (await post('snips-slots', texts)).predictions as { entities: unknown[] }[];
+    assert.deepEqual(swapped, tagged, 'the new version answers with the same spans');
+    assert.match(
+      await (await fetch(`${both.url}/metrics`)).text(),
+      /pipewright_model_version\{model="snips-slots"\} 2/,
+    );
   } finally {
     await both.stop();
   }
