@@ -1,8 +1,6 @@
 import { asRecord } from './as-record';
-import type { SourcePath } from './source';
+import type { Reporter, StepLookup } from './step-lookup';
 import type { StepAnalysis } from './validate';
-
-type Reporter = (path: SourcePath, message: string, key?: boolean) => void;
 
 /** Keys of a train step's `model` that a pretrained checkpoint's config fixes. */
 const FIXED_BY_CHECKPOINT = ['layers', 'hidden', 'heads', 'ffn', 'activation', 'positional'] as const;
@@ -13,14 +11,11 @@ const FIXED_BY_CHECKPOINT = ['layers', 'hidden', 'heads', 'ffn', 'activation', '
  * `tokenizer` wires) uses `vocab: pretrained:<the same checkpoint>`.
  */
 export function checkPretrained(
-  steps: readonly unknown[],
-  stepIndex: ReadonlyMap<string, number>,
+  steps: StepLookup,
   analyses: ReadonlyMap<string, StepAnalysis>,
   report: Reporter,
 ): void {
-  const raw = (id: string) => asRecord(steps[stepIndex.get(id) ?? -1]);
-  const withOf = (id: string) => asRecord(raw(id)?.with) ?? {};
-  const at = (id: string, ...rest: (string | number)[]): SourcePath => ['steps', stepIndex.get(id)!, ...rest];
+  const { raw, withOf, at } = steps;
   for (const [id, analysis] of analyses) {
     if (raw(id)?.uses !== 'train') continue;
     const model = asRecord(withOf(id).model);
@@ -34,7 +29,7 @@ export function checkPretrained(
           true,
         );
     }
-    const vocabularyStep = vocabularyOf(analysis.inputs.tokenizer?.step, raw, analyses);
+    const vocabularyStep = vocabularyOf(analysis.inputs.tokenizer?.step, steps, analyses);
     if (!vocabularyStep) continue;
     const vocab = withOf(vocabularyStep).vocab;
     const wanted = `pretrained:${pretrained}`;
@@ -50,11 +45,11 @@ export function checkPretrained(
 /** The tokenize step that built a tokenizer: the first one along the `tokenizer` wires without a tokenizer input. */
 function vocabularyOf(
   step: string | undefined,
-  raw: (id: string) => Record<string, unknown> | undefined,
+  steps: StepLookup,
   analyses: ReadonlyMap<string, StepAnalysis>,
 ): string | undefined {
   const seen = new Set<string>();
-  while (step && !seen.has(step) && raw(step)?.uses === 'tokenize') {
+  while (step && !seen.has(step) && steps.uses(step) === 'tokenize') {
     seen.add(step);
     const given = analyses.get(step)?.inputs.tokenizer?.step;
     if (!given) return step;

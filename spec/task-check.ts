@@ -1,9 +1,7 @@
-import { asRecord } from './as-record';
-import type { SourcePath } from './source';
 import { METRICS, reportsMetric, TASK_METRICS, TRAIN_TASKS, type TrainTask } from './metrics';
+import type { Reporter, StepLookup } from './step-lookup';
 import type { StepAnalysis } from './validate';
 
-type Reporter = (path: SourcePath, message: string, key?: boolean) => void;
 type Wire = { readonly step: string; readonly output: string };
 
 /** Steps that pass rows through unchanged in kind: following their dataset input leads to the tokenize step. */
@@ -15,16 +13,8 @@ const PASS_THROUGH = new Set(['clean', 'split', 'pad', 'batch']);
  * inputs to the train step that made the model; and that a train step's `task` is the one its
  * tokenize step encoded the rows for. Names given by expressions are checked when the run starts.
  */
-export function checkTasks(
-  steps: readonly unknown[],
-  stepIndex: ReadonlyMap<string, number>,
-  analyses: ReadonlyMap<string, StepAnalysis>,
-  report: Reporter,
-): void {
-  const raw = (id: string) => asRecord(steps[stepIndex.get(id) ?? -1]);
-  const uses = (id: string) => raw(id)?.uses;
-  const withOf = (id: string) => asRecord(raw(id)?.with) ?? {};
-  const at = (id: string, ...rest: (string | number)[]): SourcePath => ['steps', stepIndex.get(id)!, ...rest];
+export function checkTasks(steps: StepLookup, analyses: ReadonlyMap<string, StepAnalysis>, report: Reporter): void {
+  const { uses, withOf, at } = steps;
   const literalTask = (value: unknown): TrainTask | undefined =>
     value === undefined
       ? 'classification'

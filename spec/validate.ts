@@ -6,6 +6,7 @@ import { checkExpression, compatible, isArtifactType, type ExprScope } from './e
 import { ExpressionSyntaxError, hasExpression, parseValueExpression } from './expression-parse';
 import { locate, type PipelineSource, type SourcePath } from './source';
 import { checkPretrained } from './pretrained-check';
+import { stepLookup, type Reporter } from './step-lookup';
 import { checkTasks } from './task-check';
 import type { ParamSpec, PipelineSpec, ValueType } from './types';
 
@@ -192,8 +193,9 @@ export function checkSemantics(
     analyses.set(id, { with: withValues, inputs, when, dependsOn: [...dependsOn] });
   }
 
-  checkTasks(rawSteps, stepIndex, analyses, report);
-  checkPretrained(rawSteps, stepIndex, analyses, report);
+  const lookup = stepLookup(rawSteps, stepIndex);
+  checkTasks(lookup, analyses, report);
+  checkPretrained(lookup, analyses, report);
   for (const cycle of findCycles(analyses, [...stepIndex.keys()])) {
     report(['steps', stepIndex.get(cycle[0]!)!, 'id'], `dependency cycle: ${[...cycle, cycle[0]].join(' → ')}`);
   }
@@ -204,8 +206,6 @@ export function checkSemantics(
 export function validatedPipeline(source: PipelineSource, steps: Map<string, StepAnalysis>): ValidatedPipeline {
   return { source, spec: source.value as PipelineSpec, steps };
 }
-
-type Reporter = (path: SourcePath, message: string, key?: boolean) => void;
 
 function checkParamDefaults(params: Record<string, ParamSpec>, report: Reporter): void {
   for (const [name, param] of Object.entries(params)) {

@@ -90,6 +90,9 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
         taskQueue: `${config.taskQueue}-gpu`,
         activities,
         maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+        // One training epoch at a time: two on the same device only slow each other down, and on a
+        // 2-core machine two concurrent epochs starved each other's heartbeats into a timeout.
+        maxConcurrentActivityTaskExecutions: 1,
       }),
     );
   }

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadBackend } from '../../ml/backend/load-backend';
 import { runTrainingGraph } from '../../ml/graph/graph-runner';
-import type { EncoderConfig } from '../../ml/models/encoder-config';
 import { EncoderModel } from '../../ml/models/encoder-model';
 import { classification } from '../../ml/tasks/classification';
 import { encoderObjective, lossTargets, type EncoderBatch } from '../../ml/tasks/encoder-objective';
@@ -15,6 +14,7 @@ import { readCheckpoint, restoreFrom, saveCheckpoint } from '../../ml/train/chec
 import { frozenParameters, learningRateScales, parameterGroup } from '../../ml/train/parameter-groups';
 import { trainStep } from '../../ml/train/train-step';
 import { FileArtifactStore } from '../../store/artifact-store';
+import { TINY_BERT } from '../support/tiny-bert';
 
 let tf: typeof Tf;
 const dir = mkdtempSync(join(tmpdir(), 'pipewright-freeze-'));
@@ -24,22 +24,7 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const BERT: EncoderConfig = {
-  vocabSize: 50,
-  maxLength: 8,
-  layers: 3,
-  hidden: 16,
-  heads: 2,
-  ffn: 32,
-  dropout: 0.1,
-  activation: 'gelu_exact',
-  positional: 'learned',
-  pooling: 'first',
-  classes: 3,
-  layout: 'bert',
-  layerNormEpsilon: 1e-12,
-  tokenTypes: 2,
-};
+const BERT = TINY_BERT;
 
 function batch(step: number): EncoderBatch {
   const ids = Int32Array.from({ length: 32 }, (_, i) => 1 + ((i * 7 + step * 3) % 49));

@@ -27,6 +27,7 @@ import { readCheckpointVocabulary } from '../../ml/tokenizers/vocab-files';
 import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
 import { readCheckpoint, saveCheckpoint } from '../../ml/train/checkpoint';
 import { FileArtifactStore } from '../../store/artifact-store';
+import { TINY_BERT } from '../support/tiny-bert';
 
 let tf: typeof Tf;
 let miniLm: string;
@@ -141,22 +142,7 @@ test('weights that do not fit the configuration are an error naming the tensor',
 });
 
 test('an exported fine-tuned model reads back as the same weights, configuration and vocabulary', async () => {
-  const config = {
-    vocabSize: 12,
-    maxLength: 10,
-    layers: 2,
-    hidden: 8,
-    heads: 2,
-    ffn: 16,
-    dropout: 0.1,
-    activation: 'gelu_exact',
-    positional: 'learned',
-    pooling: 'first',
-    classes: 3,
-    layout: 'bert',
-    layerNormEpsilon: 1e-12,
-    tokenTypes: 2,
-  } as const;
+  const config = { ...TINY_BERT, vocabSize: 12, maxLength: 10, layers: 2, hidden: 8, ffn: 16 };
   const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'play', 'some', 'jazz', '##y', 'book', 'a', 'table'];
   const tokenizer = {
     format: 'pipewright-tokenizer',

@@ -5,86 +5,58 @@ import { PROJECT_ROOT } from '../../worker/config';
 export const SAMPLE_DATA = join(PROJECT_ROOT, 'pipelines', 'data');
 
 /**
- * YAML steps that prepare the 280-row SNIPS sample for training: `pad` (80 %) and `pad_val` (20 %),
- * padded to 24 tokens, with the tokenizer `tok`. Tests append their own train, validate and deploy steps.
+ * YAML steps that load a bundled sample, split it 80/20 and tokenize and pad both parts: `pad` and
+ * `pad_val`, with the tokenizer `tok`. Tests append their own train, validate and deploy steps.
  */
-export const SAMPLE_DATA_STEPS = `
+function dataSteps(options: { load: string; split: string; tokenize: string; tokenizeAgain?: string; length: number }) {
+  return `
   - id: load
     uses: load
-    with: { path: ${join(SAMPLE_DATA, 'snips-intents-sample.jsonl')}, columns: { text: text, label: intent } }
+    with: { ${options.load} }
   - id: split
     uses: split
     inputs: { dataset: "\${{ steps.load.outputs.dataset }}" }
-    with: { train: 0.8, validation: 0.2, test: 0, stratify_by: label }
+    with: { train: 0.8, validation: 0.2, test: 0${options.split} }
   - id: tok
     uses: tokenize
     inputs: { dataset: "\${{ steps.split.outputs.train }}" }
-    with: { vocab_size: 500 }
+    with: { ${options.tokenize} }
   - id: tok_val
     uses: tokenize
-    inputs: { dataset: "\${{ steps.split.outputs.validation }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
+    inputs: { dataset: "\${{ steps.split.outputs.validation }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }${options.tokenizeAgain ? `\n    with: { ${options.tokenizeAgain} }` : ''}
   - id: pad
     uses: pad
     inputs: { dataset: "\${{ steps.tok.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
-    with: { max_length: 24 }
+    with: { max_length: ${options.length} }
   - id: pad_val
     uses: pad
     inputs: { dataset: "\${{ steps.tok_val.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
-    with: { max_length: 24 }`;
+    with: { max_length: ${options.length} }`;
+}
 
-/**
- * YAML steps that prepare 250 rows of the SNIPS slot-filling sample for token classification:
- * `pad` (80 %) and `pad_val` (20 %), padded to 32 tokens, with the tokenizer `tok`.
- */
-export const SLOT_DATA_STEPS = `
-  - id: load
-    uses: load
-    with: { path: ${join(SAMPLE_DATA, 'snips-slots-sample.jsonl')}, limit: 250 }
-  - id: split
-    uses: split
-    inputs: { dataset: "\${{ steps.load.outputs.dataset }}" }
-    with: { train: 0.8, validation: 0.2, test: 0 }
-  - id: tok
-    uses: tokenize
-    inputs: { dataset: "\${{ steps.split.outputs.train }}" }
-    with: { task: token_classification, vocab_size: 500 }
-  - id: tok_val
-    uses: tokenize
-    inputs: { dataset: "\${{ steps.split.outputs.validation }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
-    with: { task: token_classification }
-  - id: pad
-    uses: pad
-    inputs: { dataset: "\${{ steps.tok.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
-    with: { max_length: 32 }
-  - id: pad_val
-    uses: pad
-    inputs: { dataset: "\${{ steps.tok_val.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
-    with: { max_length: 32 }`;
+const INTENTS = `path: ${join(SAMPLE_DATA, 'snips-intents-sample.jsonl')}, columns: { text: text, label: intent }`;
 
-/**
- * YAML steps that prepare 60 rows of the SNIPS intent sample for fine-tuning the catalog's MiniLM:
- * its own vocabulary, `pad` (80 %) and `pad_val` (20 %) padded to 24 tokens, the tokenizer `tok`.
- */
-export const PRETRAINED_DATA_STEPS = `
-  - id: load
-    uses: load
-    with: { path: ${join(SAMPLE_DATA, 'snips-intents-sample.jsonl')}, columns: { text: text, label: intent }, limit: 60 }
-  - id: split
-    uses: split
-    inputs: { dataset: "\${{ steps.load.outputs.dataset }}" }
-    with: { train: 0.8, validation: 0.2, test: 0, stratify_by: label }
-  - id: tok
-    uses: tokenize
-    inputs: { dataset: "\${{ steps.split.outputs.train }}" }
-    with: { vocab: "pretrained:all-minilm-l6-v2" }
-  - id: tok_val
-    uses: tokenize
-    inputs: { dataset: "\${{ steps.split.outputs.validation }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
-  - id: pad
-    uses: pad
-    inputs: { dataset: "\${{ steps.tok.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
-    with: { max_length: 24 }
-  - id: pad_val
-    uses: pad
-    inputs: { dataset: "\${{ steps.tok_val.outputs.dataset }}", tokenizer: "\${{ steps.tok.outputs.tokenizer }}" }
-    with: { max_length: 24 }`;
+/** The 280-row SNIPS intent sample for classification, a 500-token vocabulary, padded to 24 tokens. */
+export const SAMPLE_DATA_STEPS = dataSteps({
+  load: INTENTS,
+  split: ', stratify_by: label',
+  tokenize: 'vocab_size: 500',
+  length: 24,
+});
+
+/** 250 rows of the SNIPS slot-filling sample for token classification, padded to 32 tokens. */
+export const SLOT_DATA_STEPS = dataSteps({
+  load: `path: ${join(SAMPLE_DATA, 'snips-slots-sample.jsonl')}, limit: 250`,
+  split: '',
+  tokenize: 'task: token_classification, vocab_size: 500',
+  tokenizeAgain: 'task: token_classification',
+  length: 32,
+});
+
+/** 60 rows of the SNIPS intent sample for fine-tuning the catalog's MiniLM, with its own vocabulary. */
+export const PRETRAINED_DATA_STEPS = dataSteps({
+  load: `${INTENTS}, limit: 60`,
+  split: ', stratify_by: label',
+  tokenize: 'vocab: "pretrained:all-minilm-l6-v2"',
+  length: 24,
+});
