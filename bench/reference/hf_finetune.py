@@ -7,11 +7,12 @@ Usage: hf_finetune.py '<json config>' — prints the time of every step and infe
 """
 import json
 import sys
-import time
 
 import torch
 from transformers import BertForSequenceClassification
 from transformers.utils import logging
+
+from timing import time_inference, time_steps
 
 
 def main():
@@ -45,27 +46,10 @@ def main():
         opt.step()
 
     model.train()
-    for _ in range(c["warmup"]):
-        step()
-    train_steps = []
-    for _ in range(c["steps"]):
-        started = time.perf_counter()
-        step()
-        train_steps.append(time.perf_counter() - started)
+    train_steps = time_steps(step, c["warmup"], c["steps"])
     model.eval()
-    with torch.no_grad():
-        def infer(n, reps):
-            x, m = ids[:n], mask[:n]
-            for _ in range(3):
-                model(input_ids=x, attention_mask=m)
-            times = []
-            for _ in range(reps):
-                started = time.perf_counter()
-                model(input_ids=x, attention_mask=m)
-                times.append(time.perf_counter() - started)
-            return times
-        infer1 = infer(1, 30)
-        infer_batch = infer(b, 10)
+    infer1 = time_inference(lambda: model(input_ids=ids[:1], attention_mask=mask[:1]), 30)
+    infer_batch = time_inference(lambda: model(input_ids=ids, attention_mask=mask), 10)
     print(json.dumps({"train_steps_s": train_steps, "infer_b1_s": infer1, "infer_batch_s": infer_batch, "torch": torch.__version__}))
 
 

@@ -10,10 +10,11 @@ Usage: torch_encoder.py '<json config>'  — prints the time of every step and i
 import json
 import math
 import sys
-import time
 
 import torch
 from torch import nn
+
+from timing import time_inference, time_steps
 
 
 class Block(nn.Module):
@@ -91,28 +92,10 @@ def main():
         opt.step()
 
     model.train()
-    for _ in range(c["warmup"]):
-        step()
-    train_steps = []
-    for _ in range(c["steps"]):
-        started = time.perf_counter()
-        step()
-        train_steps.append(time.perf_counter() - started)
-
+    train_steps = time_steps(step, c["warmup"], c["steps"])
     model.eval()
-    with torch.no_grad():
-        def infer(n, reps):
-            x, m = ids[:n], mask[:n]
-            for _ in range(3):
-                model(x, m)
-            times = []
-            for _ in range(reps):
-                started = time.perf_counter()
-                model(x, m)
-                times.append(time.perf_counter() - started)
-            return times
-        infer1 = infer(1, 50)
-        infer32 = infer(b, 20)
+    infer1 = time_inference(lambda: model(ids[:1], mask[:1]), 50)
+    infer32 = time_inference(lambda: model(ids[:b], mask[:b]), 20)
     print(json.dumps({"train_steps_s": train_steps, "infer_b1_s": infer1, "infer_batch_s": infer32, "torch": torch.__version__}))
 
 
