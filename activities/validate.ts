@@ -36,7 +36,7 @@ export const validate: StepImplementation = async (input, { deps, progress, prov
       (rows) => progress({ rows, of: dataset.rows }),
     );
     const measured = evaluation.metrics as Readonly<Record<string, number>>;
-    const checks = checkThresholds(options.thresholds, measured);
+    const checks = checkThresholds(options.thresholds, measured, `the ${task.name} model`);
     const passed = checks.every((c) => c.passed);
     const report: MetricsReport = {
       task: task.name,

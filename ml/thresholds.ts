@@ -13,10 +13,11 @@ export class ThresholdError extends Error {
   override name = 'ThresholdError';
 }
 
-/** Checks conditions like `f1_macro >= 0.9` against measured metrics. */
+/** Checks conditions like `f1_macro >= 0.9` against measured metrics; `about` names what measured them in errors. */
 export function checkThresholds(
   conditions: readonly string[],
   metrics: Readonly<Record<string, number>>,
+  about = 'the model',
 ): ThresholdCheck[] {
   return conditions.map((condition) => {
     const match = FORM.exec(condition);
@@ -25,7 +26,7 @@ export function checkThresholds(
     const value = metrics[metric];
     if (value === undefined)
       throw new ThresholdError(
-        `threshold "${condition}": no metric ${metric}; measured: ${Object.keys(metrics).join(', ')}`,
+        `threshold "${condition}": ${about} reports no metric ${metric}; it reports ${Object.keys(metrics).join(', ')}`,
       );
     const limit = Number(bound);
     const passed =

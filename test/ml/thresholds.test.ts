@@ -19,5 +19,8 @@ test('thresholds compare measured metrics with every operator', () => {
 
 test('a malformed threshold or an unknown metric is a clear error', () => {
   assert.throws(() => checkThresholds(['f1 is high'], { f1_macro: 1 }), ThresholdError);
-  assert.throws(() => checkThresholds(['recall >= 0.5'], { f1_macro: 1 }), /no metric recall; measured: f1_macro/);
+  assert.throws(
+    () => checkThresholds(['recall >= 0.5'], { f1_macro: 1 }, 'the classification model'),
+    /"recall >= 0.5": the classification model reports no metric recall; it reports f1_macro/,
+  );
 });
