@@ -1,7 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -32,6 +32,7 @@ before(async () => {
 after(async () => {
   await stopWorker?.();
   await env?.stop();
+  if (config) rmSync(config.home, { recursive: true, force: true });
 });
 
 /** SNIPS sample → one epoch of a small encoder → validate → deploy as "intents". */

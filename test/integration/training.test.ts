@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -22,13 +22,17 @@ let env: TestServer;
 before(async () => {
   env = await startTestServer();
 });
+const homes: string[] = [];
 after(async () => {
   await env?.stop();
+  for (const home of homes) rmSync(home, { recursive: true, force: true });
 });
 
-/** A config of its own (task queue and state folder) that may read the bundled SNIPS samples. */
+/** A config of its own (task queue and state folder, removed at the end) that may read the bundled SNIPS samples. */
 function trainingConfig(): PipewrightConfig {
-  return { ...env.config(), home: mkdtempSync(join(tmpdir(), 'pipewright-train-')), dataRoots: [SAMPLE_DATA] };
+  const home = mkdtempSync(join(tmpdir(), 'pipewright-train-'));
+  homes.push(home);
+  return { ...env.config(), home, dataRoots: [SAMPLE_DATA] };
 }
 
 /**
