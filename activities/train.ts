@@ -170,7 +170,13 @@ async function trainWith(deps: ActivityDeps, input: TrainEpochInput, setup: Trai
     epoch: input.epoch,
   };
   const model = new EncoderModel(tf, config, task.head, settings.seed);
-  const frozen = frozenThisEpoch(input, model);
+  let frozen: Set<string>;
+  try {
+    frozen = frozenThisEpoch(input, model);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   const objective = encoderObjective(
     tf,
     model,
