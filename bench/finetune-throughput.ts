@@ -1,9 +1,11 @@
-// Fine-tuning throughput: the catalog's MiniLM with a sequence-classification head, trained on the
-// native TensorFlow graph path, against PyTorch transformers' BertForSequenceClassification on the
-// same checkpoint, shapes, frozen set and threads; with nothing frozen and with the embeddings
+// Fine-tuning throughput: the catalog's MiniLM with a sequence-classification head (or, with
+// --task token_classification, a head on every token), trained on the native TensorFlow graph
+// path, against PyTorch transformers' BertForSequenceClassification (BertForTokenClassification)
+// on the same checkpoint, shapes, frozen set and threads; with nothing frozen and with the embeddings
 // and blocks 0-3 frozen. Rounds alternate PyTorch and ours; the table reports medians and ratios.
 // Also inference at batch 1 and at the full batch.
 // Usage: node dist/bench/finetune-throughput.js [--seq 64] [--batch 32] [--steps 8] [--rounds 3]
+//        [--task classification|token_classification]
 import type * as Tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,7 +13,10 @@ import { loadBackend } from '../ml/backend/load-backend';
 import { EncoderModel } from '../ml/models/encoder-model';
 import { openBertCheckpoint } from '../ml/pretrained/bert-checkpoint';
 import { loadPretrainedWeights, pretrainedConfig } from '../ml/pretrained/pretrained-encoder';
-import { classification } from '../ml/tasks/classification';
+import { taskNamed } from '../ml/tasks/registry';
+import type { Task } from '../ml/tasks/task';
+import { IGNORED_LABEL } from '../ml/tokenizers/task-encoding';
+import type { TrainTask } from '../spec/metrics';
 import { encoderObjective, predictClasses, type EncoderBatch } from '../ml/tasks/encoder-objective';
 import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
 import { frozenParameters } from '../ml/train/parameter-groups';
@@ -56,9 +61,16 @@ function timeEach(reps: number, run: (i: number) => void): number[] {
   });
 }
 
+/** Every row's label for the task: one per sequence, or one per token with every fourth ignored as a later sub-token. */
+function labelsFor(task: Task, batch: number, seq: number): Int32Array {
+  if (task.name === 'classification') return Int32Array.from({ length: batch }, (_, i) => i % CLASSES);
+  return Int32Array.from({ length: batch * seq }, (_, i) => (i % 4 === 0 ? IGNORED_LABEL : i % CLASSES));
+}
+
 function ours(
   tf: typeof Tf,
   dir: string,
+  task: Task,
   patterns: string[],
   shape: { seq: number; batch: number; steps: number },
 ): Timing {
@@ -66,7 +78,7 @@ function ours(
   const model = new EncoderModel(
     tf,
     pretrainedConfig(checkpoint, { classes: CLASSES, pooling: 'first' }),
-    classification.head,
+    task.head,
     1,
   );
   loadPretrainedWeights(tf, model, checkpoint);
@@ -78,7 +90,7 @@ function ours(
   const rows: EncoderBatch = {
     ids: Int32Array.from({ length: batch * seq }, (_, i) => 1000 + ((i * 7919) % 29000)),
     mask: new Int32Array(batch * seq).fill(1),
-    labels: Int32Array.from({ length: batch }, (_, i) => i % CLASSES),
+    labels: labelsFor(task, batch, seq),
     size: batch,
     length: seq,
   };
@@ -101,6 +113,8 @@ function ours(
 async function main(): Promise<void> {
   const shape = { seq: arg('seq', 64), batch: arg('batch', 32), steps: arg('steps', 8) };
   const rounds = arg('rounds', 3);
+  const taskAt = process.argv.indexOf('--task');
+  const task = taskNamed(taskAt >= 0 ? (process.argv[taskAt + 1] as TrainTask) : 'classification');
   const dir = miniLmDir((l) => process.stderr.write(`${l}\n`));
   const { tf, backend } = await loadBackend();
   const python = referencePython();
@@ -116,6 +130,7 @@ async function main(): Promise<void> {
               checkpoint: dir,
               frozen_prefixes: set.prefixes,
               classes: CLASSES,
+              task: task.name,
               threads: 2,
               warmup: 1,
               ...shape,
@@ -125,13 +140,13 @@ async function main(): Promise<void> {
         ),
       ) as Timing;
       results[s]!.torch.push(reference);
-      results[s]!.ours.push(ours(tf, dir, set.patterns, shape));
+      results[s]!.ours.push(ours(tf, dir, task, set.patterns, shape));
       process.stderr.write(`round ${round + 1}/${rounds}: ${set.label} done\n`);
     });
   }
   const all = (timings: Timing[], key: keyof Timing) => median(timings.flatMap((t) => t[key]));
   console.log(
-    `MiniLM (all-minilm-l6-v2) sequence classification, seq ${shape.seq}, batch ${shape.batch}, ${rounds} alternating rounds of ${shape.steps} steps; ours on ${backend} graphs, PyTorch transformers eager, 2 threads each`,
+    `MiniLM (all-minilm-l6-v2) ${task.name}, seq ${shape.seq}, batch ${shape.batch}, ${rounds} alternating rounds of ${shape.steps} steps; ours on ${backend} graphs, PyTorch transformers eager, 2 threads each`,
   );
   console.log(
     '| frozen | train samples/s ours | PyTorch | ratio | infer b1 ms ours | PyTorch | ratio | infer b32 samples/s ours | PyTorch | ratio |',

@@ -1,6 +1,7 @@
 """PyTorch reference for bench/finetune-throughput: fine-tuning a BERT checkpoint with transformers.
 
-BertForSequenceClassification from the checkpoint directory, the parameters under the frozen
+BertForSequenceClassification (task "classification") or BertForTokenClassification (task
+"token_classification", every fourth token's label ignored) from the checkpoint directory, the parameters under the frozen
 prefixes set to requires_grad=False (so autograd skips them and AdamW holds no state for them),
 AdamW (no decay on biases and LayerNorm weights), global-norm clipping at 1.0, dropout on.
 Usage: hf_finetune.py '<json config>' — prints the time of every step and inference call as JSON.
@@ -9,7 +10,7 @@ import json
 import sys
 
 import torch
-from transformers import BertForSequenceClassification
+from transformers import BertForSequenceClassification, BertForTokenClassification
 from transformers.utils import logging
 
 from timing import time_inference, time_steps
@@ -21,7 +22,9 @@ def main():
     torch.set_num_threads(c["threads"])
     logging.set_verbosity_error()
     logging.disable_progress_bar()
-    model = BertForSequenceClassification.from_pretrained(c["checkpoint"], num_labels=c["classes"], attn_implementation="eager")
+    per_token = c["task"] == "token_classification"
+    auto = BertForTokenClassification if per_token else BertForSequenceClassification
+    model = auto.from_pretrained(c["checkpoint"], num_labels=c["classes"], attn_implementation="eager")
     for name, p in model.named_parameters():
         p.requires_grad = not any(name.startswith(prefix) for prefix in c["frozen_prefixes"])
     trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
@@ -36,7 +39,11 @@ def main():
     b, t = c["batch"], c["seq"]
     ids = torch.randint(1000, 30000, (b, t))
     mask = torch.ones(b, t, dtype=torch.long)
-    labels = torch.randint(0, c["classes"], (b,))
+    if per_token:
+        labels = torch.randint(0, c["classes"], (b, t))
+        labels[:, ::4] = -100
+    else:
+        labels = torch.randint(0, c["classes"], (b,))
 
     def step():
         opt.zero_grad(set_to_none=True)
