@@ -1,3 +1,4 @@
+import type { Size } from '../graph/sizes';
 import type { EncoderConfig } from './encoder-config';
 import { LAYER_NORM_EPSILON } from './layer-norm';
 import type { ModelOps } from './model-ops';
@@ -87,8 +88,8 @@ function selfAttention<T>(
   p: ParameterLookup<T>,
   config: EncoderConfig,
   mask: T,
-  batch: ReturnType<ModelOps<T>['dim']>,
-  length: ReturnType<ModelOps<T>['dim']>,
+  batch: Size,
+  length: Size,
 ): (l: number, x: T, norm: readonly [T, T] | undefined) => T {
   const d = config.hidden;
   const heads = config.heads;
