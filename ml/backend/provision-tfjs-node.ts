@@ -1,16 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { pipWheel } from '../pip-wheel';
 
 /** The TensorFlow wheel whose C library the addon is built against: the same C API tfjs-node's own download carries. */
 export const TENSORFLOW_WHEEL = { name: 'tensorflow-cpu', version: '2.21.0' } as const;
@@ -54,7 +46,7 @@ export function provisionTfjsNode(options: ProvisionOptions): ProvisionResult {
   options.log(
     'its installer could not fetch libtensorflow; building the addon against the tensorflow-cpu wheel instead',
   );
-  const wheel = downloadWheel(options.cacheDir, options.log);
+  const wheel = pipWheel(TENSORFLOW_WHEEL, options.cacheDir, 'building the native backend, about 270 MB', options.log);
   stageLibtensorflow(wheel, packageDir, options.log);
   buildAddon(packageDir, options.log);
   const check = verify(packageDir);
@@ -86,49 +78,6 @@ export function verify(packageDir: string): { ok: boolean; output: string } {
   });
   if (result.status === 0) return { ok: true, output: result.stdout.trim() };
   return { ok: false, output: result.stderr.trim().split('\n').slice(-6).join('\n') };
-}
-
-function downloadWheel(cacheDir: string, log: (line: string) => void): string {
-  mkdirSync(cacheDir, { recursive: true });
-  const find = () =>
-    readdirSync(cacheDir).find(
-      (f) =>
-        f.startsWith(`${TENSORFLOW_WHEEL.name.replace('-', '_')}-${TENSORFLOW_WHEEL.version}-`) && f.endsWith('.whl'),
-    );
-  let wheel = find();
-  if (!wheel) {
-    const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version'], { stdio: 'ignore' }).status === 0);
-    if (!python)
-      throw new ProvisionError(
-        'building the native backend needs python3 with pip, to download the tensorflow-cpu wheel',
-      );
-    log(`downloading ${TENSORFLOW_WHEEL.name}==${TENSORFLOW_WHEEL.version} with pip (about 270 MB)`);
-    const pip = spawnSync(
-      python,
-      [
-        '-m',
-        'pip',
-        'download',
-        '--no-deps',
-        '--disable-pip-version-check',
-        '-q',
-        '-d',
-        cacheDir,
-        `${TENSORFLOW_WHEEL.name}==${TENSORFLOW_WHEEL.version}`,
-      ],
-      {
-        encoding: 'utf8',
-      },
-    );
-    if (pip.status !== 0)
-      throw new ProvisionError(
-        `pip download of ${TENSORFLOW_WHEEL.name} failed:\n${(pip.stdout + pip.stderr).trim().split('\n').slice(-8).join('\n')}`,
-      );
-    wheel = find();
-    if (!wheel)
-      throw new ProvisionError(`pip reported success but no ${TENSORFLOW_WHEEL.name} wheel is in ${cacheDir}`);
-  }
-  return join(cacheDir, wheel);
 }
 
 /** Header folders of the wheel that the C API includes transitively. */

