@@ -10,7 +10,14 @@ import { loadPretrainedWeights, pretrainedConfig } from '../ml/pretrained/pretra
 import type { Task } from '../ml/tasks/task';
 import { loadTokenizer, type TokenizerFile } from '../ml/tokenizers/tokenizer-file';
 import { AdamW } from '../ml/train/adamw';
-import { readCheckpoint, restoreFrom, saveCheckpoint, type TrainingPosition } from '../ml/train/checkpoint';
+import {
+  readCheckpoint,
+  restoreFrom,
+  saveBaseWeights,
+  saveCheckpoint,
+  type CheckpointBase,
+  type TrainingPosition,
+} from '../ml/train/checkpoint';
 import { datasetBatches } from '../ml/train/dataset-batches';
 import { frozenParameters, learningRateScales } from '../ml/train/parameter-groups';
 import { trainEpoch } from '../ml/train/epoch';
@@ -201,12 +208,27 @@ async function trainWith(deps: ActivityDeps, input: TrainEpochInput, setup: Trai
     }),
   });
   try {
+    const provenance = {
+      workflowId: input.run.workflowId,
+      runId: input.run.runId,
+      step: input.stepId,
+      activity: 'train',
+    };
     const resumed = await resume(tf, deps, input, key, model, optimizer);
+    // Pretrained parameters that stay frozen are stored once, as base weights the checkpoints refer to.
+    let base: CheckpointBase | undefined = resumed?.base;
     if (!resumed && setup.checkpoint) {
       const load = loadPretrainedWeights(tf, model, setup.checkpoint);
       log.info(
         `fine-tuning ${settings.model.pretrained}: ${load.loaded.length} parameters from the checkpoint, freshly initialized: ${load.fresh.join(', ')}`,
       );
+      if (frozen.size > 0) {
+        const ref = await saveBaseWeights(deps.store, model, load.loaded, {
+          ...provenance,
+          sources: [setup.checkpoint.dir],
+        });
+        base = { sha256: ref.sha256, tensors: load.loaded };
+      }
     }
     // Setting up a large model takes seconds: say the attempt is alive, keeping the last attempt's details.
     heartbeat(activityInfo().heartbeatDetails);
@@ -241,11 +263,9 @@ async function trainWith(deps: ActivityDeps, input: TrainEpochInput, setup: Trai
           const ref = await saveCheckpoint(deps.store, model, optimizer, position, {
             task: task.name,
             labels,
+            ...(base && { base }),
             provenance: {
-              workflowId: input.run.workflowId,
-              runId: input.run.runId,
-              step: input.stepId,
-              activity: 'train',
+              ...provenance,
               parents: [input.batches.sha256, input.tokenizer.sha256, ...(input.resume ? [input.resume.sha256] : [])],
             },
           });
@@ -285,14 +305,15 @@ async function resume(
   key: JournalKey,
   model: EncoderModel,
   optimizer: AdamW,
-): Promise<{ ref: ArtifactRef; position: TrainingPosition } | undefined> {
+): Promise<{ ref: ArtifactRef; position: TrainingPosition; base: CheckpointBase | undefined } | undefined> {
   const fromHeartbeat = (activityInfo().heartbeatDetails as TrainHeartbeat | undefined)?.checkpoint;
   const candidates = [...(await deps.journal.list(key)), ...(fromHeartbeat ? [fromHeartbeat] : [])];
   const unique = [...new Map(candidates.map((c) => [c.sha256, c])).values()].sort((a, b) => stepOf(b) - stepOf(a));
   for (const ref of [...unique, ...(input.resume ? [input.resume] : [])]) {
     try {
-      const position = restoreFrom(tf, await readCheckpoint(deps.store, ref), model, optimizer);
-      return { ref, position };
+      const file = await readCheckpoint(deps.store, ref);
+      const position = restoreFrom(tf, file, model, optimizer);
+      return { ref, position, base: file.manifest.base };
     } catch (error) {
       // The previous epoch's checkpoint was verified when it was committed; failing now is fatal.
       if (ref === input.resume) throw error;

@@ -39,12 +39,24 @@ export interface CheckpointManifest {
   readonly labels?: readonly string[];
   /** The parameters the optimizer slots cover, in slot order; absent: all of them (nothing was frozen). */
   readonly trained?: readonly string[];
+  /** Parameters not stored here but taken unchanged from base weights (pretrained, never trained). */
+  readonly base?: CheckpointBase;
   readonly tensors: readonly {
     readonly name: string;
     readonly shape: readonly number[];
     readonly offset: number;
     readonly length: number;
   }[];
+}
+
+/**
+ * Base weights a checkpoint refers to instead of storing them again: the digest of a base-weights
+ * artifact (written by saveBaseWeights) and the parameters taken from it. A fine-tuning run whose
+ * lower layers stay frozen stores those once, not in every checkpoint.
+ */
+export interface CheckpointBase {
+  readonly sha256: string;
+  readonly tensors: readonly string[];
 }
 
 /** A checkpoint file that cannot be used: wrong format, or made for another model shape. */
@@ -58,9 +70,15 @@ export interface SaveOptions {
   readonly task?: TrainTask;
   readonly labels?: readonly string[];
   readonly provenance?: ArtifactProvenance;
+  /** Base weights holding the parameters' starting values; the untrained ones are taken from there. */
+  readonly base?: CheckpointBase;
 }
 
-/** Saves weights, optimizer slots and position as one `checkpoint` artifact (atomic, addressed by its SHA-256). */
+/**
+ * Saves weights, optimizer slots and position as one `checkpoint` artifact (atomic, addressed by
+ * its SHA-256). Parameters the optimizer does not train and the base holds are referred to, not
+ * stored; the base becomes one of the checkpoint's parents.
+ */
 export function saveCheckpoint(
   store: ArtifactStore,
   model: CheckpointedModel,
@@ -68,7 +86,70 @@ export function saveCheckpoint(
   position: TrainingPosition,
   options: SaveOptions = {},
 ): Promise<ArtifactRef> {
-  const variables = [...model.params, ...optimizer.slots];
+  const trained = new Set(optimizer.names);
+  const fromBase = (options.base?.tensors ?? []).filter((name) => model.params.has(name) && !trained.has(name));
+  const stored = [...model.params].filter(([name]) => !fromBase.includes(name));
+  const base = options.base && fromBase.length > 0 ? { sha256: options.base.sha256, tensors: fromBase } : undefined;
+  const provenance = base
+    ? { ...options.provenance, parents: [...(options.provenance?.parents ?? []), base.sha256] }
+    : options.provenance;
+  return writeCheckpointFile(
+    store,
+    {
+      task: options.task,
+      labels: options.labels,
+      config: model.config,
+      position: { ...position, step: optimizer.step },
+      trained: optimizer.names.length < model.params.size ? optimizer.names : undefined,
+      base,
+    },
+    [...stored, ...optimizer.slots],
+    {
+      step: optimizer.step,
+      epoch: position.epoch,
+      batchInEpoch: position.batchInEpoch,
+      ...(options.task && { task: options.task }),
+      ...(options.labels && { labels: options.labels }),
+    },
+    provenance,
+  );
+}
+
+/**
+ * Saves the given parameters of a model as base weights for its checkpoints to refer to: a
+ * checkpoint-format artifact with no optimizer state, at step 0. Its bytes depend only on the
+ * parameters' values, so every run starting from the same pretrained weights shares one copy.
+ */
+export function saveBaseWeights(
+  store: ArtifactStore,
+  model: CheckpointedModel,
+  names: readonly string[],
+  provenance?: ArtifactProvenance,
+): Promise<ArtifactRef> {
+  const variables = names.map((name) => {
+    const v = model.params.get(name);
+    if (!v) throw new CheckpointError(`the model has no parameter ${name} to keep as base weights`);
+    return [name, v] as const;
+  });
+  return writeCheckpointFile(
+    store,
+    { config: model.config, position: { step: 0, epoch: 0, batchInEpoch: 0, seed: 0 } },
+    variables,
+    { base: true },
+    provenance,
+  );
+}
+
+type ManifestFields = Omit<CheckpointManifest, 'format' | 'version' | 'tensors'>;
+type Optional<T> = { readonly [K in keyof T]?: T[K] | undefined };
+
+function writeCheckpointFile(
+  store: ArtifactStore,
+  fields: Optional<ManifestFields> & Pick<ManifestFields, 'config' | 'position'>,
+  variables: readonly (readonly [string, Tf.Variable])[],
+  meta: Readonly<Record<string, unknown>>,
+  provenance: ArtifactProvenance | undefined,
+): Promise<ArtifactRef> {
   const tensors: CheckpointManifest['tensors'][number][] = [];
   let offset = 0;
   for (const [name, v] of variables) {
@@ -78,47 +159,67 @@ export function saveCheckpoint(
   const manifest: CheckpointManifest = {
     format: 'pipewright-checkpoint',
     version: 1,
-    ...(options.task && { task: options.task }),
-    config: model.config,
-    position: { ...position, step: optimizer.step },
-    ...(options.labels && { labels: options.labels }),
-    ...(optimizer.names.length < model.params.size && { trained: optimizer.names }),
+    ...(fields.task && { task: fields.task }),
+    config: fields.config,
+    position: fields.position,
+    ...(fields.labels && { labels: fields.labels }),
+    ...(fields.trained && { trained: fields.trained }),
+    ...(fields.base && { base: fields.base }),
     tensors,
   };
-  return store.write(
-    {
-      kind: 'checkpoint',
-      meta: {
-        step: optimizer.step,
-        epoch: position.epoch,
-        batchInEpoch: position.batchInEpoch,
-        ...(options.task && { task: options.task }),
-        ...(options.labels && { labels: options.labels }),
-      },
-      ...(options.provenance && { provenance: options.provenance }),
-    },
-    async (out) => {
-      const head = Buffer.from(JSON.stringify(manifest));
-      const length = Buffer.alloc(4);
-      length.writeUInt32LE(head.length);
-      out.write(Buffer.concat([MAGIC, length, head]));
-      for (const [, v] of variables) {
-        const data = (await v.data()) as Float32Array;
-        out.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-      }
-    },
-  );
+  return store.write({ kind: 'checkpoint', meta, ...(provenance && { provenance }) }, async (out) => {
+    const head = Buffer.from(JSON.stringify(manifest));
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(head.length);
+    out.write(Buffer.concat([MAGIC, length, head]));
+    for (const [, v] of variables) {
+      const data = (await v.data()) as Float32Array;
+      out.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    }
+  });
 }
 
-/** A checkpoint read into memory (its digest verified): the manifest and every tensor's values. */
+/**
+ * A checkpoint read into memory (its digest verified): the manifest and every tensor's values,
+ * those taken from base weights included (the manifest lists them among its tensors).
+ */
 export interface CheckpointFile {
   readonly ref: ArtifactRef;
   readonly manifest: CheckpointManifest;
   readonly values: Float32Array;
 }
 
-/** Reads and verifies a checkpoint artifact. */
+/** Reads and verifies a checkpoint artifact, and the base weights it refers to. */
 export async function readCheckpoint(store: ArtifactStore, ref: ArtifactRef): Promise<CheckpointFile> {
+  const own = await readCheckpointBytes(store, ref);
+  const base = own.manifest.base;
+  if (!base) return { ref, ...own };
+  const weights = await readCheckpointBytes(store, base);
+  const byName = new Map(weights.manifest.tensors.map((t) => [t.name, t]));
+  const taken = base.tensors.map((name) => {
+    const t = byName.get(name);
+    if (!t || t.offset + t.length > weights.values.length)
+      throw new CheckpointError(
+        `checkpoint ${ref.sha256.slice(0, 12)} takes ${name} from base weights ${base.sha256.slice(0, 12)}, which do not hold it`,
+      );
+    return t;
+  });
+  const values = new Float32Array(own.values.length + taken.reduce((n, t) => n + t.length, 0));
+  values.set(own.values);
+  let at = own.values.length;
+  const tensors = [...own.manifest.tensors];
+  for (const t of taken) {
+    values.set(weights.values.subarray(t.offset, t.offset + t.length), at);
+    tensors.push({ ...t, offset: at });
+    at += t.length;
+  }
+  return { ref, manifest: { ...own.manifest, tensors }, values };
+}
+
+async function readCheckpointBytes(
+  store: ArtifactStore,
+  ref: Pick<ArtifactRef, 'sha256'>,
+): Promise<Pick<CheckpointFile, 'manifest' | 'values'>> {
   const bytes = await readFile(await store.localPath(ref));
   if (bytes.length < MAGIC.length + 4 || !bytes.subarray(0, MAGIC.length).equals(MAGIC))
     throw new CheckpointError(`artifact ${ref.sha256} is not a Pipewright checkpoint`);
@@ -128,7 +229,7 @@ export async function readCheckpoint(store: ArtifactStore, ref: ArtifactRef): Pr
   ) as CheckpointManifest;
   const body = bytes.subarray(MAGIC.length + 4 + headLength);
   const values = new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
-  return { ref, manifest, values };
+  return { manifest, values };
 }
 
 /**

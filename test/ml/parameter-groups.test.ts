@@ -1,6 +1,6 @@
 import type * as Tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,7 +10,7 @@ import { EncoderModel } from '../../ml/models/encoder-model';
 import { classification } from '../../ml/tasks/classification';
 import { encoderObjective, lossTargets, type EncoderBatch } from '../../ml/tasks/encoder-objective';
 import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
-import { readCheckpoint, restoreFrom, saveCheckpoint } from '../../ml/train/checkpoint';
+import { readCheckpoint, restoreFrom, saveBaseWeights, saveCheckpoint } from '../../ml/train/checkpoint';
 import { frozenParameters, learningRateScales, parameterGroup } from '../../ml/train/parameter-groups';
 import { trainStep } from '../../ml/train/train-step';
 import { FileArtifactStore } from '../../store/artifact-store';
@@ -151,6 +151,69 @@ test('after gradual unfreezing, a checkpoint of the frozen epoch resumes with it
     optimizer.dispose();
   } finally {
     model.dispose();
+  }
+});
+
+test('a checkpoint stores its trained parameters and takes the frozen ones from base weights', async () => {
+  const model = new EncoderModel(tf, BERT, classification.head, 4);
+  const rebuilt = new EncoderModel(tf, BERT, classification.head, 5);
+  try {
+    const names = [...model.params.keys()];
+    const encoder = names.filter((n) => !n.startsWith('head/'));
+    const baseRef = await saveBaseWeights(store, model, encoder, { step: 'train' });
+    const again = await saveBaseWeights(store, model, encoder);
+    assert.equal(again.sha256, baseRef.sha256, 'the same starting weights are one artifact');
+    const frozen = frozenParameters(names, ['embeddings', 'layers.0-1']);
+    const objective = encoderObjective(tf, model, { labelSmoothing: 0 }, frozen);
+    const optimizer = new AdamW(tf, objective.params, ADAMW_DEFAULTS);
+    for (let step = 0; step < 2; step++) trainStep(tf, objective, optimizer, batch(step), 1e-2, step);
+    const position = { step: 2, epoch: 0, batchInEpoch: 2, seed: 4 };
+    const base = { sha256: baseRef.sha256, tensors: encoder };
+    const full = await saveCheckpoint(store, model, optimizer, position);
+    const slim = await saveCheckpoint(store, model, optimizer, position, {
+      base,
+      provenance: { parents: ['ab'.repeat(32)] },
+    });
+    const frozenBytes = [...frozen].reduce((n, name) => n + 4 * model.params.get(name)!.size, 0);
+    assert.ok(frozenBytes > 0);
+    // The frozen parameters' values are what the slim checkpoint leaves out (manifests differ by a little).
+    assert.ok(
+      Math.abs(full.bytes - slim.bytes - frozenBytes) < 2048,
+      `${full.bytes} - ${slim.bytes} vs ${frozenBytes}`,
+    );
+    const file = await readCheckpoint(store, slim);
+    assert.deepEqual(
+      [...(file.manifest.base?.tensors ?? [])].sort(),
+      [...frozen].sort(),
+      'only never-trained parameters are referred to',
+    );
+    const meta = await store.metadata(slim.sha256);
+    assert.deepEqual(
+      meta?.provenance.parents,
+      ['ab'.repeat(32), baseRef.sha256],
+      'the base is a parent, so gc keeps it',
+    );
+    const restoredOptimizer = new AdamW(
+      tf,
+      encoderObjective(tf, rebuilt, { labelSmoothing: 0 }, frozen).params,
+      ADAMW_DEFAULTS,
+    );
+    restoreFrom(tf, file, rebuilt, restoredOptimizer);
+    for (const name of names)
+      assert.deepEqual(
+        rebuilt.params.get(name)!.dataSync(),
+        model.params.get(name)!.dataSync(),
+        `${name} is rebuilt exactly`,
+      );
+    restoredOptimizer.dispose();
+    optimizer.dispose();
+
+    // Base weights that are gone or damaged make the checkpoint unreadable, saying so.
+    writeFileSync(join(dir, 'objects', baseRef.sha256.slice(0, 2), baseRef.sha256), 'damaged');
+    await assert.rejects(readCheckpoint(store, slim), new RegExp(`${baseRef.sha256}.*corrupt`));
+  } finally {
+    model.dispose();
+    rebuilt.dispose();
   }
 });
 
