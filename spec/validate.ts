@@ -5,6 +5,7 @@ import type { Expr, ValueExpr } from './expression-ast';
 import { checkExpression, compatible, isArtifactType, type ExprScope } from './expression-check';
 import { ExpressionSyntaxError, hasExpression, parseValueExpression } from './expression-parse';
 import { locate, type PipelineSource, type SourcePath } from './source';
+import { checkFreeze } from './freeze-check';
 import { checkPretrained } from './pretrained-check';
 import { stepLookup, type Reporter } from './step-lookup';
 import { checkTasks } from './task-check';
@@ -196,6 +197,7 @@ export function checkSemantics(
   const lookup = stepLookup(rawSteps, stepIndex);
   checkTasks(lookup, analyses, report);
   checkPretrained(lookup, analyses, report);
+  checkFreeze(lookup, analyses.keys(), report);
   for (const cycle of findCycles(analyses, [...stepIndex.keys()])) {
     report(['steps', stepIndex.get(cycle[0]!)!, 'id'], `dependency cycle: ${[...cycle, cycle[0]].join(' → ')}`);
   }
