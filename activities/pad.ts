@@ -6,10 +6,16 @@ import { DatasetWriter } from '../store/dataset-writer';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `pad` for the same input could change. */
-export const PAD_VERSION = '2';
+export const PAD_VERSION = '3';
 
 /** Per-token columns that are cut and padded along with input_ids, and the value they are padded with. */
-const ALIGNED_COLUMNS: Readonly<Record<string, number>> = { tag_ids: IGNORED_LABEL, word_ids: -1 };
+const ALIGNED_COLUMNS: Readonly<Record<string, number>> = {
+  tag_ids: IGNORED_LABEL,
+  word_ids: -1,
+  token_type_ids: 0,
+  context_start: -1,
+  context_end: -1,
+};
 
 interface PadOptions {
   max_length: number;
@@ -20,7 +26,9 @@ interface PadOptions {
 
 /**
  * `pad`: truncates and pads input_ids, adding attention_mask and the unpadded length; a token
- * classification dataset's tag_ids and word_ids are cut and padded with them.
+ * classification dataset's tag_ids and word_ids, a question-answering dataset's token types and
+ * context offsets are cut and padded with them. Question-answering windows are never cut: their
+ * answer positions would no longer hold.
  */
 export const pad: StepImplementation = async (input, { deps, progress, provenance, signal }) => {
   const options = input.with as unknown as PadOptions;
@@ -45,6 +53,7 @@ export const pad: StepImplementation = async (input, { deps, progress, provenanc
   ].sort((a, b) => a - b);
   const target = (length: number) =>
     options.padding === 'bucket' ? buckets.find((b) => b >= length)! : options.max_length;
+  const windows = columns.some((c) => c.name === 'start_position');
   const aligned = columns.filter((c) => Object.hasOwn(ALIGNED_COLUMNS, c.name)).map((c) => c.name);
   const kept = columns.filter(
     (c) => !['input_ids', 'attention_mask', 'length', 'token_start', 'token_end', ...aligned].includes(c.name),
@@ -71,7 +80,13 @@ export const pad: StepImplementation = async (input, { deps, progress, provenanc
     signal.throwIfAborted();
     const out = chunk.map((row): Row => {
       const ids = row.input_ids as number[];
-      if (ids.length > options.max_length) truncated++;
+      if (ids.length > options.max_length) {
+        if (windows)
+          throw new InvalidStepInput(
+            `row ${rows}: a question-answering window of ${ids.length} tokens does not fit max_length ${options.max_length}; set the tokenize step's max_length to at most ${options.max_length}`,
+          );
+        truncated++;
+      }
       const positions = keptPositions(ids, options.max_length, options.truncation, specials);
       const width = target(positions.length);
       const cutAndPad = (values: readonly number[], fill: number) => [

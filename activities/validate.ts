@@ -47,6 +47,7 @@ export const validate: StepImplementation = async (input, { deps, progress, prov
       labels,
       per_class: evaluation.perClass,
       ...(evaluation.confusion && { confusion: evaluation.confusion }),
+      ...(evaluation.counts && { counts: evaluation.counts }),
       thresholds: checks,
       passed,
     };

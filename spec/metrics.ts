@@ -1,5 +1,5 @@
 /** The tasks a `train` step can learn; each picks its model head, loss, batches, metrics and predictor. */
-export const TRAIN_TASKS = ['classification', 'token_classification'] as const;
+export const TRAIN_TASKS = ['classification', 'token_classification', 'question_answering'] as const;
 export type TrainTask = (typeof TRAIN_TASKS)[number];
 
 /**
@@ -10,6 +10,7 @@ export type TrainTask = (typeof TRAIN_TASKS)[number];
 export const TASK_METRICS = {
   classification: ['accuracy', 'f1_macro', 'loss'],
   token_classification: ['f1', 'precision', 'recall', 'accuracy', 'loss'],
+  question_answering: ['f1', 'exact_match', 'loss'],
 } as const satisfies Record<TrainTask, readonly string[]>;
 
 export type Metric = (typeof TASK_METRICS)[TrainTask][number];
@@ -22,10 +23,11 @@ export function mainMetric(task: TrainTask): Metric {
   return MAIN_METRIC[task];
 }
 
-const MAIN_METRIC = { classification: 'f1_macro', token_classification: 'f1' } as const satisfies Record<
-  TrainTask,
-  Metric
->;
+const MAIN_METRIC = {
+  classification: 'f1_macro',
+  token_classification: 'f1',
+  question_answering: 'f1',
+} as const satisfies Record<TrainTask, Metric>;
 
 /** Whether `task` reports `metric`. */
 export function reportsMetric(task: TrainTask, metric: string): boolean {
@@ -36,10 +38,12 @@ export function reportsMetric(task: TrainTask, metric: string): boolean {
 const METRIC_MEANINGS: Readonly<Record<Metric, string>> = {
   accuracy: 'accuracy: the share of texts classified correctly (token classification: of word tags predicted exactly)',
   f1_macro: 'classification: the unweighted mean of the per-class F1 scores',
-  f1: 'token classification: entity F1, micro-averaged (seqeval, CoNLL)',
+  f1: 'token classification: entity F1, micro-averaged (seqeval, CoNLL); question answering: SQuAD F1, the token overlap of the normalized answer with the best gold answer, averaged over questions',
+  exact_match:
+    'question answering: the share of questions whose normalized answer equals one of the gold answers (SQuAD v1.1)',
   precision: 'token classification: the share of predicted entities that are right',
   recall: 'token classification: the share of true entities found',
-  loss: 'mean cross-entropy (per labelled word for token classification)',
+  loss: 'mean cross-entropy (per labelled word for token classification; the mean of the start and end position losses per window for question answering)',
 };
 
 /** Every metric as a step output, described as `of` (e.g. "the best epoch's validation") plus its meaning. */

@@ -19,8 +19,8 @@ export interface EncoderGraph {
 
 /** Batch inputs after the parameters, in feed order, per graph kind. */
 export const BATCH_INPUTS = {
-  train: ['ids', 'mask', 'positions', 'targets', 'weights', 'dropout_seed'],
-  infer: ['ids', 'mask', 'positions'],
+  train: ['ids', 'mask', 'types', 'positions', 'targets', 'weights', 'dropout_seed'],
+  infer: ['ids', 'mask', 'types', 'positions'],
 } as const;
 
 export type GraphKind = keyof typeof BATCH_INPUTS;
@@ -33,6 +33,7 @@ export type GraphKind = keyof typeof BATCH_INPUTS;
  * separately.
  *
  * Inputs: parameters `param/<name>`; `ids` [batch, length] int32; `mask` [batch, length] 0/1;
+ * `types` [batch, length] int32 (token types, read by the `bert` layout);
  * `positions` [length, hidden] (the sinusoidal encodings; ignored for learned positions); for
  * training also `targets` [rows, classes] (label-smoothed one-hot, one row per row of logits: per
  * sequence or per token, as the head has it), `weights` [rows] (each row's share of the loss) and
@@ -58,9 +59,10 @@ export function buildEncoderGraph(
   };
   const ids = o.placeholder('ids', 'int32', [batch, length]);
   const mask = o.placeholder('mask', 'float', [batch, length]);
+  const types = o.placeholder('types', 'int32', [batch, length]);
   const positions = o.placeholder('positions', 'float', [length, config.hidden]);
   const dropoutSeed = training ? o.placeholder('dropout_seed', 'int32', []) : undefined;
-  const logits = head.logits(new GraphModelOps(o, dropoutSeed), p, config, { ids, mask, positions });
+  const logits = head.logits(new GraphModelOps(o, dropoutSeed), p, config, { ids, mask, types, positions });
   if (!training) {
     o.identity(logits, 'logits');
     return { savedModel: o.g.toSavedModel(), inputs: inputNames(paramNames, kind) };
@@ -68,7 +70,7 @@ export function buildEncoderGraph(
 
   // Loss: softmax cross-entropy against the targets, weighted per row.
   const rows = o.shapeOf(logits)[0]!;
-  const targets = o.placeholder('targets', 'float', [rows, config.classes]);
+  const targets = o.placeholder('targets', 'float', [rows, head.rowClasses?.(config, length) ?? config.classes]);
   const weights = o.placeholder('weights', 'float', [rows]);
   const loss = o.identity(
     o.reduce('Sum', o.mul(o.softmaxCrossEntropy(logits, targets).loss, weights), [0], false),

@@ -28,6 +28,8 @@ const sessions = new Map<string, Session>();
 export interface GraphBatch {
   readonly ids: Tf.Tensor2D;
   readonly mask: Tf.Tensor2D;
+  /** Token type ids [batch, length]; absent, all 0. */
+  readonly types?: Tf.Tensor2D;
   /** Label-smoothed one-hot targets [rows, classes], one row per row of the head's logits. */
   readonly targets: Tf.Tensor2D;
   /** Each row's share of the loss [rows]. */
@@ -86,7 +88,7 @@ function runTraining(
   const seed = tf.scalar(batch.dropoutSeed | 0, 'int32');
   try {
     const session = sessionFor(tf, model, 'train', trained);
-    return run(tf, model, session, batch.ids, batch.mask, [batch.targets, batch.weights, seed], outputs);
+    return run(tf, model, session, batch, [batch.targets, batch.weights, seed], outputs);
   } finally {
     seed.dispose();
   }
@@ -96,32 +98,32 @@ function runTraining(
 export function runInferenceGraph(
   tf: typeof Tf,
   model: EncoderModel,
-  ids: Tf.Tensor2D,
-  mask: Tf.Tensor2D,
+  inputs: Pick<GraphBatch, 'ids' | 'mask' | 'types'>,
 ): Tf.Tensor2D {
-  return run(tf, model, sessionFor(tf, model, 'infer', []), ids, mask, [], ['logits'])[0] as Tf.Tensor2D;
+  return run(tf, model, sessionFor(tf, model, 'infer', []), inputs, [], ['logits'])[0] as Tf.Tensor2D;
 }
 
 function run(
   tf: typeof Tf,
   model: EncoderModel,
   session: Session,
-  ids: Tf.Tensor2D,
-  mask: Tf.Tensor2D,
+  { ids, mask, types }: Pick<GraphBatch, 'ids' | 'mask' | 'types'>,
   extra: readonly Tf.Tensor[],
   outputs: readonly string[],
 ): Tf.Tensor[] {
   const positions = model.positionEncodings(ids.shape[1]);
+  const typeIds = types ?? tf.zeros<Tf.Rank.R2>(ids.shape, 'int32');
   try {
     return runGraph(
       tf,
       session.id,
-      [...model.params.values(), ids, mask, positions, ...extra],
+      [...model.params.values(), ids, mask, typeIds, positions, ...extra],
       session.graph.inputs,
       outputs,
     );
   } finally {
     positions.dispose();
+    if (typeIds !== types) typeIds.dispose();
   }
 }
 

@@ -18,6 +18,8 @@ export interface MetricsReport {
   readonly per_class: readonly ClassScore[];
   /** confusion[actual][predicted] counts, in label order (classification). */
   readonly confusion?: readonly (readonly number[])[];
+  /** Counts behind the metrics (question answering: windows, windows without the answer). */
+  readonly counts?: Readonly<Record<string, number>>;
   readonly thresholds: readonly { condition: string; metric: string; value: number; passed: boolean }[];
   readonly passed: boolean;
 }

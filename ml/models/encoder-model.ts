@@ -94,14 +94,16 @@ export class EncoderModel {
    * The head's logits ([batch, classes] for a sequence, [batch·length, classes] per token). Inference on the native backend runs as one TensorFlow graph
    * (ml/graph/), which yields no gradients; training passes run as TensorFlow.js ops.
    */
-  logits(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: PassOptions): Tf.Tensor2D {
+  logits(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: PassOptions, types?: Tf.Tensor2D): Tf.Tensor2D {
     const { tf } = this;
-    if (!options.training && graphsAvailable(tf)) return runInferenceGraph(tf, this, ids, mask);
+    if (!options.training && graphsAvailable(tf))
+      return runInferenceGraph(tf, this, { ids, mask, ...(types && { types }) });
     return tf.tidy(() => {
       const positions = this.positionEncodings(ids.shape[1]);
       return this.head.logits(new EagerOps(tf, options), (name) => this.param(name), this.config, {
         ids,
         mask,
+        ...(types && { types }),
         positions,
       }) as Tf.Tensor2D;
     });

@@ -10,6 +10,11 @@ export type ParameterLookup<T> = (name: string) => T;
 export interface EncoderInputs<T> {
   readonly ids: T;
   readonly mask: T;
+  /**
+   * Token type (segment) ids [batch, length] int32, for the `bert` layout: 0 for the first text of
+   * a pair, 1 for the second (a question and its context); absent, every token is of type 0.
+   */
+  readonly types?: T;
   /** The sinusoidal position encodings of the batch's length, [length, hidden]; unused with learned positions. */
   readonly positions: T;
 }
@@ -48,10 +53,15 @@ export function encoderBlocks<T>(
     config.positional === 'learned' ? o.slice(p('embedding/positions'), [0, 0], [length, d]) : inputs.positions;
   const tokens = o.embedding(p('embedding/tokens'), ids);
   // The residual stream is kept as rows [batch·length, hidden], the shape the projections take.
-  // BERT adds the embedding of token type 0 (one segment) and normalizes the sum.
+  // BERT adds each token's type embedding (type 0 for all when there is one segment) and
+  // normalizes the sum.
+  const types = () =>
+    inputs.types
+      ? o.embedding(p('embedding/token_types'), inputs.types)
+      : o.slice(p('embedding/token_types'), [0, 0], [1, d]);
   const embedded = bert
     ? o.layerNorm(
-        o.reshape(o.add(o.add(tokens, positions), o.slice(p('embedding/token_types'), [0, 0], [1, d])), [-1, d]),
+        o.reshape(o.add(o.add(tokens, positions), types()), [-1, d]),
         p('embedding/norm/gamma'),
         p('embedding/norm/beta'),
         epsilon,
@@ -124,6 +134,11 @@ export interface EncoderHead {
   readonly name: string;
   /** True when the head reads one vector per sequence: then the `bert` layout's first-token pooler is its. */
   readonly pooled: boolean;
+  /**
+   * How many classes each row of its logits scores, for a batch of this length: the task's
+   * classes (config.classes) unless the head says otherwise, as a span head scoring positions does.
+   */
+  readonly rowClasses?: (config: EncoderConfig, length: Size) => Size;
   logits<T>(o: ModelOps<T>, p: ParameterLookup<T>, config: EncoderConfig, inputs: EncoderInputs<T>): T;
 }
 
@@ -181,6 +196,34 @@ export function tokenLogits<T>(
     p('head/bias'),
     epsilonOf(config),
   );
+}
+
+/**
+ * Span logits for extractive question answering: each token's start and end score from one
+ * linear layer [hidden, 2] on the last hidden states (as Hugging Face's BertForQuestionAnswering
+ * has it: no dropout, no mask), laid out as rows [2·batch, length] — per sequence a row of start
+ * scores, then a row of end scores — so a softmax over each row picks a position.
+ */
+export function spanLogits<T>(
+  o: ModelOps<T>,
+  p: ParameterLookup<T>,
+  config: EncoderConfig,
+  inputs: EncoderInputs<T>,
+): T {
+  const encoded = encoderBlocks(o, p, config, inputs);
+  const scores = encoded.needsFinalNorm
+    ? o.normalizedLinear(
+        encoded.rows,
+        p('final_norm/gamma'),
+        p('final_norm/beta'),
+        p('head/kernel'),
+        p('head/bias'),
+        epsilonOf(config),
+      )
+    : o.linear(encoded.rows, p('head/kernel'), p('head/bias'));
+  const batch = o.dim(inputs.mask, 0);
+  const length = o.dim(inputs.mask, 1);
+  return o.reshape(o.transpose(o.reshape(scores, [batch, length, 2]), [0, 2, 1]), [-1, length]);
 }
 
 /** The last hidden states as a head: what pretrained-checkpoint parity is checked on, rows [batch·length, hidden]. */

@@ -11,6 +11,8 @@ import type { Trainable } from '../train/train-step';
 export interface EncoderBatch {
   readonly ids: Int32Array;
   readonly mask: Int32Array;
+  /** Token type ids [size, length] for pairs of texts; absent, all 0. */
+  readonly types?: Int32Array;
   readonly labels: Int32Array;
   readonly size: number;
   readonly length: number;
@@ -45,11 +47,20 @@ export function lossTargets(
   });
 }
 
-function inputTensors(tf: typeof Tf, batch: Pick<EncoderBatch, 'ids' | 'mask' | 'size' | 'length'>) {
+type BatchInputs = Pick<EncoderBatch, 'ids' | 'mask' | 'types' | 'size' | 'length'>;
+
+function inputTensors(tf: typeof Tf, batch: BatchInputs) {
+  const shape: [number, number] = [batch.size, batch.length];
   return {
-    ids: tf.tensor2d(batch.ids, [batch.size, batch.length], 'int32'),
-    mask: tf.tensor2d(batch.mask, [batch.size, batch.length], 'float32'),
+    ids: tf.tensor2d(batch.ids, shape, 'int32'),
+    mask: tf.tensor2d(batch.mask, shape, 'float32'),
+    ...(batch.types && { types: tf.tensor2d(batch.types, shape, 'int32') }),
   };
+}
+
+/** The number of classes each row of the model's logits scores for a batch of this length. */
+function rowClasses(model: EncoderModel, length: number): number {
+  return (model.head.rowClasses?.(model.config, length) as number | undefined) ?? model.config.classes;
 }
 
 /**
@@ -64,15 +75,15 @@ export function encoderObjective(
   frozen: ReadonlySet<string> = new Set(),
 ): Trainable<EncoderBatch> {
   const targetsOf = (batch: EncoderBatch) =>
-    lossTargets(tf, tf.tensor1d(batch.labels, 'int32'), model.config.classes, options);
+    lossTargets(tf, tf.tensor1d(batch.labels, 'int32'), rowClasses(model, batch.length), options);
   const params = new Map([...model.params].filter(([name]) => !frozen.has(name)));
   const trained = [...params.keys()];
   return {
     params,
     loss: (batch, dropoutSeed) =>
       tf.tidy(() => {
-        const { ids, mask } = inputTensors(tf, batch);
-        const logits = model.logits(ids, mask, { training: true, dropoutSeed });
+        const { ids, mask, types } = inputTensors(tf, batch);
+        const logits = model.logits(ids, mask, { training: true, dropoutSeed }, types);
         const { targets, weights } = targetsOf(batch);
         return tf.losses.softmaxCrossEntropy(targets, logits, weights, 0, tf.Reduction.SUM);
       }),
@@ -90,36 +101,34 @@ export function encoderObjective(
 
 /**
  * The model's prediction for every row of its logits without dropout: the most likely class and,
- * where the row has a label, its cross-entropy (0 where it has none).
+ * where the row has a label, its cross-entropy (0 where it has none); and the logits themselves
+ * [rows, classes], row-major.
  */
 export function predictRows(
   tf: typeof Tf,
   model: EncoderModel,
   batch: EncoderBatch,
-): { predicted: Int32Array; losses: Float32Array } {
+): { predicted: Int32Array; losses: Float32Array; logits: Float32Array } {
   return tf.tidy(() => {
-    const { ids, mask } = inputTensors(tf, batch);
-    const logits = model.logits(ids, mask, { training: false });
+    const { ids, mask, types } = inputTensors(tf, batch);
+    const logits = model.logits(ids, mask, { training: false }, types);
     const labels = tf.tensor1d(batch.labels, 'int32');
-    const target = tf.oneHot(tf.maximum<Tf.Tensor1D>(labels, tf.scalar(0, 'int32')), model.config.classes);
+    const target = tf.oneHot(tf.maximum<Tf.Tensor1D>(labels, tf.scalar(0, 'int32')), rowClasses(model, batch.length));
     const perRow = tf.losses.softmaxCrossEntropy(target, logits, undefined, 0, tf.Reduction.NONE);
     const losses = tf.where(tf.greaterEqual(labels, 0), perRow, tf.zerosLike(perRow));
     return {
       predicted: tf.argMax(logits, 1).dataSync() as Int32Array,
       losses: losses.dataSync() as Float32Array,
+      logits: logits.dataSync() as Float32Array,
     };
   });
 }
 
 /** The most likely class of every row of the model's logits for unlabelled inputs, without dropout. */
-export function predictClasses(
-  tf: typeof Tf,
-  model: EncoderModel,
-  batch: Pick<EncoderBatch, 'ids' | 'mask' | 'size' | 'length'>,
-): Int32Array {
+export function predictClasses(tf: typeof Tf, model: EncoderModel, batch: BatchInputs): Int32Array {
   return tf.tidy(() => {
-    const { ids, mask } = inputTensors(tf, batch);
-    return tf.argMax(model.logits(ids, mask, { training: false }), 1).dataSync() as Int32Array;
+    const { ids, mask, types } = inputTensors(tf, batch);
+    return tf.argMax(model.logits(ids, mask, { training: false }, types), 1).dataSync() as Int32Array;
   });
 }
 

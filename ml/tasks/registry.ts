@@ -1,5 +1,6 @@
 import type { TrainTask } from '../../spec/metrics';
 import { classification } from './classification';
+import { questionAnswering } from './question-answering';
 import type { Task } from './task';
 import { tokenClassification } from './token-classification';
 
@@ -7,6 +8,7 @@ import { tokenClassification } from './token-classification';
 const TASKS: Readonly<Record<TrainTask, Task>> = {
   classification,
   token_classification: tokenClassification,
+  question_answering: questionAnswering,
 };
 
 /** The task a `train` step (or a checkpoint's manifest) names; checkpoints from before tasks were named are classifiers. */

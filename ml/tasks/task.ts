@@ -24,6 +24,8 @@ export interface TaskEvaluation {
   readonly perClass: readonly ClassScore[];
   /** confusion[actual][predicted] counts over the model's classes, when the task keeps one. */
   readonly confusion?: readonly (readonly number[])[];
+  /** Counts that explain the metrics, by name (question answering: windows, windows without the answer). */
+  readonly counts?: Readonly<Record<string, number>>;
 }
 
 /** One text to answer and how many alternatives the caller wants (classification's top k). */

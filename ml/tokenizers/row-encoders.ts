@@ -162,26 +162,21 @@ export function rowEncoder(
           ...int32Lists('input_ids', 'token_type_ids', 'context_start', 'context_end'),
           { name: 'start_position', type: 'int32' },
           { name: 'end_position', type: 'int32' },
+          // The context and every gold answer travel with each window: scoring maps spans back to text.
+          { name: 'context', type: 'utf8' },
+          { name: 'answers', type: 'json' },
         ],
         encode: (row, rowNumber) => {
-          const answers = row[options.answers_column] as
-            { text?: string[]; answer_start?: number[] } | null | undefined;
-          const answer =
-            answers?.text?.[0] !== undefined && answers.answer_start?.[0] !== undefined
-              ? { text: answers.text[0], start: answers.answer_start[0] }
-              : undefined;
+          const context = textOf(row[options.context_column]);
+          if (context.trim() === '') throw new RowEncodingError(`row ${rowNumber}: the context is empty`);
+          const answers = goldAnswers(row[options.answers_column], context, rowNumber, options.answers_column);
+          const answer = answers[0];
           let windows;
           try {
-            windows = encodeQuestionContext(
-              tokenizer,
-              textOf(row[options.question_column]),
-              textOf(row[options.context_column]),
-              answer,
-              {
-                maxLength: options.max_length,
-                stride: options.stride,
-              },
-            );
+            windows = encodeQuestionContext(tokenizer, textOf(row[options.question_column]), context, answer, {
+              maxLength: options.max_length,
+              stride: options.stride,
+            });
           } catch (error) {
             throw new RowEncodingError(`row ${rowNumber}: ${(error as Error).message}`);
           }
@@ -196,6 +191,8 @@ export function rowEncoder(
               context_end: w.contextOffsets.map((o) => o[1]),
               start_position: w.startPosition,
               end_position: w.endPosition,
+              context,
+              answers: { text: answers.map((a) => a.text), answer_start: answers.map((a) => a.start) },
             };
           });
         },
@@ -203,6 +200,35 @@ export function rowEncoder(
       };
     }
   }
+}
+
+/**
+ * A row's gold answers in SQuAD's shape ({text: [...], answer_start: [...]}); each must be found
+ * in the context at its offset. No answers column, or an empty one: none (unlabelled questions).
+ */
+function goldAnswers(
+  value: unknown,
+  context: string,
+  rowNumber: number,
+  column: string,
+): { text: string; start: number }[] {
+  if (value === null || value === undefined) return [];
+  const { text, answer_start: starts } = value as { text?: unknown; answer_start?: unknown };
+  if (!Array.isArray(text) || !Array.isArray(starts) || text.length !== starts.length)
+    throw new RowEncodingError(
+      `row ${rowNumber}: ${column} must be {"text": [...], "answer_start": [...]} with one start per text, not ${JSON.stringify(value).slice(0, 120)}`,
+    );
+  return (text as unknown[]).map((answer, i) => {
+    const start: unknown = starts[i];
+    if (typeof answer !== 'string' || answer === '' || !Number.isInteger(start))
+      throw new RowEncodingError(`row ${rowNumber}: answer ${i + 1} needs a non-empty text and an integer start`);
+    const found = context.slice(start as number, (start as number) + answer.length);
+    if (found !== answer)
+      throw new RowEncodingError(
+        `row ${rowNumber}: answer ${i + 1} ${JSON.stringify(answer)} is not at offset ${String(start)} of the context (there: ${JSON.stringify(found)}); fix answer_start or drop the row in clean`,
+      );
+    return { text: answer, start: start as number };
+  });
 }
 
 function int32Lists(...names: string[]): Column[] {

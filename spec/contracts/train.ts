@@ -42,7 +42,7 @@ export const TRAIN_CONTRACT: ActivityContract = {
         enum: [...TRAIN_TASKS],
         default: 'classification',
         description:
-          'What the model learns, as the tokenize step encoded it: `classification` (one label per text) or `token_classification` (one tag per word, e.g. IOB2 entities).',
+          'What the model learns, as the tokenize step encoded it: `classification` (one label per text), `token_classification` (one tag per word, e.g. IOB2 entities) or `question_answering` (the answer span in a context).',
       },
       epochs: { type: 'integer', minimum: 1, default: 3, description: 'Epochs to train at most.' },
       batch_size: { type: 'integer', minimum: 1, default: 32, description: 'Rows per training batch.' },

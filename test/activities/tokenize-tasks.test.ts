@@ -135,6 +135,37 @@ describe('tokenize tasks on the shared datasets', () => {
       found.add(w.example as number);
     }
     assert.equal(found.size, source.length, 'every answer is inside at least one window');
+    // Every window carries what scoring needs: the context and all gold answers of its question.
+    for (const w of windows) {
+      const example = source[(w.example as number) - 1]!;
+      assert.equal(w.context, example.context);
+      assert.deepEqual(w.answers, example.answers);
+    }
+  });
+
+  test('question answering: an answer not at its offset, or an empty context, is refused naming the row', async () => {
+    const good = {
+      question: 'Where is Mary?',
+      context: 'Mary moved to the bathroom.',
+      answers: { text: ['bathroom'], answer_start: [18] },
+    };
+    const refused = async (row: Record<string, unknown>) => {
+      const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [[good, row]]);
+      const error = await call({ task: 'question_answering', vocab: 'bert-base-uncased' }, { dataset }).catch(
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof ApplicationFailure, 'refused');
+      return error.message;
+    };
+    assert.match(
+      await refused({ ...good, answers: { text: ['bathroom'], answer_start: [17] } }),
+      /row 2: answer 1 "bathroom" is not at offset 17 of the context \(there: " bathroo"\)/,
+    );
+    assert.match(await refused({ ...good, context: '  ' }), /row 2: the context is empty/);
+    assert.match(
+      await refused({ ...good, answers: { text: ['bathroom', 'room'], answer_start: [18] } }),
+      /row 2: answers must be \{"text": \[...\], "answer_start": \[...\]\} with one start per text/,
+    );
   });
 
   test('a missing column names the task and lists the columns there are', async () => {

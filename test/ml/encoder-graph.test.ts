@@ -8,6 +8,7 @@ import type { EncoderConfig } from '../../ml/models/encoder-config';
 import type { EncoderHead } from '../../ml/models/encoder';
 import { classification } from '../../ml/tasks/classification';
 import { lossTargets, type LossOptions } from '../../ml/tasks/encoder-objective';
+import { questionAnswering } from '../../ml/tasks/question-answering';
 import { tokenClassification } from '../../ml/tasks/token-classification';
 import { IGNORED_LABEL } from '../../ml/tokenizers/task-encoding';
 
@@ -51,11 +52,21 @@ function compare(
   length: number,
   head: EncoderHead = classification.head,
   labelsOf: (size: number, length: number) => number[] = () => [0, 1, 2, 3, 4, 1],
+  withTypes = false,
 ): void {
   const model = new EncoderModel(tf, config, head, 3);
   const size = 6;
+  const classes = (head.rowClasses?.(config, length) as number | undefined) ?? config.classes;
   tf.tidy(() => {
     const { ids, mask } = paddedBatch(size, length, config.vocabSize);
+    // A pair of texts per row: the second segment starts a third of the way in.
+    const types = withTypes
+      ? tf.tensor2d(
+          Int32Array.from({ length: size * length }, (_, i) => (i % length >= length / 3 ? 1 : 0)),
+          [size, length],
+          'int32',
+        )
+      : undefined;
     const labels = tf.tensor1d(labelsOf(size, length), 'int32');
     const labelled = tf.greaterEqual(labels, 0).toFloat();
     const ids0 = tf.maximum<Tf.Tensor1D>(labels, tf.scalar(0, 'int32'));
@@ -63,8 +74,8 @@ function compare(
       () =>
         // TensorFlow.js's own label-smoothed, class-weighted cross-entropy, the reference.
         tf.losses.softmaxCrossEntropy(
-          tf.oneHot(ids0, config.classes),
-          model.logits(ids, mask, { training: true, dropoutSeed: 11 }),
+          tf.oneHot(ids0, classes),
+          model.logits(ids, mask, { training: true, dropoutSeed: 11 }, types),
           tf.mul(labelled, loss.classWeights ? tf.gather(tf.tensor1d([...loss.classWeights]), ids0) : 1),
           loss.labelSmoothing,
         ),
@@ -74,10 +85,11 @@ function compare(
     const graph = runTrainingGraph(tf, model, {
       ids,
       mask,
-      ...lossTargets(tf, labels, config.classes, loss),
+      ...(types && { types }),
+      ...lossTargets(tf, labels, classes, loss),
       dropoutSeed: 11,
     });
-    const what = JSON.stringify({ head: head.name, ...config, ...loss, length });
+    const what = JSON.stringify({ head: head.name, ...config, ...loss, length, withTypes });
     assert.ok(Math.abs(eager.value.dataSync()[0]! - graph.loss.dataSync()[0]!) < 1e-5, `loss, ${what}`);
     for (const [name, variable] of model.params) {
       const expected = eager.grads[variable.name]!;
@@ -128,6 +140,26 @@ test('the BERT layout (post-norm, embedding norm, pooler, exact GELU) trains on 
   compare(BERT, { labelSmoothing: 0 }, 16);
   compare({ ...BERT, pooling: 'mean' }, { labelSmoothing: 0.1 }, 12);
   compare(BERT, { labelSmoothing: 0 }, 16, tokenClassification.head, tokenLabels);
+});
+
+/** Span labels: a start and an end position per row, some rows pointing at [CLS] (no answer). */
+const spanLabels = (size: number, length: number) =>
+  Array.from({ length: 2 * size }, (_, i) => (Math.floor(i / 2) % 3 === 0 ? 0 : (3 + i * 5) % (length - 4)));
+
+test('the question-answering span head, with token types, trains on the graph as TensorFlow.js does', () => {
+  compare({ ...BASE, classes: 2 }, { labelSmoothing: 0 }, 16, questionAnswering.head, spanLabels);
+  compare({ ...BERT, classes: 2 }, { labelSmoothing: 0 }, 16, questionAnswering.head, spanLabels, true);
+  compare({ ...BERT, classes: 2, dropout: 0 }, { labelSmoothing: 0.1 }, 12, questionAnswering.head, spanLabels, true);
+  // Token types reach the model: the same ids as another segment give other logits.
+  const model = new EncoderModel(tf, { ...BERT, classes: 2, dropout: 0 }, questionAnswering.head, 3);
+  tf.tidy(() => {
+    const { ids, mask } = paddedBatch(2, 8, BERT.vocabSize);
+    const first = model.logits(ids, mask, { training: false });
+    const second = model.logits(ids, mask, { training: false }, tf.onesLike(ids));
+    assert.deepEqual(first.shape, [4, 8], 'a row of start and a row of end scores per sequence');
+    assert.ok(tf.max(tf.abs(tf.sub(first, second))).dataSync()[0]! > 1e-3);
+  });
+  model.dispose();
 });
 
 test('a new head written once against ModelOps gets its graph backward pass derived, matching TensorFlow.js', () => {
