@@ -14,7 +14,13 @@ import { openLocalState } from '../../worker/local-state';
 import { progressQuery, type PipelineResult } from '../../workflows/pipeline';
 import { stopTrainingSignal, trainingProgressQuery } from '../../workflows/training';
 import { killHard, spawnTestWorker } from '../support/spawn-worker';
-import { PRETRAINED_DATA_STEPS, SAMPLE_DATA, SAMPLE_DATA_STEPS, SLOT_DATA_STEPS } from '../support/sample-pipeline';
+import {
+  PRETRAINED_DATA_STEPS,
+  QA_DATA_STEPS,
+  SAMPLE_DATA,
+  SAMPLE_DATA_STEPS,
+  SLOT_DATA_STEPS,
+} from '../support/sample-pipeline';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { startWorker } from '../support/with-worker';
 
@@ -36,9 +42,10 @@ function trainingConfig(): PipewrightConfig {
 }
 
 /**
- * SNIPS sample → a small encoder trained with tiny batches, so an epoch lasts long enough to
- * interrupt: a text classifier by default, a slot tagger with `dataSteps: SLOT_DATA_STEPS`, or a
- * fine-tuned MiniLM with `dataSteps: PRETRAINED_DATA_STEPS` and `model: { pretrained: … }`.
+ * A bundled sample → a small encoder trained with tiny batches, so an epoch lasts long enough to
+ * interrupt: a text classifier by default, a slot tagger with `dataSteps: SLOT_DATA_STEPS`, a span
+ * reader with `dataSteps: QA_DATA_STEPS`, or a fine-tuned MiniLM with `dataSteps:
+ * PRETRAINED_DATA_STEPS` and `model: { pretrained: … }`.
  */
 function trainingPipeline(options: {
   epochs: number;
@@ -97,6 +104,11 @@ const RESUME_CASES = [
   {
     task: 'token classification',
     yaml: trainingPipeline({ epochs: 2, dataSteps: SLOT_DATA_STEPS, trainWith: 'task: token_classification' }),
+    metric: 'f1',
+  },
+  {
+    task: 'question answering',
+    yaml: trainingPipeline({ epochs: 2, dataSteps: QA_DATA_STEPS, trainWith: 'task: question_answering' }),
     metric: 'f1',
   },
   {

@@ -60,3 +60,12 @@ export const PRETRAINED_DATA_STEPS = dataSteps({
   tokenize: 'vocab: "pretrained:all-minilm-l6-v2"',
   length: 24,
 });
+
+/** 120 questions of the bAbI sample for question answering, in windows of 48 tokens (long stories take two). */
+export const QA_DATA_STEPS = dataSteps({
+  load: `path: ${join(SAMPLE_DATA, 'babi-en-sample.jsonl')}, limit: 120`,
+  split: '',
+  tokenize: 'task: question_answering, vocab_size: 300, max_length: 48, stride: 16',
+  tokenizeAgain: 'task: question_answering, max_length: 48, stride: 16',
+  length: 48,
+});
