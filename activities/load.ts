@@ -2,10 +2,11 @@ import { basename } from 'node:path';
 import { formatFromExtension, readSource, type SourceFormat } from '../data/read-source';
 import { resolveDataPath } from '../data/resolve-data-path';
 import { writeDataset, type Row } from '../store/arrow-io';
+import { canonicalJson } from '../store/canonical-json';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `load` for the same input could change. */
-export const LOAD_VERSION = '1';
+export const LOAD_VERSION = '2';
 
 const CHUNK_ROWS = 8192;
 
@@ -15,8 +16,12 @@ export const load: StepImplementation = async (input, { deps, progress, provenan
     path: string;
     format: 'auto' | SourceFormat;
     columns?: Record<string, string>;
+    where?: Record<string, unknown>;
     limit?: number;
   };
+  const wanted = Object.entries(params.where ?? {}).map(([field, value]) => [field, canonicalJson(value)] as const);
+  const kept = (record: Record<string, unknown>) =>
+    wanted.every(([field, value]) => field in record && canonicalJson(record[field]) === value);
   const path = resolveDataPath(params.path, input.run.dir, deps.dataRoots);
   const format = params.format === 'auto' ? formatFromExtension(path) : params.format;
   if (!format) {
@@ -26,11 +31,23 @@ export const load: StepImplementation = async (input, { deps, progress, provenan
   }
   const display = params.path;
   let rows = 0;
+  let skipped = 0;
   async function* chunks(): AsyncGenerator<Row[]> {
     let chunk: Row[] = [];
     for await (const { record } of readSource(path, format!, display)) {
       if (params.limit !== undefined && rows >= params.limit) break;
-      if (rows === 0 && params.columns) checkColumns(params.columns, record, display);
+      if (rows + skipped === 0 && params.where) checkColumns(params.where, record, display, 'where');
+      if (!kept(record)) {
+        skipped++;
+        continue;
+      }
+      if (rows === 0 && params.columns)
+        checkColumns(
+          Object.fromEntries(Object.entries(params.columns).map(([c, f]) => [f, c])),
+          record,
+          display,
+          'columns',
+        );
       chunk.push(params.columns ? mapColumns(params.columns, record) : record);
       rows++;
       if (chunk.length === CHUNK_ROWS) {
@@ -47,15 +64,20 @@ export const load: StepImplementation = async (input, { deps, progress, provenan
     { kind: 'dataset', provenance: provenance([], { sources: [path] }) },
     chunks(),
   );
-  return { outputs: { dataset, rows: dataset.rows ?? rows }, summary: `${dataset.rows ?? rows} rows from ${display}` };
+  const loaded = dataset.rows ?? rows;
+  return {
+    outputs: { dataset, rows: loaded, skipped },
+    summary: `${loaded} rows from ${display}${params.where ? ` (${skipped} left out by where)` : ''}`,
+  };
 };
 
-function checkColumns(columns: Record<string, string>, first: Record<string, unknown>, file: string): void {
-  const missing = Object.entries(columns).filter(([, field]) => !(field in first));
-  if (missing.length > 0) {
-    const [column, field] = missing[0]!;
+/** Every field `keys` names must be in the first record: a typo is an error, not an empty dataset. */
+function checkColumns(keys: Record<string, unknown>, first: Record<string, unknown>, file: string, key: string): void {
+  const missing = Object.entries(keys).find(([field]) => !(field in first));
+  if (missing) {
+    const [field, column] = missing;
     throw new InvalidStepInput(
-      `column "${column}" maps to field "${field}", which ${file} does not have; its fields: ${Object.keys(first).join(', ')}`,
+      `${key === 'columns' ? `column "${String(column)}" maps to field` : 'where names field'} "${field}", which ${file} does not have; its fields: ${Object.keys(first).join(', ')}`,
     );
   }
 }

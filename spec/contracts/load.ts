@@ -11,6 +11,7 @@ export const LOAD_CONTRACT: ActivityContract = {
   outputs: {
     dataset: { type: 'dataset', description: 'The loaded rows as an Arrow IPC file.' },
     rows: { type: 'number', description: 'How many rows were loaded.' },
+    skipped: { type: 'number', description: 'How many rows `where` left out.' },
   },
   with: {
     type: 'object',
@@ -28,7 +29,13 @@ export const LOAD_CONTRACT: ActivityContract = {
         additionalProperties: { type: 'string', minLength: 1 },
         description: 'Output column → source field, e.g. `{ text: utterance, label: intent }`. Default: every field.',
       },
-      limit: { type: 'integer', minimum: 1, description: 'Read at most this many rows.' },
+      where: {
+        type: 'object',
+        minProperties: 1,
+        description:
+          'Keep only the rows whose source fields equal these values (JSON equality), e.g. `{ answer_start_source: [unique_match] }`; the others are counted in `skipped`.',
+      },
+      limit: { type: 'integer', minimum: 1, description: 'Read at most this many rows (after `where`).' },
     },
   },
   defaults: DATA_STEP_DEFAULTS,

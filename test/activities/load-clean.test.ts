@@ -59,6 +59,30 @@ describe('load and clean activities', () => {
     assert.equal((again.outputs.dataset as ArtifactRef).sha256, dataset.sha256);
   });
 
+  test('load keeps only the rows `where` selects, counting the others; a field it lacks is an error', async () => {
+    const env = new MockActivityEnvironment();
+    const dir = mkdtempSync(join(home, 'where-'));
+    const rows = [
+      { id: 1, source: ['unique_match'] },
+      { id: 2, source: ['heuristic'] },
+      { id: 3, source: ['unique_match'] },
+      { id: 4, source: ['unique_match', 'heuristic'] },
+    ];
+    writeFileSync(join(dir, 'qa.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
+    const result: StepResult = await env.run(
+      activities.load,
+      input({ path: 'qa.jsonl', where: { source: ['unique_match'] } }, {}, dir),
+    );
+    assert.deepEqual(
+      (await rowsOf(result.outputs.dataset as ArtifactRef)).map((r) => r.id),
+      [1, 3],
+    );
+    assert.equal(result.outputs.skipped, 2);
+    assert.match(result.summary, /2 rows from qa.jsonl \(2 left out by where\)/);
+    const typo = await failure(env.run(activities.load, input({ path: 'qa.jsonl', where: { sorce: [] } }, {}, dir)));
+    assert.match(typo.message, /where names field "sorce", which qa.jsonl does not have; its fields: id, source/);
+  });
+
   test('load failures say what is wrong and are not retried', async () => {
     const env = new MockActivityEnvironment();
     const badColumn = await failure(
