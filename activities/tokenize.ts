@@ -19,7 +19,7 @@ import type { ActivityDeps } from './deps';
 import { pretrainedDirectory, PRETRAINED_VOCAB_PREFIX } from './pretrained';
 
 /** Bumped whenever the output of `tokenize` for the same input could change. */
-export const TOKENIZE_VERSION = '5';
+export const TOKENIZE_VERSION = '6';
 
 interface TokenizeOptions extends TaskColumns {
   algorithm: 'wordpiece' | 'byte_level_bpe';
@@ -61,6 +61,9 @@ export const tokenize: StepImplementation = async (input, { deps, progress, prov
     const named = {
       ...(hasLabels && { labels: sorted }),
       ...(options.task === 'token_classification' && { tags: completeTagSet(sorted) }),
+      ...(options.task === 'question_answering' && {
+        windows: { maxLength: options.max_length, stride: options.stride },
+      }),
     };
     file =
       options.algorithm === 'byte_level_bpe'

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
+import { InvalidInstanceError, type Instance } from '../ml/tasks/task';
 import type { ModelRegistry } from '../store/model-registry';
 import { openApiDocument } from './openapi';
 import { Metrics } from './prometheus';
@@ -17,7 +18,7 @@ export interface ServeLimits {
 export const DEFAULT_LIMITS: ServeLimits = {
   maxBodyBytes: 1 << 20,
   maxInstances: 64,
-  maxTextChars: 2_000,
+  maxTextChars: 10_000,
   maxTopK: 20,
 };
 
@@ -142,21 +143,31 @@ export class InferenceServer {
       return { ...this.describe(model), ...(version && { metrics: version.metrics, lineage: version.lineage }) };
     }
     requireMethod(req, 'POST');
-    const { texts, topK } = this.parsePredict(await readBody(req, this.options.limits.maxBodyBytes));
     if (model.version === undefined)
       throw new HttpError(503, 'model_not_loaded', `model "${model.name}" has no deployed version loaded yet`);
-    const answer = await model.predict(texts, topK);
+    const { instances, topK } = this.parsePredict(
+      await readBody(req, this.options.limits.maxBodyBytes),
+      model.instanceFields,
+    );
+    const answer = await model.predict(instances, topK).catch((error: unknown) => {
+      if (error instanceof InvalidInstanceError) throw new HttpError(400, 'invalid_instance', error.message);
+      throw error;
+    });
     this.metrics.observe(
       'pipewright_batch_instances',
       'Instances per predict request.',
       BATCH_BUCKETS,
       { model: model.name },
-      texts.length,
+      instances.length,
     );
     return { model: model.name, version: answer.version, predictions: answer.predictions };
   }
 
-  private parsePredict(raw: string): { texts: string[]; topK: number } {
+  /**
+   * The body's instances, each with the model's text fields: for one field a string or an object
+   * holding it (`"text"` or `{"text": "..."}`), for several an object with all of them.
+   */
+  private parsePredict(raw: string, fields: readonly string[]): { instances: Instance[]; topK: number } {
     let body: unknown;
     try {
       body = JSON.parse(raw);
@@ -164,10 +175,17 @@ export class InferenceServer {
       throw new HttpError(400, 'malformed_json', `the body is not JSON: ${(error as Error).message}`);
     }
     const { limits } = this.options;
+    const single = fields.length === 1;
+    const shape = single ? `a string or {"${fields[0]}": "..."}` : `{${fields.map((f) => `"${f}": "..."`).join(', ')}}`;
     if (typeof body !== 'object' || body === null || Array.isArray(body))
-      throw new HttpError(400, 'invalid_request', 'the body must be an object like {"instances": ["some text"]}');
+      throw new HttpError(
+        400,
+        'invalid_request',
+        `the body must be an object like {"instances": [${single ? '"some text"' : shape}]}`,
+      );
     const { instances, top_k: topK = 3 } = body as { instances?: unknown; top_k?: unknown };
-    if (!Array.isArray(instances)) throw new HttpError(400, 'invalid_request', '"instances" must be an array of texts');
+    if (!Array.isArray(instances))
+      throw new HttpError(400, 'invalid_request', `"instances" must be an array of ${single ? 'texts' : shape}`);
     if (instances.length === 0) throw new HttpError(400, 'invalid_request', '"instances" is empty');
     if (instances.length > limits.maxInstances)
       throw new HttpError(
@@ -177,23 +195,29 @@ export class InferenceServer {
       );
     if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1 || topK > limits.maxTopK)
       throw new HttpError(400, 'invalid_request', `"top_k" must be an integer from 1 to ${limits.maxTopK}`);
-    const texts = (instances as unknown[]).map((instance, i) => {
-      const text: unknown =
+    const parsed = (instances as unknown[]).map((instance, i): Instance => {
+      const object =
         typeof instance === 'object' && instance !== null && !Array.isArray(instance)
-          ? (instance as { text?: unknown }).text
-          : instance;
-      if (typeof text !== 'string')
-        throw new HttpError(400, 'invalid_instance', `instances[${i}] must be a string or {"text": "..."}`);
-      if (text.trim() === '') throw new HttpError(400, 'invalid_instance', `instances[${i}] is empty`);
-      if (text.length > limits.maxTextChars)
-        throw new HttpError(
-          413,
-          'text_too_long',
-          `instances[${i}] has ${text.length} characters; at most ${limits.maxTextChars}`,
-        );
-      return text;
+          ? (instance as Record<string, unknown>)
+          : undefined;
+      return Object.fromEntries(
+        fields.map((field) => {
+          const value = object ? object[field] : single ? instance : undefined;
+          const where = single ? `instances[${i}]` : `instances[${i}].${field}`;
+          if (typeof value !== 'string')
+            throw new HttpError(400, 'invalid_instance', `instances[${i}] must be ${shape}`);
+          if (value.trim() === '') throw new HttpError(400, 'invalid_instance', `${where} is empty`);
+          if (value.length > limits.maxTextChars)
+            throw new HttpError(
+              413,
+              'text_too_long',
+              `${where} has ${value.length} characters; at most ${limits.maxTextChars}`,
+            );
+          return [field, value];
+        }),
+      );
     });
-    return { texts, topK };
+    return { instances: parsed, topK };
   }
 
   private authorize(req: IncomingMessage): void {

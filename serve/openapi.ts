@@ -30,7 +30,8 @@ export function openApiDocument() {
             state: { enum: ['serving', 'not_loaded'] },
             task: {
               enum: [...TRAIN_TASKS],
-              description: 'What the served version answers: labels (classification) or entities.',
+              description:
+                'What the served version answers: labels (classification), entities (token classification) or answer spans (question answering).',
             },
             labels: {
               type: 'array',
@@ -50,6 +51,12 @@ export function openApiDocument() {
                 oneOf: [
                   { type: 'string' },
                   { type: 'object', required: ['text'], properties: { text: { type: 'string' } } },
+                  {
+                    type: 'object',
+                    description: 'For a question-answering model: a question about a context of any length.',
+                    required: ['question', 'context'],
+                    properties: { question: { type: 'string' }, context: { type: 'string' } },
+                  },
                 ],
               },
             },
@@ -57,7 +64,8 @@ export function openApiDocument() {
               type: 'integer',
               minimum: 1,
               default: 3,
-              description: 'Classification: how many of the most likely labels to return.',
+              description:
+                'How many of the most likely labels (classification) or answer spans (question answering) to return.',
             },
           },
         },
@@ -98,6 +106,30 @@ export function openApiDocument() {
             },
           },
         },
+        AnswerPrediction: {
+          type: 'object',
+          description:
+            "A question-answering model's answer: the best span of the context over all its windows (cut as training cut them); its score is the softmax of the span scores (start plus end logit) over the candidate spans.",
+          properties: {
+            answer: { type: 'string', description: 'The answer, as it stands in the context.' },
+            start: { type: 'integer', description: 'UTF-16 offset of its first character in the context sent.' },
+            end: { type: 'integer', description: 'UTF-16 offset just past its last character.' },
+            score: { type: 'number' },
+            top_k: {
+              type: 'array',
+              description: 'The best spans, the answer first.',
+              items: {
+                type: 'object',
+                properties: {
+                  answer: { type: 'string' },
+                  start: { type: 'integer' },
+                  end: { type: 'integer' },
+                  score: { type: 'number' },
+                },
+              },
+            },
+          },
+        },
         PredictResponse: {
           type: 'object',
           properties: {
@@ -110,6 +142,7 @@ export function openApiDocument() {
                 oneOf: [
                   { $ref: '#/components/schemas/ClassPrediction' },
                   { $ref: '#/components/schemas/EntityPrediction' },
+                  { $ref: '#/components/schemas/AnswerPrediction' },
                 ],
               },
             },
@@ -148,7 +181,7 @@ export function openApiDocument() {
       '/v1/models/{name}:predict': {
         post: {
           summary:
-            'Answer texts: for a classifier the label, its probability and the top k labels; for a token-classification model the entities with character offsets',
+            'Answer texts: for a classifier the label, its probability and the top k labels; for a token-classification model the entities with character offsets; for a question-answering model the answer span of each context',
           parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
           requestBody: {
             required: true,

@@ -1,4 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
+import type { Instance, PredictRequest } from '../ml/tasks/task';
 import type { ArtifactStore } from '../store/artifact-store';
 import type { ModelRegistry } from '../store/model-registry';
 import { MicroBatcher, type BatchingOptions } from './micro-batcher';
@@ -20,7 +21,7 @@ export class ServedModel {
   private loading: Promise<void> | undefined;
   /** Versions swapped out, freed before the next batch (batches run one at a time). */
   private readonly retire: ServedVersion[] = [];
-  private readonly batcher: MicroBatcher<{ text: string; topK: number }, { version: number; prediction: object }>;
+  private readonly batcher: MicroBatcher<PredictRequest, { version: number; prediction: object }>;
   lastError: string | undefined;
 
   constructor(
@@ -53,8 +54,15 @@ export class ServedModel {
     return this.loading;
   }
 
-  async predict(texts: readonly string[], topK: number): Promise<Answer> {
-    const results = await this.batcher.submit(texts.map((text) => ({ text, topK })));
+  /** The text fields an instance has for the version being served. */
+  get instanceFields(): readonly string[] {
+    return this.active?.instanceFields ?? ['text'];
+  }
+
+  /** Answers instances in a micro-batch; throws InvalidInstanceError, before batching, for one the version cannot answer. */
+  async predict(instances: readonly Instance[], topK: number): Promise<Answer> {
+    for (const instance of instances) this.active?.check(instance);
+    const results = await this.batcher.submit(instances.map((instance) => ({ instance, topK })));
     return { version: results[0]!.version, predictions: results.map((r) => r.prediction) };
   }
 
@@ -82,7 +90,7 @@ export class ServedModel {
     }
   }
 
-  private runBatch(items: { text: string; topK: number }[]): { version: number; prediction: object }[] {
+  private runBatch(items: PredictRequest[]): { version: number; prediction: object }[] {
     const served = this.active;
     if (!served) throw new Error(`model "${this.name}" has no deployed version loaded`);
     // Versions replaced before this batch started are no longer used by any batch.

@@ -1,7 +1,7 @@
 import type * as Tf from '@tensorflow/tfjs';
 import type { TrainTask } from '../spec/metrics';
 import { loadCheckpointModel } from '../ml/tasks/checkpoint-model';
-import type { PredictRequest, TextPredictor } from '../ml/tasks/task';
+import type { Instance, PredictRequest, TextPredictor } from '../ml/tasks/task';
 import { loadTokenizer } from '../ml/tokenizers/tokenizer-file';
 import type { ArtifactStore } from '../store/artifact-store';
 import type { ModelVersion } from '../store/model-registry';
@@ -15,6 +15,8 @@ export class ServedVersion {
     readonly version: ModelVersion,
     readonly task: TrainTask,
     readonly labels: readonly string[],
+    /** The text fields an instance of this version's task has (`text`, or `question` and `context`). */
+    readonly instanceFields: readonly string[],
     private readonly predictor: TextPredictor,
     private readonly release: () => void,
   ) {}
@@ -24,20 +26,25 @@ export class ServedVersion {
     const { model, task, labels } = await loadCheckpointModel(tf, store, version.checkpoint);
     try {
       const predictor = task.createPredictor(tf, model, tokenizer, labels);
-      return new ServedVersion(version, task.name, labels, predictor, () => model.dispose());
+      return new ServedVersion(version, task.name, labels, task.instanceFields, predictor, () => model.dispose());
     } catch (error) {
       model.dispose();
       throw error;
     }
   }
 
-  /** Answers texts in one forward pass (padded to the longest, at most the model's length). */
+  /** Answers instances in one forward pass (padded to the longest, at most the model's length). */
   predict(requests: readonly PredictRequest[]): object[] {
     return this.predictor.predict(requests);
   }
 
-  describe(text: string, prediction: object): string {
-    return this.predictor.describe(text, prediction);
+  /** Throws InvalidInstanceError for an instance this version cannot answer. */
+  check(instance: Instance): void {
+    this.predictor.check?.(instance);
+  }
+
+  describe(instance: Instance, prediction: object): string {
+    return this.predictor.describe(instance, prediction);
   }
 
   dispose(): void {

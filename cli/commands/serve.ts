@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadBackend } from '../../ml/backend/load-backend';
+import { InvalidInstanceError, type Instance } from '../../ml/tasks/task';
 import { DEFAULT_LIMITS } from '../../serve/http-server';
 import { startInferenceServer } from '../../serve/start-server';
 import { ServedVersion } from '../../serve/served-version';
@@ -38,7 +39,7 @@ export function registerServe(program: Command): void {
     )
     .option(
       '--max-text-chars <n>',
-      'longest text accepted',
+      'longest text (or question-answering context) accepted, in characters',
       positiveInteger('--max-text-chars'),
       DEFAULT_LIMITS.maxTextChars,
     )
@@ -90,12 +91,17 @@ export function registerServe(program: Command): void {
 
   program
     .command('predict')
-    .description('Answer texts with the deployed version of a model (labels, or entities), without a server')
+    .description(
+      'Answer texts with the deployed version of a model (labels, entities, or answers to questions), without a server',
+    )
     .argument('<name>', 'model name')
-    .argument('<texts...>', 'one or more texts')
-    .option('--top-k <k>', 'classification: how many labels to show', positiveInteger('--top-k'), 3)
+    .argument(
+      '<inputs...>',
+      'one or more texts; for a question-answering model JSON objects {"question": "…", "context": "…"}',
+    )
+    .option('--top-k <k>', 'how many labels or answer spans to show', positiveInteger('--top-k'), 3)
     .option('--version <n>', 'a registered version instead of the deployed one', positiveInteger('--version'))
-    .action(async (name: string, texts: string[], options: { topK: number; version?: number }) => {
+    .action(async (name: string, inputs: string[], options: { topK: number; version?: number }) => {
       const { store, registry } = openLocalState(loadConfig());
       const version =
         options.version !== undefined
@@ -111,11 +117,37 @@ export function registerServe(program: Command): void {
       const { tf } = await loadBackend();
       const served = await ServedVersion.load(tf, store, version);
       try {
-        const predictions = served.predict(texts.map((text) => ({ text, topK: options.topK })));
-        texts.forEach((text, i) => process.stdout.write(`${served.describe(text, predictions[i]!)}\n`));
+        const instances = inputs.map((input, i) => instanceOf(input, served.instanceFields, i));
+        for (const [i, instance] of instances.entries()) {
+          try {
+            served.check(instance);
+          } catch (error) {
+            if (error instanceof InvalidInstanceError) throw new UserError(`input ${i + 1}: ${error.message}`, 2);
+            throw error;
+          }
+        }
+        const predictions = served.predict(instances.map((instance) => ({ instance, topK: options.topK })));
+        instances.forEach((instance, i) => process.stdout.write(`${served.describe(instance, predictions[i]!)}\n`));
         process.stdout.write(`${name} version ${version.version}\n`);
       } finally {
         served.dispose();
       }
     });
+}
+
+/** A command-line input as an instance of the model's fields: the text itself, or a JSON object of them. */
+function instanceOf(input: string, fields: readonly string[], index: number): Instance {
+  if (fields.length === 1 && !input.trimStart().startsWith('{')) return { [fields[0]!]: input };
+  const shape = `{${fields.map((f) => `"${f}": "…"`).join(', ')}}`;
+  let value: unknown;
+  try {
+    value = JSON.parse(input);
+  } catch {
+    throw new UserError(`input ${index + 1} must be a JSON object ${shape}`, 2);
+  }
+  const object = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const missing = fields.filter((f) => typeof object[f] !== 'string' || object[f].trim() === '');
+  if (missing.length > 0)
+    throw new UserError(`input ${index + 1} must be a JSON object ${shape}; it lacks ${missing.join(', ')}`, 2);
+  return Object.fromEntries(fields.map((f) => [f, object[f] as string]));
 }

@@ -19,6 +19,7 @@ export const classification: Task = {
   head: { name: 'sequence', pooled: true, logits: classifierLogits },
   classNames: (tokenizer) => tokenizer.labels ?? [],
   missingNamesHint: 'tokenize the training split with its label column',
+  instanceFields: ['text'],
   columns: ['input_ids', 'attention_mask', 'label_id'],
 
   /** Packs padded rows (input_ids, attention_mask, label_id) into one batch. */
@@ -73,7 +74,7 @@ export const classification: Task = {
     return {
       predict(requests): ClassPrediction[] {
         const encoded = requests.map((r) =>
-          truncateIds(tokenizer.encodeWithSpecialTokens(r.text).ids, model.config.maxLength, 'end', specials),
+          truncateIds(tokenizer.encodeWithSpecialTokens(r.instance.text!).ids, model.config.maxLength, 'end', specials),
         );
         const probs = probabilities(tf, model, encoded, tokenizer.padId);
         return requests.map((request, r) => {
@@ -83,7 +84,7 @@ export const classification: Task = {
           return { ...ranked[0]!, top_k: ranked.slice(0, Math.min(request.topK, k)) };
         });
       },
-      describe(text, prediction) {
+      describe({ text }, prediction) {
         const p = prediction as ClassPrediction;
         return `${p.label} (${p.probability.toFixed(3)})  ${JSON.stringify(text)}  [${p.top_k.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')}]`;
       },

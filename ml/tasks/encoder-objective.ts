@@ -132,6 +132,25 @@ export function predictClasses(tf: typeof Tf, model: EncoderModel, batch: BatchI
   });
 }
 
+/** Token id sequences (and their token types) padded to the longest with `padId`, as one batch. */
+function packSequences(
+  sequences: readonly (readonly number[])[],
+  padId: number,
+  typeSequences?: readonly (readonly number[])[],
+): BatchInputs {
+  const size = sequences.length;
+  const length = Math.max(1, ...sequences.map((ids) => ids.length));
+  const ids = new Int32Array(size * length).fill(padId);
+  const mask = new Int32Array(size * length);
+  const types = typeSequences && new Int32Array(size * length);
+  sequences.forEach((row, r) => {
+    ids.set(row, r * length);
+    mask.fill(1, r * length, r * length + row.length);
+    types?.set(typeSequences![r]!, r * length);
+  });
+  return { ids, mask, size, length, ...(types && { types }) };
+}
+
 /**
  * Class probabilities of every row of the model's logits for token id sequences (each already
  * fitting the model's length), padded to the longest with `padId`: [rows, classes], row-major.
@@ -142,16 +161,29 @@ export function probabilities(
   sequences: readonly (readonly number[])[],
   padId: number,
 ): Float32Array {
-  const size = sequences.length;
-  const length = Math.max(1, ...sequences.map((ids) => ids.length));
-  const ids = new Int32Array(size * length).fill(padId);
-  const mask = new Int32Array(size * length);
-  sequences.forEach((row, r) => {
-    ids.set(row, r * length);
-    mask.fill(1, r * length, r * length + row.length);
-  });
   return tf.tidy(() => {
-    const { ids: idTensor, mask: maskTensor } = inputTensors(tf, { ids, mask, size, length });
-    return tf.softmax(model.logits(idTensor, maskTensor, { training: false })).dataSync() as Float32Array;
+    const { ids, mask } = inputTensors(tf, packSequences(sequences, padId));
+    return tf.softmax(model.logits(ids, mask, { training: false })).dataSync() as Float32Array;
+  });
+}
+
+/**
+ * The model's logits without dropout for token id sequences with their token types, padded to the
+ * longest with `padId`: the values row-major and the padded length.
+ */
+export function sequenceLogits(
+  tf: typeof Tf,
+  model: EncoderModel,
+  sequences: readonly (readonly number[])[],
+  typeSequences: readonly (readonly number[])[],
+  padId: number,
+): { logits: Float32Array; length: number } {
+  const batch = packSequences(sequences, padId, typeSequences);
+  return tf.tidy(() => {
+    const { ids, mask, types } = inputTensors(tf, batch);
+    return {
+      logits: model.logits(ids, mask, { training: false }, types).dataSync() as Float32Array,
+      length: batch.length,
+    };
   });
 }

@@ -1,9 +1,34 @@
 import { squadScores } from '../metrics/squad-metrics';
 import { spanLogits } from '../models/encoder';
 import { paddedInputs, TrainingDataError } from '../train/dataset-batches';
-import { bestAnswers, SPAN_DEFAULTS, windowCandidates } from './answer-spans';
-import { predictRows, type EncoderBatch } from './encoder-objective';
-import type { Task } from './task';
+import { bestAnswers, SPAN_DEFAULTS, windowCandidates, type AnswerSpan } from './answer-spans';
+import { encodeQuestionContext } from '../tokenizers/task-encoding';
+import { wordPieceFromFile } from '../tokenizers/tokenizer-file';
+import { predictRows, sequenceLogits, type EncoderBatch } from './encoder-objective';
+import { InvalidInstanceError, type Task } from './task';
+
+/** A span as served: the answer's text, its [start, end) UTF-16 offsets in the context, and its probability. */
+export interface ServedSpan {
+  readonly answer: string;
+  readonly start: number;
+  readonly end: number;
+  readonly score: number;
+}
+
+/** The best answer to a question about a context, and the `top_k` best (the best first). */
+export interface AnswerPrediction extends ServedSpan {
+  readonly top_k: readonly ServedSpan[];
+}
+
+const served = (span: AnswerSpan): ServedSpan => ({
+  answer: span.text,
+  start: span.start,
+  end: span.end,
+  score: span.probability,
+});
+
+/** Windows of serving when the tokenizer does not say how training cut them. */
+const SERVING_WINDOWS = { maxLength: 384, stride: 128 };
 
 /** What scoring needs of one window besides its logits: its example, the context and where its tokens are in it. */
 interface WindowInfo {
@@ -53,6 +78,7 @@ export const questionAnswering: Task<SpanBatch> = {
   head: { name: 'span', pooled: false, rowClasses: (_config, length) => length, logits: spanLogits },
   classNames: () => ['start', 'end'],
   missingNamesHint: 'tokenize the data with task: question_answering',
+  instanceFields: ['question', 'context'],
   columns: [
     'input_ids',
     'attention_mask',
@@ -140,7 +166,61 @@ export const questionAnswering: Task<SpanBatch> = {
   summarize: ({ rows, metrics: m, counts }) =>
     `${rows} questions (${counts?.windows ?? 0} windows, ${counts?.windows_without_answer ?? 0} without the answer): EM ${m.exact_match!.toFixed(4)}, F1 ${m.f1!.toFixed(4)}, loss ${m.loss!.toFixed(4)}`,
 
-  createPredictor() {
-    throw new Error('serving question answering is not available yet');
+  /**
+   * Answers questions about contexts: each context is cut into windows as training cut them (the
+   * tokenizer records how), every window of every request goes through one forward pass, and the
+   * best spans over a question's windows are its answers.
+   */
+  createPredictor(tf, model, file) {
+    const tokenizer = wordPieceFromFile(file, 'question_answering');
+    const windows = file.windows ?? SERVING_WINDOWS;
+    const options = { maxLength: Math.min(windows.maxLength, model.config.maxLength), stride: windows.stride };
+    const encode = (instance: Readonly<Record<string, string>>) => {
+      try {
+        return encodeQuestionContext(tokenizer, instance.question!, instance.context!, undefined, options);
+      } catch (error) {
+        throw new InvalidInstanceError(`${(error as Error).message}; ask a shorter question`);
+      }
+    };
+    return {
+      check(instance) {
+        encode({ ...instance, context: '.' });
+      },
+      predict(requests): AnswerPrediction[] {
+        const encoded = requests.map((r) => encode(r.instance));
+        const all = encoded.flat();
+        const { logits, length } = sequenceLogits(
+          tf,
+          model,
+          all.map((w) => w.inputIds),
+          all.map((w) => w.tokenTypeIds),
+          tokenizer.padId,
+        );
+        let at = 0;
+        return requests.map((request, r) => {
+          const candidates = encoded[r]!.flatMap((w) => {
+            const row = at++;
+            return windowCandidates(
+              {
+                start: logits.subarray(2 * row * length, (2 * row + 1) * length),
+                end: logits.subarray((2 * row + 1) * length, (2 * row + 2) * length),
+                contextStart: w.contextOffsets.map((o) => o[0]),
+                contextEnd: w.contextOffsets.map((o) => o[1]),
+              },
+              SPAN_DEFAULTS,
+            );
+          });
+          const spans = bestAnswers(candidates, request.instance.context!, {
+            ...SPAN_DEFAULTS,
+            nBest: Math.max(SPAN_DEFAULTS.nBest, request.topK),
+          });
+          return { ...served(spans[0]!), top_k: spans.slice(0, request.topK).map(served) };
+        });
+      },
+      describe({ question }, prediction) {
+        const p = prediction as AnswerPrediction;
+        return `${JSON.stringify(p.answer)} [${p.start}, ${p.end}) ${p.score.toFixed(3)}  ← ${JSON.stringify(question)}`;
+      },
+    };
   },
 };

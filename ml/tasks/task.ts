@@ -28,18 +28,28 @@ export interface TaskEvaluation {
   readonly counts?: Readonly<Record<string, number>>;
 }
 
-/** One text to answer and how many alternatives the caller wants (classification's top k). */
+/** One input to answer, by field: `text` for the text tasks, `question` and `context` for question answering. */
+export type Instance = Readonly<Record<string, string>>;
+
+/** One instance to answer and how many alternatives the caller wants (top labels or answer spans). */
 export interface PredictRequest {
-  readonly text: string;
+  readonly instance: Instance;
   readonly topK: number;
+}
+
+/** An instance a predictor cannot answer (e.g. a question too long for the model's window); the message says why. */
+export class InvalidInstanceError extends Error {
+  override name = 'InvalidInstanceError';
 }
 
 /** A trained model answering raw texts, as `pipewright predict` and the server do. */
 export interface TextPredictor {
+  /** Throws InvalidInstanceError for an instance it cannot answer, before any is run. */
+  check?(instance: Instance): void;
   /** One JSON-ready answer per request, in order, from one forward pass. */
   predict(requests: readonly PredictRequest[]): object[];
-  /** One line for the terminal about a text and its answer. */
-  describe(text: string, prediction: object): string;
+  /** One line for the terminal about an instance and its answer. */
+  describe(instance: Instance, prediction: object): string;
 }
 
 /**
@@ -54,6 +64,8 @@ export interface Task<B extends EncoderBatch = EncoderBatch> {
   classNames(tokenizer: Pick<TokenizerFile, 'labels' | 'tags'>): readonly string[];
   /** What to do when the tokenizer has too few names for this task. */
   readonly missingNamesHint: string;
+  /** The text fields a served instance has; with one, a bare string is accepted as it. */
+  readonly instanceFields: readonly string[];
   /** The columns a padded dataset needs for this task (checked before training starts). */
   readonly columns: readonly string[];
   /** Packs padded rows into a batch; throws TrainingDataError naming the row for one it cannot use. */

@@ -80,6 +80,7 @@ export const tokenClassification: Task<TokenBatch> = {
   head: { name: 'token', pooled: false, logits: tokenLogits },
   classNames: (tokenizer) => tokenizer.tags ?? [],
   missingNamesHint: 'tokenize the training split with task: token_classification and its tags column',
+  instanceFields: ['text'],
   columns: ['input_ids', 'attention_mask', 'tag_ids', 'word_ids', 'word_tag_ids'],
 
   batch(rows, classes): TokenBatch {
@@ -156,7 +157,7 @@ export const tokenClassification: Task<TokenBatch> = {
     const k = classNames.length;
     return {
       predict(requests): EntityPrediction[] {
-        const encoded = requests.map((r) => encodeWords(tokenizer, r.text, model.config.maxLength));
+        const encoded = requests.map((r) => encodeWords(tokenizer, r.instance.text!, model.config.maxLength));
         const probs = probabilities(
           tf,
           model,
@@ -178,7 +179,7 @@ export const tokenClassification: Task<TokenBatch> = {
             const covered = words.slice(e.start, e.end + 1);
             return {
               type: e.type,
-              text: request.text.slice(start, end),
+              text: request.instance.text!.slice(start, end),
               start,
               end,
               score: covered.reduce((sum, w) => sum + w.score, 0) / covered.length,
@@ -187,7 +188,7 @@ export const tokenClassification: Task<TokenBatch> = {
           return { entities: spans };
         });
       },
-      describe(text, prediction) {
+      describe({ text }, prediction) {
         const { entities: found } = prediction as EntityPrediction;
         const list = found.map(
           (e) => `${e.type} ${JSON.stringify(e.text)} [${e.start}, ${e.end}) ${e.score.toFixed(3)}`,

@@ -204,7 +204,9 @@ export function rowEncoder(
 
 /**
  * A row's gold answers in SQuAD's shape ({text: [...], answer_start: [...]}); each must be found
- * in the context at its offset. No answers column, or an empty one: none (unlabelled questions).
+ * in the context at its offset. Offsets count Unicode code points, as Python (which writes the
+ * SQuAD files) does; they come back as UTF-16 offsets, as JavaScript strings count. No answers
+ * column, or an empty one: none (unlabelled questions).
  */
 function goldAnswers(
   value: unknown,
@@ -222,13 +224,24 @@ function goldAnswers(
     const start: unknown = starts[i];
     if (typeof answer !== 'string' || answer === '' || !Number.isInteger(start))
       throw new RowEncodingError(`row ${rowNumber}: answer ${i + 1} needs a non-empty text and an integer start`);
-    const found = context.slice(start as number, (start as number) + answer.length);
+    const at = utf16Offset(context, start as number);
+    const found = context.slice(at, at + answer.length);
     if (found !== answer)
       throw new RowEncodingError(
-        `row ${rowNumber}: answer ${i + 1} ${JSON.stringify(answer)} is not at offset ${String(start)} of the context (there: ${JSON.stringify(found)}); fix answer_start or drop the row in clean`,
+        `row ${rowNumber}: answer ${i + 1} ${JSON.stringify(answer)} is not at offset ${String(start)} of the context (there: ${JSON.stringify(found)}; offsets count code points); fix answer_start or drop the row in clean`,
       );
-    return { text: answer, start: start as number };
+    return { text: answer, start: at };
   });
+}
+
+/** The UTF-16 offset of code point `codePoints` of a text (characters beyond U+FFFF take two units). */
+function utf16Offset(text: string, codePoints: number): number {
+  let at = 0;
+  for (let seen = 0; seen < codePoints && at < text.length; seen++) {
+    const unit = text.charCodeAt(at);
+    at += unit >= 0xd800 && unit <= 0xdbff && at + 1 < text.length ? 2 : 1;
+  }
+  return codePoints > at && at >= text.length ? codePoints : at;
 }
 
 function int32Lists(...names: string[]): Column[] {

@@ -13,6 +13,8 @@ interface TokenizerFileBase {
   readonly labels?: readonly string[];
   /** Word tag names by id, for token classification. */
   readonly tags?: readonly string[];
+  /** Question answering: how contexts were cut into windows, so that serving cuts them alike. */
+  readonly windows?: { readonly maxLength: number; readonly stride: number };
 }
 
 export interface WordPieceFile extends TokenizerFileBase {

@@ -159,9 +159,21 @@ describe('tokenize tasks on the shared datasets', () => {
     };
     assert.match(
       await refused({ ...good, answers: { text: ['bathroom'], answer_start: [17] } }),
-      /row 2: answer 1 "bathroom" is not at offset 17 of the context \(there: " bathroo"\)/,
+      /row 2: answer 1 "bathroom" is not at offset 17 of the context \(there: " bathroo"; offsets count code points\)/,
     );
     assert.match(await refused({ ...good, context: '  ' }), /row 2: the context is empty/);
+    // Offsets count code points, as Python writes them: characters beyond U+FFFF count once.
+    const linear = {
+      ...good,
+      context: '𐀞𐀊 Mary moved to the bathroom.',
+      answers: { text: ['bathroom'], answer_start: [21] },
+    };
+    const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [[linear]]);
+    const result = await call({ task: 'question_answering', vocab: 'bert-base-uncased' }, { dataset });
+    const [window] = await rowsOf(result.outputs.dataset as ArtifactRef);
+    const from = (window!.context_start as number[])[window!.start_position as number]!;
+    const to = (window!.context_end as number[])[window!.end_position as number]!;
+    assert.equal(linear.context.slice(from, to), 'bathroom');
     assert.match(
       await refused({ ...good, answers: { text: ['bathroom', 'room'], answer_start: [18] } }),
       /row 2: answers must be \{"text": \[...\], "answer_start": \[...\]\} with one start per text/,

@@ -379,3 +379,93 @@ test('the snips-slots example deploys a slot tagger; one server answers it with 
     await both.stop();
   }
 });
+
+test('the babi-qa example trains a span reader from scratch; the server answers questions about contexts with spans', async () => {
+  const run = (await (
+    await env.client.workflow.start('pipeline', {
+      taskQueue: config.taskQueue,
+      workflowId: `qa-${randomUUID()}`,
+      args: [{ pipeline: 'babi-qa', params: { epochs: 8, min_f1: 0 } }],
+    })
+  ).result()) as PipelineResult;
+  const scored = run.steps.find((s) => s.id === 'evaluate')!.outputs!;
+  for (const metric of ['f1', 'exact_match', 'loss'])
+    assert.equal(typeof scored[metric], 'number', `validate reports ${metric}`);
+  assert.ok((scored.f1 as number) > 0.1, `the reader learned something: test F1 ${String(scored.f1)}`);
+  assert.equal(deployOf(run).outputs!.deployed, true);
+
+  const { store, registry } = openLocalState(config);
+  const server = await startInferenceServer({
+    store,
+    registry,
+    models: ['babi-qa'],
+    port: 0,
+    batching: { maxBatch: 16, maxWaitMs: 2 },
+    limits: { ...DEFAULT_LIMITS, maxTextChars: 600 },
+    pollMs: 100,
+    log: () => undefined,
+  });
+  try {
+    const predict = (body: unknown) =>
+      fetch(`${server.url}/v1/models/babi-qa:predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    // A context longer than one 128-token window is cut into windows and answered all the same.
+    const story = 'Mary moved to the bathroom. John went to the hallway. '.repeat(8);
+    const instances = [
+      { question: 'Where is Mary?', context: 'Mary moved to the bathroom. John went to the hallway.' },
+      { question: 'Where is John?', context: story },
+    ];
+    const response = await predict({ instances, top_k: 2 });
+    assert.equal(response.status, 200);
+    const { predictions } = (await response.json()) as {
+      predictions: {
+        answer: string;
+        start: number;
+        end: number;
+        score: number;
+        top_k: { answer: string; start: number; end: number; score: number }[];
+      }[];
+    };
+    assert.equal(predictions.length, 2);
+    predictions.forEach((p, i) => {
+      const { context } = instances[i]!;
+      assert.equal(p.answer, context.slice(p.start, p.end), 'offsets index the context as sent');
+      assert.ok(p.answer.length > 0 && p.score > 0 && p.score <= 1);
+      assert.equal(p.top_k.length, 2);
+      assert.deepEqual(p.top_k[0], { answer: p.answer, start: p.start, end: p.end, score: p.score });
+    });
+    const refusals: [string, unknown, number, string][] = [
+      ['a bare string', { instances: ['Where is Mary?'] }, 400, 'invalid_instance'],
+      ['no context', { instances: [{ question: 'Where is Mary?' }] }, 400, 'invalid_instance'],
+      [
+        'a context over the limit',
+        { instances: [{ question: 'Where?', context: 'x '.repeat(301) }] },
+        413,
+        'text_too_long',
+      ],
+      [
+        'a question with no room for context',
+        { instances: [{ question: 'where '.repeat(99), context: 'here' }] },
+        400,
+        'invalid_instance',
+      ],
+    ];
+    for (const [what, body, status, code] of refusals) {
+      const refused = await predict(body);
+      assert.equal(refused.status, status, what);
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, code, what);
+    }
+    const listed = (await (await fetch(`${server.url}/v1/models`)).json()) as { models: { task: string }[] };
+    assert.equal(listed.models[0]!.task, 'question_answering');
+    const api = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      components: { schemas: Record<string, unknown> };
+    };
+    assert.ok(api.components.schemas.AnswerPrediction, 'the API description covers answer spans');
+    assert.match(await (await fetch(`${server.url}/metrics`)).text(), /pipewright_model_version\{model="babi-qa"\} 1/);
+  } finally {
+    await server.stop();
+  }
+});
