@@ -1,7 +1,8 @@
-// Hugging Face export parity: a fine-tunable MiniLM with a classification head and one with a
-// token-classification head (heads freshly initialized, so every tensor is exercised), written by
-// `pipewright export --format huggingface`'s exporter and loaded by PyTorch transformers'
-// AutoModelFor…Classification and AutoTokenizer: same ids, and logits within 1e-4.
+// Hugging Face export parity: a fine-tunable MiniLM with a classification head, one with a
+// token-classification head and one with a question-answering span head (heads freshly
+// initialized, so every tensor is exercised), written by `pipewright export --format huggingface`'s
+// exporter and loaded by PyTorch transformers' AutoModelFor… and AutoTokenizer: same ids (and, for
+// question/context pairs, token types), and logits within 1e-4.
 // Usage: node dist/bench/export-parity.js
 import type * as Tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
@@ -14,7 +15,9 @@ import { openBertCheckpoint } from '../ml/pretrained/bert-checkpoint';
 import { exportHuggingFace } from '../ml/pretrained/huggingface-export';
 import { loadPretrainedWeights, pretrainedConfig } from '../ml/pretrained/pretrained-encoder';
 import { classification } from '../ml/tasks/classification';
+import { questionAnswering } from '../ml/tasks/question-answering';
 import { tokenClassification } from '../ml/tasks/token-classification';
+import { encodeQuestionContext } from '../ml/tokenizers/task-encoding';
 import type { Task } from '../ml/tasks/task';
 import type { WordPieceFile } from '../ml/tokenizers/tokenizer-file';
 import { readCheckpointVocabulary } from '../ml/tokenizers/vocab-files';
@@ -25,7 +28,8 @@ import { FileArtifactStore } from '../store/artifact-store';
 import { PROJECT_ROOT } from '../worker/config';
 import { miniLmDir } from './bert-parity';
 import { referencePython } from './reference-venv';
-import { sharedTexts } from './shared-texts';
+import { sharedDataDir, sharedTexts } from './shared-texts';
+import { readFileSync } from 'node:fs';
 
 const TEXTS = 50;
 
@@ -75,30 +79,59 @@ async function main(): Promise<void> {
   const texts = Array.from({ length: TEXTS }, (_, i) => all[Math.floor((i * all.length) / TEXTS)]!.slice(0, 300));
   const work = mkdtempSync(join(tmpdir(), 'pipewright-export-parity-'));
   try {
+    // Question/context pairs from XQuAD, short enough for one window.
+    const pairs = readFileSync(join(sharedDataDir(), 'xquad-en', 'test.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(0, TEXTS)
+      .map((line) => JSON.parse(line) as { question: string; context: string })
+      .map((row) => [row.question, row.context.slice(0, 600)] as const);
     writeFileSync(join(work, 'texts.json'), JSON.stringify(texts));
-    const cases: [Task, string[]][] = [
-      [classification, ['AddToPlaylist', 'BookRestaurant', 'GetWeather', 'PlayMusic', 'RateBook']],
-      [tokenClassification, ['B-LOC', 'B-PER', 'I-LOC', 'I-PER', 'O']],
+    writeFileSync(join(work, 'pairs.json'), JSON.stringify(pairs));
+    const single = (text: string) => {
+      const ids = tokenizer.encodeWithSpecialTokens(text).ids;
+      return { ids, types: ids.map(() => 0) };
+    };
+    const pair = (i: number) => {
+      const [window] = encodeQuestionContext(tokenizer, pairs[i]![0], pairs[i]![1], undefined, {
+        maxLength: 512,
+        stride: 0,
+      });
+      return { ids: window!.inputIds, types: window!.tokenTypeIds };
+    };
+    const cases: [Task, string[], string, (i: number) => { ids: number[]; types: number[] }][] = [
+      [
+        classification,
+        ['AddToPlaylist', 'BookRestaurant', 'GetWeather', 'PlayMusic', 'RateBook'],
+        'texts.json',
+        (i) => single(texts[i]!),
+      ],
+      [tokenClassification, ['B-LOC', 'B-PER', 'I-LOC', 'I-PER', 'O'], 'texts.json', (i) => single(texts[i]!)],
+      [questionAnswering, ['start', 'end'], 'pairs.json', pair],
     ];
-    for (const [task, labels] of cases) {
+    for (const [task, labels, inputs, encode] of cases) {
       const { model, dir } = await exportedModel(tf, work, task, labels, tokenizerFile);
       const reference = JSON.parse(
         execFileSync(
           referencePython(),
-          [join(PROJECT_ROOT, 'bench', 'reference', 'hf_export_logits.py'), dir, join(work, 'texts.json')],
+          [join(PROJECT_ROOT, 'bench', 'reference', 'hf_export_logits.py'), dir, join(work, inputs)],
           { encoding: 'utf8', maxBuffer: 1 << 26 },
         ),
       ) as { architecture: string; rows: { ids: number[]; logits: number[] | number[][] }[] };
       let sameIds = 0;
       let worst = 0;
-      texts.forEach((text, i) => {
-        const ids = tokenizer.encodeWithSpecialTokens(text).ids;
-        const row = reference.rows[i]!;
+      reference.rows.forEach((row, i) => {
+        const { ids, types } = encode(i);
         if (ids.length === row.ids.length && ids.every((id, k) => id === row.ids[k])) sameIds++;
         const ours = tf.tidy(() =>
           Array.from(
             model
-              .logits(tf.tensor2d([ids], undefined, 'int32'), tf.ones([1, ids.length]), { training: false })
+              .logits(
+                tf.tensor2d([ids], undefined, 'int32'),
+                tf.ones([1, ids.length]),
+                { training: false },
+                tf.tensor2d([types], undefined, 'int32'),
+              )
               .dataSync(),
           ),
         );

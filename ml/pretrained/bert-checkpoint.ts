@@ -149,26 +149,28 @@ export function pretrainedParameter(checkpoint: BertCheckpoint, name: string): P
       : tableOf(checkpoint, hf);
 }
 
-/** What `huggingFaceTensors` writes a task head's parameters as: BERT task models' `classifier`. */
-const HEAD_TENSORS: Readonly<Record<string, Source>> = {
-  'head/kernel': { kind: 'kernel', tensor: 'classifier.weight' },
-  'head/bias': { kind: 'vector', tensor: 'classifier.bias' },
+/** What `huggingFaceTensors` writes a task head's parameters as, in a head module of the given name. */
+const HEAD_TENSORS: Readonly<Record<string, { kind: Source['kind']; tensor: string }>> = {
+  'head/kernel': { kind: 'kernel', tensor: 'weight' },
+  'head/bias': { kind: 'vector', tensor: 'bias' },
 };
 
 /**
  * The Hugging Face tensors of one of the encoder's parameters (values row-major, as the model
  * holds them), the inverse of pretrainedParameter: kernels go back to [out, in], the fused q|k|v
  * projection to three, encoder tensors get the task model's `bert.` prefix and the head becomes
- * `classifier`.
+ * the task model's head module (`classifier`, or `qa_outputs` for question answering).
  */
 export function huggingFaceTensors(
   name: string,
   shape: readonly number[],
   values: Float32Array,
+  headModule: string,
 ): { name: string; shape: number[]; values: Float32Array }[] {
-  const source = HEAD_TENSORS[name] ?? sourceOf(name);
+  const head = HEAD_TENSORS[name];
+  const source = head ? { kind: head.kind, tensor: `${headModule}.${head.tensor}` } : sourceOf(name);
   if (!source) throw new PretrainedError(`the encoder's ${name} has no place in a Hugging Face BERT checkpoint`);
-  const prefix = HEAD_TENSORS[name] ? '' : 'bert.';
+  const prefix = head ? '' : 'bert.';
   const transpose = (rows: number, cols: number, data: Float32Array) => {
     const out = new Float32Array(data.length);
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;

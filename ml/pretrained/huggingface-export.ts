@@ -8,10 +8,11 @@ import type { CheckpointFile } from '../train/checkpoint';
 import { huggingFaceTensors, PretrainedError } from './bert-checkpoint';
 import { writeSafetensors, type NamedTensor } from './safetensors';
 
-/** The transformers class each task's model loads as. */
-const ARCHITECTURES: Readonly<Partial<Record<TrainTask, string>>> = {
-  classification: 'BertForSequenceClassification',
-  token_classification: 'BertForTokenClassification',
+/** The transformers class each task's model loads as, and the module holding its head. */
+const ARCHITECTURES: Readonly<Record<TrainTask, { readonly name: string; readonly head: string }>> = {
+  classification: { name: 'BertForSequenceClassification', head: 'classifier' },
+  token_classification: { name: 'BertForTokenClassification', head: 'classifier' },
+  question_answering: { name: 'BertForQuestionAnswering', head: 'qa_outputs' },
 };
 
 /** config.json's `hidden_act` for each activation. */
@@ -38,8 +39,7 @@ export function exportHuggingFace(file: CheckpointFile, tokenizer: TokenizerFile
   const { manifest, values } = file;
   const config = manifest.config;
   const task = manifest.task ?? 'classification';
-  const architecture = ARCHITECTURES[task];
-  if (!architecture) throw new PretrainedError(`models of task ${task} have no Hugging Face BERT equivalent`);
+  const { name: architecture, head } = ARCHITECTURES[task];
   if (config.layout !== 'bert')
     throw new PretrainedError(
       'only models of the bert layout (fine-tuned from a pretrained checkpoint) export to the Hugging Face format; this one is Pipewright’s own pre-norm encoder, which transformers has no class for',
@@ -53,7 +53,7 @@ export function exportHuggingFace(file: CheckpointFile, tokenizer: TokenizerFile
   const tensors: NamedTensor[] = [];
   for (const t of manifest.tensors) {
     if (t.name.startsWith('adam/')) continue;
-    tensors.push(...huggingFaceTensors(t.name, t.shape, values.slice(t.offset, t.offset + t.length)));
+    tensors.push(...huggingFaceTensors(t.name, t.shape, values.slice(t.offset, t.offset + t.length), head));
   }
   mkdirSync(dir, { recursive: true });
   const hfConfig = {
