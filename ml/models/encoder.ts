@@ -162,14 +162,7 @@ export function classifierLogits<T>(
     const first = o.reshape(o.slice(sequences(encoded.rows), [0, 0, 0], [-1, 1, -1]), [-1, d]);
     if (hasPooler(config, { pooled: true }))
       return head(o.dropout(o.tanh(o.linear(first, p('pooler/kernel'), p('pooler/bias'))), config.dropout));
-    return o.normalizedLinear(
-      first,
-      p('final_norm/gamma'),
-      p('final_norm/beta'),
-      p('head/kernel'),
-      p('head/bias'),
-      epsilonOf(config),
-    );
+    return rowHead(o, p, config, first, true, false);
   }
   const hidden = sequences(normalizedRows(o, p, config, encoded));
   const column = o.reshape(mask, [o.dim(mask, 0), o.dim(mask, 1), 1]);
@@ -186,10 +179,25 @@ export function tokenLogits<T>(
   inputs: EncoderInputs<T>,
 ): T {
   const encoded = encoderBlocks(o, p, config, inputs);
-  if (!encoded.needsFinalNorm)
-    return o.linear(o.dropout(encoded.rows, config.dropout), p('head/kernel'), p('head/bias'));
+  return rowHead(o, p, config, encoded.rows, encoded.needsFinalNorm, true);
+}
+
+/**
+ * The linear head on rows of hidden states: in the pre-norm layout fused with the final norm the
+ * rows still need; BERT's rows go in as they are, through dropout first where its task model has it.
+ */
+function rowHead<T>(
+  o: ModelOps<T>,
+  p: ParameterLookup<T>,
+  config: EncoderConfig,
+  rows: T,
+  needsFinalNorm: boolean,
+  dropout: boolean,
+): T {
+  if (!needsFinalNorm)
+    return o.linear(dropout ? o.dropout(rows, config.dropout) : rows, p('head/kernel'), p('head/bias'));
   return o.normalizedLinear(
-    encoded.rows,
+    rows,
     p('final_norm/gamma'),
     p('final_norm/beta'),
     p('head/kernel'),
@@ -211,16 +219,7 @@ export function spanLogits<T>(
   inputs: EncoderInputs<T>,
 ): T {
   const encoded = encoderBlocks(o, p, config, inputs);
-  const scores = encoded.needsFinalNorm
-    ? o.normalizedLinear(
-        encoded.rows,
-        p('final_norm/gamma'),
-        p('final_norm/beta'),
-        p('head/kernel'),
-        p('head/bias'),
-        epsilonOf(config),
-      )
-    : o.linear(encoded.rows, p('head/kernel'), p('head/bias'));
+  const scores = rowHead(o, p, config, encoded.rows, encoded.needsFinalNorm, false);
   const batch = o.dim(inputs.mask, 0);
   const length = o.dim(inputs.mask, 1);
   return o.reshape(o.transpose(o.reshape(scores, [batch, length, 2]), [0, 2, 1]), [-1, length]);

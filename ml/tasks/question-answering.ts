@@ -174,7 +174,8 @@ export const questionAnswering: Task<SpanBatch> = {
   createPredictor(tf, model, file) {
     const tokenizer = wordPieceFromFile(file, 'question_answering');
     const windows = file.windows ?? SERVING_WINDOWS;
-    const options = { maxLength: Math.min(windows.maxLength, model.config.maxLength), stride: windows.stride };
+    const maxLength = Math.min(windows.maxLength, model.config.maxLength);
+    const options = { maxLength, stride: Math.min(windows.stride, Math.floor(maxLength / 4)) };
     const encode = (instance: Readonly<Record<string, string>>) => {
       try {
         return encodeQuestionContext(tokenizer, instance.question!, instance.context!, undefined, options);
