@@ -1,11 +1,12 @@
 // Fine-tuning throughput: the catalog's MiniLM with a sequence-classification head (or, with
-// --task token_classification, a head on every token), trained on the native TensorFlow graph
-// path, against PyTorch transformers' BertForSequenceClassification (BertForTokenClassification)
-// on the same checkpoint, shapes, frozen set and threads; with nothing frozen and with the embeddings
+// --task token_classification, a head on every token; with --task question_answering, a span head
+// on question/context pairs with token types), trained on the native TensorFlow graph path, against
+// PyTorch transformers' BertForSequenceClassification (BertForTokenClassification,
+// BertForQuestionAnswering) on the same checkpoint, shapes, frozen set and threads; with nothing frozen and with the embeddings
 // and blocks 0-3 frozen. Rounds alternate PyTorch and ours; the table reports medians and ratios.
 // Also inference at batch 1 and at the full batch.
 // Usage: node dist/bench/finetune-throughput.js [--seq 64] [--batch 32] [--steps 8] [--rounds 3]
-//        [--task classification|token_classification]
+//        [--task classification|token_classification|question_answering]
 import type * as Tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -61,11 +62,19 @@ function timeEach(reps: number, run: (i: number) => void): number[] {
   });
 }
 
-/** Every row's label for the task: one per sequence, or one per token with every fourth ignored as a later sub-token. */
+/**
+ * Every row's label for the task: one per sequence; one per token with every fourth ignored as a
+ * later sub-token; or a start and an end position per window.
+ */
 function labelsFor(task: Task, batch: number, seq: number): Int32Array {
   if (task.name === 'classification') return Int32Array.from({ length: batch }, (_, i) => i % CLASSES);
+  if (task.name === 'question_answering')
+    return Int32Array.from({ length: 2 * batch }, (_, i) => (i * 13 + (i % 2) * 3) % seq);
   return Int32Array.from({ length: batch * seq }, (_, i) => (i % 4 === 0 ? IGNORED_LABEL : i % CLASSES));
 }
+
+/** The head's classes: the span head scores a start and an end. */
+const classesOf = (task: Task) => (task.name === 'question_answering' ? 2 : CLASSES);
 
 function ours(
   tf: typeof Tf,
@@ -77,7 +86,7 @@ function ours(
   const checkpoint = openBertCheckpoint(dir);
   const model = new EncoderModel(
     tf,
-    pretrainedConfig(checkpoint, { classes: CLASSES, pooling: 'first' }),
+    pretrainedConfig(checkpoint, { classes: classesOf(task), pooling: 'first' }),
     task.head,
     1,
   );
@@ -93,12 +102,22 @@ function ours(
     labels: labelsFor(task, batch, seq),
     size: batch,
     length: seq,
+    // A question in the first third of each window, its context after.
+    ...(task.name === 'question_answering' && {
+      types: Int32Array.from({ length: batch * seq }, (_, i) => (i % seq >= seq / 3 ? 1 : 0)),
+    }),
   };
   try {
     // The first step builds and loads the training graph; it is not timed.
     trainStep(tf, objective, optimizer, rows, 1e-4, 0);
     const train = timeEach(steps, (i) => trainStep(tf, objective, optimizer, rows, 1e-4, i + 1));
-    const one = { ...rows, ids: rows.ids.slice(0, seq), mask: rows.mask.slice(0, seq), size: 1 };
+    const one = {
+      ...rows,
+      ids: rows.ids.slice(0, seq),
+      mask: rows.mask.slice(0, seq),
+      ...(rows.types && { types: rows.types.slice(0, seq) }),
+      size: 1,
+    };
     for (let i = 0; i < 3; i++) predictClasses(tf, model, one);
     const inferB1 = timeEach(30, () => predictClasses(tf, model, one));
     predictClasses(tf, model, rows);
@@ -149,7 +168,7 @@ async function main(): Promise<void> {
     `MiniLM (all-minilm-l6-v2) ${task.name}, seq ${shape.seq}, batch ${shape.batch}, ${rounds} alternating rounds of ${shape.steps} steps; ours on ${backend} graphs, PyTorch transformers eager, 2 threads each`,
   );
   console.log(
-    '| frozen | train samples/s ours | PyTorch | ratio | infer b1 ms ours | PyTorch | ratio | infer b32 samples/s ours | PyTorch | ratio |',
+    `| frozen | train samples/s ours | PyTorch | ratio | infer b1 ms ours | PyTorch | ratio | infer b${shape.batch} samples/s ours | PyTorch | ratio |`,
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   FROZEN_SETS.forEach((set, s) => {
