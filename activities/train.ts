@@ -263,6 +263,11 @@ async function trainWith(deps: ActivityDeps, input: TrainEpochInput, setup: Trai
           const ref = await saveCheckpoint(deps.store, model, optimizer, position, {
             task: task.name,
             labels,
+            ...(task.settingKeys && {
+              taskSettings: Object.fromEntries(
+                task.settingKeys.map((key) => [key, settings[key as keyof TrainSettings]]),
+              ),
+            }),
             ...(base && { base }),
             provenance: {
               ...provenance,

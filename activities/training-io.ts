@@ -36,6 +36,7 @@ export interface TrainSettings {
   readonly class_weights?: readonly number[];
   /** Unset: the task's main metric (mainMetric). */
   readonly monitor?: Metric;
+  readonly answers: { readonly n_best: number; readonly max_answer_length: number };
   readonly early_stopping?: { readonly patience: number; readonly min_delta: number };
   readonly checkpoint_every: number;
   readonly keep_last: number;

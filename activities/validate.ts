@@ -20,7 +20,7 @@ export const validate: StepImplementation = async (input, { deps, progress, prov
   const modelRef = input.inputs.model!;
   const dataset = input.inputs.dataset!;
   const { tf, backend } = await loadBackend();
-  const { model, task, labels, position } = await loadCheckpointModel(tf, deps.store, modelRef);
+  const { model, task, labels, settings, position } = await loadCheckpointModel(tf, deps.store, modelRef);
   try {
     const columns = (dataset.schema ?? []).map((c) => c.name);
     const missing = task.columns.filter((name) => !columns.includes(name));
@@ -33,6 +33,7 @@ export const validate: StepImplementation = async (input, { deps, progress, prov
       model,
       datasetBatches(deps.store, dataset, (rows) => task.batch(rows, model.config.classes), options.batch_size),
       labels,
+      settings,
       (rows) => progress({ rows, of: dataset.rows }),
     );
     const measured = evaluation.metrics as Readonly<Record<string, number>>;

@@ -23,9 +23,9 @@ export class ServedVersion {
 
   static async load(tf: typeof Tf, store: ArtifactStore, version: ModelVersion): Promise<ServedVersion> {
     const tokenizer = await loadTokenizer(store, version.tokenizer);
-    const { model, task, labels } = await loadCheckpointModel(tf, store, version.checkpoint);
+    const { model, task, labels, settings } = await loadCheckpointModel(tf, store, version.checkpoint);
     try {
-      const predictor = task.createPredictor(tf, model, tokenizer, labels);
+      const predictor = task.createPredictor(tf, model, tokenizer, labels, settings);
       return new ServedVersion(version, task.name, labels, task.instanceFields, predictor, () => model.dispose());
     } catch (error) {
       model.dispose();

@@ -37,7 +37,7 @@ export const classification: Task = {
     return { ...inputs, labels };
   },
 
-  async evaluate(tf, model, batches, classNames, onBatch) {
+  async evaluate(tf, model, batches, classNames, _settings, onBatch) {
     const actual: number[] = [];
     const predicted: number[] = [];
     let lossSum = 0;

@@ -1,11 +1,11 @@
 import { squadScores } from '../metrics/squad-metrics';
 import { spanLogits } from '../models/encoder';
 import { paddedInputs, TrainingDataError } from '../train/dataset-batches';
-import { bestAnswers, SPAN_DEFAULTS, windowCandidates, type AnswerSpan } from './answer-spans';
+import { bestAnswers, SPAN_DEFAULTS, windowCandidates, type AnswerSpan, type SpanOptions } from './answer-spans';
 import { encodeQuestionContext } from '../tokenizers/task-encoding';
 import { wordPieceFromFile } from '../tokenizers/tokenizer-file';
 import { predictRows, sequenceLogits, type EncoderBatch } from './encoder-objective';
-import { InvalidInstanceError, type Task } from './task';
+import { InvalidInstanceError, type Task, type TaskSettings } from './task';
 
 /** A span as served: the answer's text, its [start, end) UTF-16 offsets in the context, and its probability. */
 export interface ServedSpan {
@@ -26,6 +26,15 @@ const served = (span: AnswerSpan): ServedSpan => ({
   end: span.end,
   score: span.probability,
 });
+
+/** How answers are read, from a checkpoint's `answers` setting (n_best, max_answer_length); defaults where unset. */
+export function spanOptions(settings: TaskSettings): SpanOptions {
+  const answers = (settings.answers ?? {}) as { n_best?: number; max_answer_length?: number };
+  return {
+    nBest: answers.n_best ?? SPAN_DEFAULTS.nBest,
+    maxAnswerLength: answers.max_answer_length ?? SPAN_DEFAULTS.maxAnswerLength,
+  };
+}
 
 /** Windows of serving when the tokenizer does not say how training cut them. */
 const SERVING_WINDOWS = { maxLength: 384, stride: 128 };
@@ -79,6 +88,7 @@ export const questionAnswering: Task<SpanBatch> = {
   classNames: () => ['start', 'end'],
   missingNamesHint: 'tokenize the data with task: question_answering',
   instanceFields: ['question', 'context'],
+  settingKeys: ['answers'],
   columns: [
     'input_ids',
     'attention_mask',
@@ -113,7 +123,8 @@ export const questionAnswering: Task<SpanBatch> = {
     return { ...inputs, types, labels, windows };
   },
 
-  async evaluate(tf, model, batches, _classNames, onBatch) {
+  async evaluate(tf, model, batches, _classNames, settings, onBatch) {
+    const spans = spanOptions(settings);
     const examples = new Map<
       string,
       { context: string; golds: readonly string[]; candidates: ReturnType<typeof windowCandidates> }
@@ -141,7 +152,7 @@ export const questionAnswering: Task<SpanBatch> = {
               contextStart: window.contextStart,
               contextEnd: window.contextEnd,
             },
-            SPAN_DEFAULTS,
+            spans,
           ),
         );
         examples.set(window.example, example);
@@ -151,7 +162,7 @@ export const questionAnswering: Task<SpanBatch> = {
     const answered = [...examples.values()].filter((e) => e.golds.length > 0);
     const scores = squadScores(
       answered.map((e) => ({
-        prediction: bestAnswers(e.candidates, e.context, SPAN_DEFAULTS)[0]!.text,
+        prediction: bestAnswers(e.candidates, e.context, spans)[0]!.text,
         golds: e.golds,
       })),
     );
@@ -171,7 +182,8 @@ export const questionAnswering: Task<SpanBatch> = {
    * tokenizer records how), every window of every request goes through one forward pass, and the
    * best spans over a question's windows are its answers.
    */
-  createPredictor(tf, model, file) {
+  createPredictor(tf, model, file, _classNames, settings) {
+    const spans = spanOptions(settings);
     const tokenizer = wordPieceFromFile(file, 'question_answering');
     const windows = file.windows ?? SERVING_WINDOWS;
     const maxLength = Math.min(windows.maxLength, model.config.maxLength);
@@ -208,14 +220,14 @@ export const questionAnswering: Task<SpanBatch> = {
                 contextStart: w.contextOffsets.map((o) => o[0]),
                 contextEnd: w.contextOffsets.map((o) => o[1]),
               },
-              SPAN_DEFAULTS,
+              spans,
             );
           });
-          const spans = bestAnswers(candidates, request.instance.context!, {
-            ...SPAN_DEFAULTS,
-            nBest: Math.max(SPAN_DEFAULTS.nBest, request.topK),
+          const answers = bestAnswers(candidates, request.instance.context!, {
+            ...spans,
+            nBest: Math.max(spans.nBest, request.topK),
           });
-          return { ...served(spans[0]!), top_k: spans.slice(0, request.topK).map(served) };
+          return { ...served(answers[0]!), top_k: answers.slice(0, request.topK).map(served) };
         });
       },
       describe({ question }, prediction) {

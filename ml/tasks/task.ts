@@ -28,6 +28,9 @@ export interface TaskEvaluation {
   readonly counts?: Readonly<Record<string, number>>;
 }
 
+/** The train settings a task keeps in its checkpoints (Task.settingKeys), by key. */
+export type TaskSettings = Readonly<Record<string, unknown>>;
+
 /** One input to answer, by field: `text` for the text tasks, `question` and `context` for question answering. */
 export type Instance = Readonly<Record<string, string>>;
 
@@ -64,18 +67,21 @@ export interface Task<B extends EncoderBatch = EncoderBatch> {
   classNames(tokenizer: Pick<TokenizerFile, 'labels' | 'tags'>): readonly string[];
   /** What to do when the tokenizer has too few names for this task. */
   readonly missingNamesHint: string;
+  /** Train settings (keys of the step's `with`) the task reads after training; checkpoints keep them. */
+  readonly settingKeys?: readonly string[];
   /** The text fields a served instance has; with one, a bare string is accepted as it. */
   readonly instanceFields: readonly string[];
   /** The columns a padded dataset needs for this task (checked before training starts). */
   readonly columns: readonly string[];
   /** Packs padded rows into a batch; throws TrainingDataError naming the row for one it cannot use. */
   batch(rows: readonly Row[], classes: number): B;
-  /** Scores the model without dropout over labelled batches. */
+  /** Scores the model without dropout over labelled batches; `settings` are its checkpoint's task settings. */
   evaluate(
     tf: typeof Tf,
     model: EncoderModel,
     batches: AsyncIterable<B>,
     classNames: readonly string[],
+    settings: TaskSettings,
     onBatch?: (rows: number) => void,
   ): Promise<TaskEvaluation>;
   /** One line for logs and step summaries. */
@@ -86,5 +92,6 @@ export interface Task<B extends EncoderBatch = EncoderBatch> {
     model: EncoderModel,
     tokenizer: TokenizerFile,
     classNames: readonly string[],
+    settings: TaskSettings,
   ): TextPredictor;
 }

@@ -103,7 +103,7 @@ export const tokenClassification: Task<TokenBatch> = {
     return { ...inputs, labels, wordIds, wordTags };
   },
 
-  async evaluate(tf, model, batches, classNames, onBatch) {
+  async evaluate(tf, model, batches, classNames, _settings, onBatch) {
     const actual: string[][] = [];
     const predicted: string[][] = [];
     let lossSum = 0;

@@ -37,6 +37,8 @@ export interface CheckpointManifest {
   readonly position: TrainingPosition;
   /** The names of the model's classes by id: labels, or tags for token classification. */
   readonly labels?: readonly string[];
+  /** Train settings the task reads after training (Task.settingKeys), as the train step gave them. */
+  readonly taskSettings?: Readonly<Record<string, unknown>>;
   /** The parameters the optimizer slots cover, in slot order; absent: all of them (nothing was frozen). */
   readonly trained?: readonly string[];
   /** Parameters not stored here but taken unchanged from base weights (pretrained, never trained). */
@@ -69,6 +71,7 @@ const MAGIC = Buffer.from('PWCKPT01');
 export interface SaveOptions {
   readonly task?: TrainTask;
   readonly labels?: readonly string[];
+  readonly taskSettings?: Readonly<Record<string, unknown>>;
   readonly provenance?: ArtifactProvenance;
   /** Base weights holding the parameters' starting values; the untrained ones are taken from there. */
   readonly base?: CheckpointBase;
@@ -98,6 +101,7 @@ export function saveCheckpoint(
     {
       task: options.task,
       labels: options.labels,
+      taskSettings: options.taskSettings,
       config: model.config,
       position: { ...position, step: optimizer.step },
       trained: optimizer.names.length < model.params.size ? optimizer.names : undefined,
@@ -163,6 +167,7 @@ function writeCheckpointFile(
     config: fields.config,
     position: fields.position,
     ...(fields.labels && { labels: fields.labels }),
+    ...(fields.taskSettings && { taskSettings: fields.taskSettings }),
     ...(fields.trained && { trained: fields.trained }),
     ...(fields.base && { base: fields.base }),
     tensors,

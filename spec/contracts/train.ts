@@ -148,7 +148,28 @@ export const TRAIN_CONTRACT: ActivityContract = {
       },
       monitor: {
         enum: [...METRICS],
-        description: `Validation metric that picks the best model and drives early stopping; one the task reports (classification: ${taskList('classification')}; token_classification: ${taskList('token_classification')}). Default: f1_macro for classification, f1 for token classification.`,
+        description: `Validation metric that picks the best model and drives early stopping; one the task reports (classification: ${taskList('classification')}; token_classification: ${taskList('token_classification')}; question_answering: ${taskList('question_answering')}). Default: f1_macro for classification, f1 for the others.`,
+      },
+      answers: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        description:
+          'Question answering: how answers are read from the span scores, in validation and when served (the checkpoints keep it).',
+        properties: {
+          n_best: {
+            type: 'integer',
+            minimum: 1,
+            default: 20,
+            description: 'Start and end positions paired per window, and answers kept per question.',
+          },
+          max_answer_length: {
+            type: 'integer',
+            minimum: 1,
+            default: 30,
+            description: 'The longest answer, in tokens.',
+          },
+        },
       },
       early_stopping: {
         type: 'object',

@@ -434,6 +434,11 @@ test('the babi-qa example trains a span reader from scratch; the server answers 
       const { context } = instances[i]!;
       assert.equal(p.answer, context.slice(p.start, p.end), 'offsets index the context as sent');
       assert.ok(p.answer.length > 0 && p.score > 0 && p.score <= 1);
+      // babi-qa sets answers.max_answer_length 5: the checkpoint carries it to the server.
+      assert.ok(
+        p.top_k.every((span) => span.answer.split(/\s+/).length <= 5),
+        JSON.stringify(p.top_k),
+      );
       assert.equal(p.top_k.length, 2);
       assert.deepEqual(p.top_k[0], { answer: p.answer, start: p.start, end: p.end, score: p.score });
     });

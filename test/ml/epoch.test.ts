@@ -84,7 +84,7 @@ test('an epoch of thousands of steps keeps the tensor count flat, checkpoints on
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   assert.ok(mean(losses.slice(-100)) < mean(losses.slice(0, 100)) / 2, 'the loss fell');
 
-  const evaluation = await classification.evaluate(tf, model, batches(50), ['absent', 'present']);
+  const evaluation = await classification.evaluate(tf, model, batches(50), ['absent', 'present'], {});
   assert.equal(tf.memory().numTensors, tensors, 'evaluation frees its tensors');
   assert.equal(evaluation.rows, 200);
   assert.ok(evaluation.metrics.accuracy! > 0.9, `accuracy ${evaluation.metrics.accuracy}`);

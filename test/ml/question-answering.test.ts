@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { exactMatch, normalizeAnswer, squadScores, tokenF1 } from '../../ml/metrics/squad-metrics';
 import { bestAnswers, windowCandidates } from '../../ml/tasks/answer-spans';
+import { spanOptions } from '../../ml/tasks/question-answering';
 
 test('answers are normalized as SQuAD v1.1 scores them: case, punctuation, articles, whitespace', () => {
   assert.equal(normalizeAnswer('The  Denver Broncos!'), 'denver broncos');
@@ -74,4 +75,10 @@ test('spans pair the best starts and ends inside the context, within the answer 
     ],
   );
   assert.deepEqual(bestAnswers([], context, { nBest: 5, maxAnswerLength: 30 })[0]!.text, '');
+});
+
+test("a checkpoint's answers setting decides how spans are read; unset keys take the defaults", () => {
+  assert.deepEqual(spanOptions({}), { nBest: 20, maxAnswerLength: 30 });
+  assert.deepEqual(spanOptions({ answers: { n_best: 5, max_answer_length: 3 } }), { nBest: 5, maxAnswerLength: 3 });
+  assert.deepEqual(spanOptions({ answers: { max_answer_length: 1 } }), { nBest: 20, maxAnswerLength: 1 });
 });
