@@ -95,15 +95,19 @@ export const tokenize: StepImplementation = async (input, { deps, progress, prov
   );
   let rows = 0;
   let written = 0;
+  // Windows of answered questions that do not hold the answer: trained to point at [CLS].
+  let withoutAnswer = 0;
   for await (const chunk of readDataset(deps.store, source)) {
     signal.throwIfAborted();
     const out = chunk.flatMap((row) => encoder.encode(row, ++rows));
     written += out.length;
+    withoutAnswer += out.filter(lacksAnswer).length;
     await writer.append(out);
     progress({ rows });
   }
   const dataset = await writer.close();
-  const windows = options.task === 'question_answering' ? ` in ${written} windows` : '';
+  const windows =
+    options.task === 'question_answering' ? ` in ${written} windows (${withoutAnswer} without the answer)` : '';
   return {
     outputs: {
       dataset,
@@ -114,6 +118,12 @@ export const tokenize: StepImplementation = async (input, { deps, progress, prov
     summary: `${rows} rows${windows}, vocabulary ${file.vocab.length}${vocabOrigin(input.inputs.tokenizer !== undefined, options, file.vocab.length)}, ${encoder.unknownTokens()} unknown tokens`,
   };
 };
+
+/** A window of an answered question that does not hold the answer (both positions at [CLS]). */
+function lacksAnswer(window: Row): boolean {
+  const answers = window.answers as { text?: readonly unknown[] } | null | undefined;
+  return window.start_position === 0 && (answers?.text?.length ?? 0) > 0;
+}
 
 /** One pass over the dataset: feeds the texts to the counter (when training) and collects the label or tag names. */
 async function collectTrainingInputs(

@@ -135,6 +135,9 @@ describe('tokenize tasks on the shared datasets', () => {
       found.add(w.example as number);
     }
     assert.equal(found.size, source.length, 'every answer is inside at least one window');
+    const without = windows.filter((w) => w.start_position === 0).length;
+    assert.ok(without > 0);
+    assert.match(result.summary, new RegExp(`in ${windows.length} windows \\(${without} without the answer\\)`));
     // Every window carries what scoring needs: the context and all gold answers of its question.
     for (const w of windows) {
       const example = source[(w.example as number) - 1]!;
