@@ -1,5 +1,5 @@
 import { readMetricsReport, type MetricsReport } from '../ml/metrics/metrics-report';
-import { TASK_METRICS } from '../spec/metrics';
+import { TASK_METRICS, type Metric } from '../spec/metrics';
 import type { ArtifactRef } from '../spec/types';
 import type { PipewrightConfig } from '../worker/config';
 import { openLocalState } from '../worker/local-state';
@@ -8,25 +8,32 @@ import type { RunOutcome } from './watch-run';
 const f4 = (x: number) => x.toFixed(4);
 
 /**
- * A metrics report as text: the task's headline scores, thresholds, per-class (or per entity
- * type) scores and, for classification, the confusion matrix.
+ * A metrics report as text: the task's headline scores, the counts behind them, thresholds,
+ * per-class (or per entity type) scores, the scores per group, and, for classification, the
+ * confusion matrix.
  */
 export function renderMetricsReport(report: MetricsReport): string[] {
-  const scores = TASK_METRICS[report.task]
-    .filter((name) => report.metrics[name] !== undefined)
-    .map((name) => `${name} ${f4(report.metrics[name]!)}`);
+  const names = TASK_METRICS[report.task].filter((name) => report.metrics[name] !== undefined);
+  const scores = names.map((name) => `${name} ${f4(report.metrics[name]!)}`);
   const lines = [
     `${scores.join('   ')}   ` +
       `(${report.dataset.rows} rows; model ${report.model.sha256.slice(0, 12)} at step ${report.model.step}; ${report.backend})`,
   ];
+  if (report.counts)
+    lines.push(
+      Object.entries(report.counts)
+        .map(([name, n]) => `${name.replaceAll('_', ' ')} ${n}`)
+        .join(', '),
+    );
   for (const t of report.thresholds) lines.push(`${t.passed ? '✔' : '✘'} ${t.condition}  (measured ${f4(t.value)})`);
   const heading = report.task === 'token_classification' ? 'entity' : 'label';
   const width = Math.max(heading.length, ...report.per_class.map((c) => c.label.length));
-  lines.push('', `${heading.padEnd(width)}  precision  recall  f1      support`);
+  if (report.per_class.length > 0) lines.push('', `${heading.padEnd(width)}  precision  recall  f1      support`);
   for (const c of report.per_class)
     lines.push(
       `${c.label.padEnd(width)}  ${f4(c.precision).padEnd(9)}  ${f4(c.recall)}  ${f4(c.f1)}  ${String(c.support).padStart(7)}`,
     );
+  if (report.groups) lines.push('', ...renderGroups(report.groups, names));
   if (!report.confusion) return lines;
   const cell = Math.max(4, ...report.confusion.flat().map((n) => String(n).length)) + 1;
   lines.push('', `confusion (rows: actual, columns: predicted, in label order)`);
@@ -34,6 +41,23 @@ export function renderMetricsReport(report: MetricsReport): string[] {
     lines.push(`${report.labels[i]!.padEnd(width)}  ${row.map((n) => String(n).padStart(cell)).join('')}`),
   );
   return lines;
+}
+
+/** One line per group: its name, rows and the task's metrics. */
+function renderGroups(groups: NonNullable<MetricsReport['groups']>, metrics: readonly Metric[]): string[] {
+  const by = groups.match === undefined ? groups.column : `${groups.column} ~ /${groups.match}/`;
+  const width = Math.max('group'.length, ...groups.scores.map((g) => g.group.length));
+  const columns = metrics.map((m) => Math.max(m.length, 6));
+  return [
+    `per group (by ${by})`,
+    `${'group'.padEnd(width)}  ${'rows'.padStart(6)}  ${metrics.map((m, i) => m.padEnd(columns[i]!)).join('  ')}`,
+    ...groups.scores.map(
+      (g) =>
+        `${g.group.padEnd(width)}  ${String(g.rows).padStart(6)}  ${metrics
+          .map((m, i) => (g.metrics[m] === undefined ? '-' : f4(g.metrics[m])).padEnd(columns[i]!))
+          .join('  ')}`,
+    ),
+  ];
 }
 
 /**

@@ -6,6 +6,7 @@ import { checkExpression, compatible, isArtifactType, type ExprScope } from './e
 import { ExpressionSyntaxError, hasExpression, parseValueExpression } from './expression-parse';
 import { locate, type PipelineSource, type SourcePath } from './source';
 import { checkFreeze } from './freeze-check';
+import { checkGroupPatterns } from './group-check';
 import { checkPretrained } from './pretrained-check';
 import { stepLookup, type Reporter } from './step-lookup';
 import { checkTasks } from './task-check';
@@ -198,6 +199,7 @@ export function checkSemantics(
   checkTasks(lookup, analyses, report);
   checkPretrained(lookup, analyses, report);
   checkFreeze(lookup, analyses.keys(), report);
+  checkGroupPatterns(lookup, analyses.keys(), report);
   for (const cycle of findCycles(analyses, [...stepIndex.keys()])) {
     report(['steps', stepIndex.get(cycle[0]!)!, 'id'], `dependency cycle: ${[...cycle, cycle[0]].join(' → ')}`);
   }

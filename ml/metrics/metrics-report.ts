@@ -20,8 +20,23 @@ export interface MetricsReport {
   readonly confusion?: readonly (readonly number[])[];
   /** Counts behind the metrics (question answering: windows, windows without the answer). */
   readonly counts?: Readonly<Record<string, number>>;
+  /** The task's metrics per group of rows, when the validate step had `group_by`. */
+  readonly groups?: {
+    readonly column: string;
+    readonly match?: string;
+    readonly scores: readonly GroupScore[];
+  };
   readonly thresholds: readonly { condition: string; metric: string; value: number; passed: boolean }[];
   readonly passed: boolean;
+}
+
+/** The metrics of one group of rows (e.g. one bAbI task). */
+export interface GroupScore {
+  readonly group: string;
+  /** Rows (texts, or questions for question answering) scored in the group. */
+  readonly rows: number;
+  readonly metrics: Readonly<Partial<Record<Metric, number>>>;
+  readonly counts?: Readonly<Record<string, number>>;
 }
 
 /** Reads a `validate` metrics report artifact (its digest verified). */

@@ -154,18 +154,25 @@ export function rowEncoder(
     }
     case 'question_answering': {
       const tokenizer = wordPiece();
-      const keep = inputColumns.filter((c) => c.name === 'id');
+      const added: Column[] = [
+        { name: 'example', type: 'int32' },
+        ...int32Lists('input_ids', 'token_type_ids', 'context_start', 'context_end'),
+        { name: 'start_position', type: 'int32' },
+        { name: 'end_position', type: 'int32' },
+        // The context and every gold answer travel with each window: scoring maps spans back to text.
+        { name: 'context', type: 'utf8' },
+        { name: 'answers', type: 'json' },
+      ];
+      // Every other column of the question (its id, title, a task or domain) goes with each of its windows.
+      const replaced = new Set([
+        options.question_column,
+        options.context_column,
+        options.answers_column,
+        ...added.map((c) => c.name),
+      ]);
+      const keep = inputColumns.filter((c) => !replaced.has(c.name));
       return {
-        columns: [
-          ...keep,
-          { name: 'example', type: 'int32' },
-          ...int32Lists('input_ids', 'token_type_ids', 'context_start', 'context_end'),
-          { name: 'start_position', type: 'int32' },
-          { name: 'end_position', type: 'int32' },
-          // The context and every gold answer travel with each window: scoring maps spans back to text.
-          { name: 'context', type: 'utf8' },
-          { name: 'answers', type: 'json' },
-        ],
+        columns: [...keep, ...added],
         encode: (row, rowNumber) => {
           const context = textOf(row[options.context_column]);
           if (context.trim() === '') throw new RowEncodingError(`row ${rowNumber}: the context is empty`);

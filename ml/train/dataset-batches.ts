@@ -12,16 +12,18 @@ export type BatchPacker<B> = (rows: readonly Row[]) => B;
 
 /**
  * Streams a dataset as batches: one per record batch when `size` is undefined (the `batch` step's
- * files), otherwise regrouped into batches of `size` rows.
+ * files), otherwise regrouped into batches of `size` rows; with `keep`, only the rows it accepts.
  */
 export async function* datasetBatches<B>(
   store: ArtifactStore,
   ref: ArtifactRef,
   pack: BatchPacker<B>,
   size?: number,
+  keep?: (row: Row) => boolean,
 ): AsyncGenerator<B> {
   let pending: Row[] = [];
-  for await (const chunk of readDataset(store, ref)) {
+  for await (const read of readDataset(store, ref)) {
+    const chunk = keep ? read.filter(keep) : read;
     if (size === undefined) {
       if (chunk.length > 0) yield pack(chunk);
       continue;

@@ -6,10 +6,13 @@ import { DATA_STEP_DEFAULTS } from './defaults';
 /** `metric op number`, e.g. `f1_macro >= 0.9`; the pattern is the schema's, so typos fail validation. */
 export const THRESHOLD_PATTERN = `^\\s*(${METRICS.join('|')})\\s*(>=|>|<=|<)\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*$`;
 
+/** The flags `group_by.match` patterns are compiled with: Unicode-aware, case-sensitive. */
+export const GROUP_PATTERN_FLAGS = 'u';
+
 export const VALIDATE_CONTRACT: ActivityContract = {
   name: 'validate',
   summary:
-    "Evaluates a model checkpoint on a labelled dataset with its task's metrics (classification: accuracy, macro-F1, per-class scores, confusion matrix; token classification: entity precision, recall and F1 overall and per type, tag accuracy), checked against thresholds.",
+    "Evaluates a model checkpoint on a labelled dataset with its task's metrics (classification: accuracy, macro-F1, per-class scores, confusion matrix; token classification: entity precision, recall and F1 overall and per type, tag accuracy; question answering: SQuAD exact match and F1 over questions), checked against thresholds, overall and optionally per group of rows.",
   inputs: {
     model: { kind: 'checkpoint', required: true, description: 'A checkpoint from a train step.' },
     dataset: {
@@ -32,13 +35,38 @@ export const VALIDATE_CONTRACT: ActivityContract = {
         items: {
           type: 'string',
           pattern: THRESHOLD_PATTERN,
-          [PATTERN_MESSAGE_KEYWORD]: `must be \`metric op number\` with a metric of the model's task (classification: ${TASK_METRICS.classification.join(', ')}; token_classification: ${TASK_METRICS.token_classification.join(', ')}) and op >=, >, <= or <, e.g. \`f1_macro >= 0.9\``,
+          [PATTERN_MESSAGE_KEYWORD]: `must be \`metric op number\` with a metric of the model's task (${Object.entries(
+            TASK_METRICS,
+          )
+            .map(([task, metrics]) => `${task}: ${metrics.join(', ')}`)
+            .join('; ')}) and op >=, >, <= or <, e.g. \`f1_macro >= 0.9\``,
         },
         default: [],
         description:
           "Conditions like `f1_macro >= 0.9` or `loss < 0.5` on the model's task's metrics; `passed` is true when all hold.",
       },
       batch_size: { type: 'integer', minimum: 1, default: 64, description: 'Rows per evaluation batch.' },
+      group_by: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['column'],
+        properties: {
+          column: {
+            type: 'string',
+            minLength: 1,
+            description:
+              "The dataset column naming each row's group; tokenize and pad keep the columns of their input, so e.g. a `domain` or `id` column of the loaded data is there.",
+          },
+          match: {
+            type: 'string',
+            minLength: 1,
+            description:
+              "A regular expression (JavaScript syntax, Unicode): a row's group is its first match in the column's text, or the match's first capture group when it has one, e.g. `qa\\d+` on bAbI ids. Rows without a match, like rows with an empty column, form the group `(none)`.",
+          },
+        },
+        description:
+          "Also score every group of rows on its own with the task's metrics (e.g. each bAbI task or each domain); the report lists them. Costs one more pass over the data.",
+      },
       fail_below: {
         type: 'boolean',
         default: false,

@@ -109,7 +109,8 @@ describe('tokenize tasks on the shared datasets', () => {
   });
 
   test('question answering: XQuAD answers map to token spans inside their windows', async () => {
-    const source = sharedRows('xquad-en/test.jsonl', 60);
+    // A column of the user's own (a topic) travels with the windows like the id.
+    const source = sharedRows('xquad-en/test.jsonl', 60).map((row, i): Row => ({ ...row, topic: `t${i % 3}` }));
     const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [source]);
     const result = await call(
       { task: 'question_answering', vocab: 'bert-base-uncased', max_length: 128, stride: 32 },
@@ -143,6 +144,9 @@ describe('tokenize tasks on the shared datasets', () => {
       const example = source[(w.example as number) - 1]!;
       assert.equal(w.context, example.context);
       assert.deepEqual(w.answers, example.answers);
+      // …and the question's other columns (validate can group by them); the question text is encoded.
+      assert.deepEqual([w.id, w.topic], [example.id, example.topic]);
+      assert.equal(w.question, undefined);
     }
   });
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createActivities, type StepInput, type StepResult } from '../../activities';
+import { readMetricsReport } from '../../ml/metrics/metrics-report';
 import { DEFAULT_LIMITS } from '../../serve/http-server';
 import { startInferenceServer, type RunningServer } from '../../serve/start-server';
 import type { ArtifactRef } from '../../spec/types';
@@ -395,6 +396,22 @@ test('the babi-qa example trains a span reader from scratch; the server answers 
   assert.equal(deployOf(run).outputs!.deployed, true);
 
   const { store, registry } = openLocalState(config);
+  // The report scores each bAbI task of the sample (25 test questions each) on its own; exact match
+  // is a mean over questions, so the groups' question-weighted mean is the overall score.
+  const report = await readMetricsReport(store, scored.metrics as ArtifactRef);
+  const groups = report.groups!;
+  assert.deepEqual(
+    groups.scores.map((g) => [g.group, g.rows]),
+    ['qa1', 'qa4', 'qa11', 'qa12', 'qa13', 'qa16'].map((task) => [task, 25]),
+  );
+  const weighted = groups.scores.reduce((sum, g) => sum + g.metrics.exact_match! * g.rows, 0) / report.dataset.rows;
+  assert.ok(Math.abs(weighted - report.metrics.exact_match!) < 1e-9, `${weighted} vs ${report.metrics.exact_match}`);
+  assert.equal(
+    groups.scores.reduce((sum, g) => sum + g.counts!.windows!, 0),
+    report.counts!.windows,
+    'every window is scored in exactly one group',
+  );
+  assert.match(run.steps.find((s) => s.id === 'evaluate')!.summary!, /; 6 groups by id, lowest f1: qa\d+ \d\.\d{4}/);
   const server = await startInferenceServer({
     store,
     registry,
