@@ -12,6 +12,7 @@ import { startInferenceServer, type RunningServer } from '../../serve/start-serv
 import type { ArtifactRef } from '../../spec/types';
 import { activityDeps } from '../../worker/create-workers';
 import type { PipewrightConfig } from '../../worker/config';
+import type { ModelRegistry } from '../../store/model-registry';
 import { openLocalState } from '../../worker/local-state';
 import { approveSignal, progressQuery, type PipelineResult } from '../../workflows/pipeline';
 import { SAMPLE_DATA, SAMPLE_DATA_STEPS } from '../support/sample-pipeline';
@@ -152,6 +153,33 @@ async function call(path: string, init: RequestInit = {}, token = 'secret') {
   });
   const text = await response.text();
   return { status: response.status, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : text };
+}
+
+/**
+ * Registers the served version of `name` again (same weights, a new version), promotes it and
+ * waits for `running` to swap it in: the version gauge says 2.
+ */
+async function swapInAgain(registry: ModelRegistry, running: RunningServer, name: string): Promise<void> {
+  const first = (await registry.current(name))!;
+  const second = await registry.register({
+    name: first.name,
+    task: first.task,
+    checkpoint: first.checkpoint,
+    tokenizer: first.tokenizer,
+    labels: first.labels,
+    metrics: first.metrics,
+    lineage: first.lineage,
+    deployKey: `${first.deployKey}-again`,
+  });
+  await registry.promote(name, second.version);
+  const deadline = Date.now() + 10_000;
+  while (running.models.get(name)!.version !== second.version && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  assert.equal(running.models.get(name)!.version, second.version, `${name} was swapped`);
+  assert.match(
+    await (await fetch(`${running.url}/metrics`)).text(),
+    new RegExp(`pipewright_model_version\\{model="${name}"\\} 2`),
+  );
 }
 
 const predict = (body: unknown, token?: string) =>
@@ -354,28 +382,9 @@ test('the snips-slots example deploys a slot tagger; one server answers it with 
     assert.ok(api.components.schemas.EntityPrediction, 'the API description covers entity answers');
 
     // A new version of the tagger (here the same weights, registered again) is swapped in live.
-    const first = (await registry.current('snips-slots'))!;
-    const second = await registry.register({
-      name: first.name,
-      task: first.task,
-      checkpoint: first.checkpoint,
-      tokenizer: first.tokenizer,
-      labels: first.labels,
-      metrics: first.metrics,
-      lineage: first.lineage,
-      deployKey: `${first.deployKey}-again`,
-    });
-    await registry.promote('snips-slots', second.version);
-    const deadline = Date.now() + 10_000;
-    while (both.models.get('snips-slots')!.version !== second.version && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-    assert.equal(both.models.get('snips-slots')!.version, second.version, 'the tagger was swapped');
+    await swapInAgain(registry, both, 'snips-slots');
     const swapped = (await post('snips-slots', texts)).predictions as { entities: unknown[] }[];
     assert.deepEqual(swapped, tagged, 'the new version answers with the same spans');
-    assert.match(
-      await (await fetch(`${both.url}/metrics`)).text(),
-      /pipewright_model_version\{model="snips-slots"\} 2/,
-    );
   } finally {
     await both.stop();
   }
@@ -487,6 +496,10 @@ test('the babi-qa example trains a span reader from scratch; the server answers 
     };
     assert.ok(api.components.schemas.AnswerPrediction, 'the API description covers answer spans');
     assert.match(await (await fetch(`${server.url}/metrics`)).text(), /pipewright_model_version\{model="babi-qa"\} 1/);
+    // A new version of the reader is swapped in live and answers as the first did.
+    await swapInAgain(registry, server, 'babi-qa');
+    const again = await predict({ instances, top_k: 2 });
+    assert.deepEqual(((await again.json()) as { predictions: unknown }).predictions, predictions);
   } finally {
     await server.stop();
   }
