@@ -5,7 +5,7 @@ import { DatasetWriter } from '../store/dataset-writer';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `clean` for the same input could change. */
-export const CLEAN_VERSION = '1';
+export const CLEAN_VERSION = '2';
 
 const QUARANTINE_COLUMNS: Column[] = [
   { name: 'row', type: 'int32' },
@@ -31,10 +31,12 @@ export const clean: StepImplementation = async (input, { deps, progress, provena
       `the input dataset has no column "${options.text_column}"; its columns: ${columns.map((c) => c.name).join(', ')}; set with.text_column`,
     );
   }
-  const cleaner = new RowCleaner(
-    options,
-    columns.some((c) => c.name === options.label_column),
-  );
+  const has = (name: string) => columns.some((c) => c.name === name);
+  const cleaner = new RowCleaner(options, {
+    label: has(options.label_column),
+    answers: has(options.answers_column),
+    question: has(options.question_column),
+  });
   const parent = [source.sha256];
   const quarantineWriter = new DatasetWriter(
     deps.store,
@@ -46,6 +48,7 @@ export const clean: StepImplementation = async (input, { deps, progress, provena
   let kept = 0;
   let duplicates = 0;
   let quarantined = 0;
+  let movedAnswers = 0;
   let firstBad: number | undefined;
   const giveUpAt = source.rows !== undefined ? Math.floor(options.max_bad_fraction * source.rows) + 1 : Infinity;
 
@@ -59,6 +62,7 @@ export const clean: StepImplementation = async (input, { deps, progress, provena
         const verdict = cleaner.judge(row);
         if ('keep' in verdict) {
           out.push(verdict.keep);
+          movedAnswers += verdict.movedAnswers ?? 0;
         } else if ('duplicate' in verdict) {
           duplicates++;
         } else {
@@ -99,6 +103,8 @@ export const clean: StepImplementation = async (input, { deps, progress, provena
   }
   return {
     outputs: { dataset, quarantine, rows: kept, quarantined, duplicates },
-    summary: `${kept} rows kept, ${quarantined} quarantined, ${duplicates} duplicates of ${total}`,
+    summary:
+      `${kept} rows kept, ${quarantined} quarantined, ${duplicates} duplicates of ${total}` +
+      (has(options.answers_column) ? `; ${movedAnswers} answers moved with their cleaned context` : ''),
   };
 };

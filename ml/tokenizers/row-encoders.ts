@@ -235,7 +235,7 @@ function goldAnswers(
     const found = context.slice(at, at + answer.length);
     if (found !== answer)
       throw new RowEncodingError(
-        `row ${rowNumber}: answer ${i + 1} ${JSON.stringify(answer)} is not at offset ${String(start)} of the context (there: ${JSON.stringify(found)}; offsets count code points); fix answer_start or drop the row in clean`,
+        `row ${rowNumber}: answer ${i + 1} ${JSON.stringify(answer)} is not at offset ${String(start)} of the context (there: ${JSON.stringify(found)}; offsets count code points); fix answer_start, or clean the rows first: clean quarantines such rows with their reason`,
       );
     return { text: answer, start: at };
   });

@@ -3,7 +3,8 @@ import { DATA_STEP_DEFAULTS } from './defaults';
 
 export const CLEAN_CONTRACT: ActivityContract = {
   name: 'clean',
-  summary: 'Normalizes text, removes markup and duplicates; bad rows go to a quarantine dataset with the reason.',
+  summary:
+    'Normalizes text, removes markup and duplicates, keeps question-answering offsets in step; bad rows go to a quarantine dataset with the reason.',
   inputs: { dataset: { kind: 'dataset', required: true, description: 'The dataset to clean.' } },
   outputs: {
     dataset: { type: 'dataset', description: 'The rows that passed.' },
@@ -16,11 +17,27 @@ export const CLEAN_CONTRACT: ActivityContract = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      text_column: { type: 'string', default: 'text', description: 'The column holding the text to clean.' },
+      text_column: {
+        type: 'string',
+        default: 'text',
+        description: 'The column holding the text to clean (for question answering the context).',
+      },
       label_column: {
         type: 'string',
         default: 'label',
         description: 'The column holding the label; rows without one are quarantined. Ignored if absent.',
+      },
+      answers_column: {
+        type: 'string',
+        default: 'answers',
+        description:
+          'SQuAD-style answers (`text`, `answer_start` in code points) into the text: each must be at its start, and is found again in the cleaned text with its offset updated; rows whose answers are malformed, misplaced or lost to cleaning are quarantined. Ignored if absent.',
+      },
+      question_column: {
+        type: 'string',
+        default: 'question',
+        description:
+          'With answers: the question, cleaned like the text; rows without one are quarantined. Ignored if absent.',
       },
       normalize: { enum: ['NFKC', 'NFC', 'none'], default: 'NFKC', description: 'Unicode normalization form.' },
       lowercase: { type: 'boolean', default: false },
@@ -38,7 +55,8 @@ export const CLEAN_CONTRACT: ActivityContract = {
       dedupe: {
         type: 'boolean',
         default: true,
-        description: 'Drop rows whose cleaned text and label repeat an earlier row.',
+        description:
+          'Drop rows whose cleaned text and label (with answers: text, question and answers) repeat an earlier row.',
       },
       min_length: {
         type: 'integer',

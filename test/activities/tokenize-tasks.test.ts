@@ -187,6 +187,49 @@ describe('tokenize tasks on the shared datasets', () => {
     );
   });
 
+  test('question answering: clean quarantines misplaced answers and moves the others with their cleaned context', async () => {
+    // SQuAD rows made messy as scraped pages are: markup, a zero-width space, doubled spaces
+    // between sentences (outside the answer, which must stay as it is at its offset).
+    const noisy = (text: string) => text.replaceAll('. ', '.  ');
+    const source = sharedRows('squad-en/train.jsonl', 200).map((row): Row => {
+      const points = [...(row.context as string)];
+      const {
+        text: [text],
+        answer_start: [start],
+      } = row.answers as { text: [string]; answer_start: [number] };
+      const before = `<p>\u200b${noisy(points.slice(0, start).join(''))}`;
+      const after = noisy(points.slice(start + [...text].length).join(''));
+      return {
+        ...row,
+        context: `${before}${text}${after}</p>`,
+        answers: { text: [text], answer_start: [[...before].length] },
+      };
+    });
+    const broken = 7;
+    const misplaced = source[broken]!.answers as { text: string[]; answer_start: number[] };
+    source[broken] = { ...source[broken]!, answers: { ...misplaced, answer_start: [misplaced.answer_start[0]! + 1] } };
+    const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [source]);
+    const cleaned: StepResult = await env.run(activities.clean, {
+      run: { workflowId: 'wf', runId: 'r', pipeline: 'p' },
+      stepId: 'clean',
+      with: { text_column: 'context', dedupe: false },
+      inputs: { dataset },
+      cache: false,
+    } satisfies StepInput);
+    assert.equal(cleaned.outputs.quarantined, 1);
+    const [bad] = await rowsOf(cleaned.outputs.quarantine as ArtifactRef);
+    assert.deepEqual([bad!.row, bad!.reason], [broken + 1, 'answers 1 is not at its answer_start in context']);
+    assert.match(cleaned.summary, /199 rows kept, 1 quarantined, 0 duplicates of 200; 199 answers moved/);
+    const kept = await rowsOf(cleaned.outputs.dataset as ArtifactRef);
+    assert.equal(kept[0]!.context, (sharedRows('squad-en/train.jsonl', 1)[0]!.context as string).trim());
+    // Every kept answer is where its offset says in the cleaned context, so tokenize takes them all.
+    const result = await call(
+      { task: 'question_answering', vocab: 'bert-base-uncased', max_length: 192, stride: 48 },
+      { dataset: cleaned.outputs.dataset as ArtifactRef },
+    );
+    assert.match(result.summary, /^199 rows in \d+ windows/);
+  });
+
   test('a missing column names the task and lists the columns there are', async () => {
     const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [[{ text: 'hi' }]]);
     const error = await call({ task: 'question_answering', vocab: 'bert-base-uncased' }, { dataset }).catch(

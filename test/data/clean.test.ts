@@ -17,6 +17,8 @@ const ROWS: RowCleaning = {
   ...TEXT,
   text_column: 'text',
   label_column: 'label',
+  answers_column: 'answers',
+  question_column: 'question',
   drop_empty: true,
   dedupe: true,
   min_length: 0,
@@ -46,7 +48,7 @@ describe('text cleaning', () => {
 
 describe('row cleaning', () => {
   test('quarantines each kind of bad row with its reason, and drops duplicates', () => {
-    const cleaner = new RowCleaner({ ...ROWS, min_length: 3, max_length: 20, labels: ['A', 'B'] }, true);
+    const cleaner = new RowCleaner({ ...ROWS, min_length: 3, max_length: 20, labels: ['A', 'B'] }, { label: true });
     const verdicts = [
       { text: 'Hello  <i>world</i>', label: 'A' },
       { text: 'hello world', label: 'A' },
@@ -76,7 +78,55 @@ describe('row cleaning', () => {
   });
 
   test('counts characters, not UTF-16 units, for length limits', () => {
-    const cleaner = new RowCleaner({ ...ROWS, max_length: 3 }, false);
+    const cleaner = new RowCleaner({ ...ROWS, max_length: 3 }, { label: false });
     assert.deepEqual(cleaner.judge({ text: '🍕🍕🍕' }), { keep: { text: '🍕🍕🍕' } });
+  });
+
+  test('question answering: answers follow their context through cleaning, or the row is quarantined saying why', () => {
+    const cleaner = new RowCleaner(ROWS, { label: false, answers: true, question: true });
+    const text = '<b>Super Bowl</b>  50:\u200b the   Broncos beat the Panthers 🏈 in the  Bay Area.';
+    const answers = (...pairs: [string, number][]) => ({
+      text: pairs.map((p) => p[0]),
+      answer_start: pairs.map((p) => p[1]),
+    });
+    const at = (needle: string, from = 0) => [...text.slice(0, text.indexOf(needle, from))].length;
+    const verdict = cleaner.judge({
+      text,
+      question: ' Who  won? ',
+      // The second "the" (before Panthers), and an answer after an astral character.
+      answers: answers(['the', at('the Panthers')], ['Bay Area', at('Bay Area')]),
+    });
+    assert.ok('keep' in verdict, JSON.stringify(verdict));
+    const kept = verdict.keep as {
+      text: string;
+      question: string;
+      answers: { text: string[]; answer_start: number[] };
+    };
+    assert.equal(kept.text, 'Super Bowl 50: the Broncos beat the Panthers 🏈 in the Bay Area.');
+    assert.equal(kept.question, 'Who won?');
+    const points = [...kept.text];
+    const found = kept.answers.text.map((answer, i) =>
+      points.slice(kept.answers.answer_start[i], kept.answers.answer_start[i]! + [...answer].length).join(''),
+    );
+    assert.deepEqual(found, ['the', 'Bay Area']);
+    assert.equal(points.slice(kept.answers.answer_start[0]).join('').slice(0, 12), 'the Panthers', 'the same "the"');
+    assert.equal(verdict.movedAnswers, 2);
+
+    const quarantined = [
+      { text, question: 'Who?', answers: answers(['Broncos', 3]) },
+      { text, question: 'Who?', answers: { text: ['Broncos'] } },
+      { text, question: 'Who?', answers: answers(['\u200b', at('\u200b')]) },
+      { text, question: '   ', answers: answers(['Broncos', at('Broncos')]) },
+    ].map((row) => cleaner.judge(row));
+    assert.deepEqual(quarantined, [
+      { quarantine: 'answers 1 is not at its answer_start in text' },
+      { quarantine: 'answers is not {"text": [...], "answer_start": [...]} with one start per text' },
+      { quarantine: 'answers 1 is no longer in text after cleaning' },
+      { quarantine: 'question is missing or empty after cleaning' },
+    ]);
+    // Questions about one context are not duplicates of each other; the same question again is.
+    const other = { text, question: 'Who lost?', answers: answers(['Panthers', at('Panthers')]) };
+    assert.ok('keep' in cleaner.judge(other));
+    assert.deepEqual(cleaner.judge(other), { duplicate: true });
   });
 });
