@@ -1,7 +1,7 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { PipelineProgress } from '../workflows/progress';
-import { progressQuery } from '../workflows/pipeline';
 import type { ProgressPrinter } from './render-progress';
+import { queryProgress, runProgress } from './run-progress';
 import { liveTrainingLine } from './training-live';
 
 export interface RunOutcome {
@@ -28,7 +28,7 @@ export async function watchRun(
     if (last) printer.update(await withLiveTraining(handle, last));
     await Promise.race([outcome, new Promise((r) => setTimeout(r, intervalMs))]);
   }
-  last = (await queryProgress(handle)) ?? last;
+  last = (await runProgress(handle)) ?? last;
   if (last) printer.update(last);
   const result = await outcome;
   return { ...result, ...(last && { progress: last }) };
@@ -44,15 +44,6 @@ async function withLiveTraining(handle: WorkflowHandle, progress: PipelineProgre
     }),
   );
   return { ...progress, steps };
-}
-
-async function queryProgress(handle: WorkflowHandle): Promise<PipelineProgress | undefined> {
-  try {
-    return await handle.query(progressQuery);
-  } catch {
-    // Not started on a worker yet, or no worker left to answer: keep the last answer.
-    return undefined;
-  }
 }
 
 function failureOutcome(error: unknown): RunOutcome {

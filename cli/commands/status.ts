@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig, workflowUrl } from '../../worker/config';
-import { progressQuery } from '../../workflows/pipeline';
 import { connectClient } from '../client';
 import { table } from '../render-progress';
+import { runProgress } from '../run-progress';
 
 export function registerStatus(program: Command): void {
   program
@@ -15,7 +15,7 @@ export function registerStatus(program: Command): void {
       const client = await connectClient(config);
       const handle = client.workflow.getHandle(workflowId);
       const description = await handle.describe();
-      const progress = await handle.query(progressQuery).catch(() => undefined);
+      const progress = await runProgress(handle);
       if (options.json) {
         process.stdout.write(JSON.stringify({ workflowId, status: description.status.name, progress }, null, 2) + '\n');
         return;

@@ -139,6 +139,10 @@ describe('pipewright against a real dev server', () => {
       const list = await pipewright(['list'], envFor(config));
       assert.match(list.stdout, /cli-run-1\s+COMPLETED\s+snips-intent-data/);
     });
+    // With no worker left to answer queries, a completed run's step table comes from its history.
+    const offline = await pipewright(['status', 'cli-run-1'], envFor(config));
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.match(offline.stdout, /✔ clean\s+clean\s+succeeded/);
   });
 
   test('a failing run exits 1 and prints the failing step', async () => {
