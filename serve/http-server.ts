@@ -1,18 +1,24 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { InvalidInstanceError, type Instance } from '../ml/tasks/task';
 import type { ModelRegistry } from '../store/model-registry';
 import { openApiDocument } from './openapi';
 import { Metrics } from './prometheus';
 import type { ServedModel } from './served-model';
 
-/** Limits on what a client may send; over them is a 4xx, never a crash. */
+/** Limits on what a client may send and how long it may take; over them is a 4xx or a closed connection, never a crash. */
 export interface ServeLimits {
   readonly maxBodyBytes: number;
   readonly maxInstances: number;
   readonly maxTextChars: number;
   readonly maxTopK: number;
+  /** A connection that has not sent a whole request head by then is closed (slow headers). */
+  readonly headersTimeoutMs: number;
+  /** A request that has not arrived in full by then gets 408 and its connection is closed (slow bodies). */
+  readonly requestTimeoutMs: number;
+  /** Open connections at most; further ones are closed as they arrive. */
+  readonly maxConnections: number;
 }
 
 export const DEFAULT_LIMITS: ServeLimits = {
@@ -20,14 +26,19 @@ export const DEFAULT_LIMITS: ServeLimits = {
   maxInstances: 64,
   maxTextChars: 10_000,
   maxTopK: 20,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 4_096,
 };
 
 export interface InferenceServerOptions {
   readonly models: ReadonlyMap<string, ServedModel>;
   readonly registry: ModelRegistry;
   readonly limits: ServeLimits;
-  /** When set, every /v1 request needs `Authorization: Bearer <token>`. */
+  /** When set, every /v1 request, and /metrics unless `publicMetrics`, needs `Authorization: Bearer <token>`. */
   readonly token?: string;
+  /** Serve /metrics without the token (for a scraper that cannot send one). */
+  readonly publicMetrics?: boolean;
 }
 
 /** A request the client got wrong (or a model not ready): its status and a message saying what to do. */
@@ -50,8 +61,18 @@ export class InferenceServer {
   private readonly server: Server;
 
   constructor(private readonly options: InferenceServerOptions) {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 5_000;
+    const { headersTimeoutMs, requestTimeoutMs, maxConnections } = options.limits;
+    this.server = createServer(
+      {
+        headersTimeout: headersTimeoutMs,
+        requestTimeout: Math.max(requestTimeoutMs, headersTimeoutMs),
+        // How often those timeouts are enforced (Node's default is every 30 s).
+        connectionsCheckingInterval: Math.max(100, Math.min(1_000, headersTimeoutMs / 4)),
+        keepAliveTimeout: 5_000,
+      },
+      (req, res) => void this.handle(req, res),
+    );
+    this.server.maxConnections = maxConnections;
   }
 
   /** Listens on `host:port` (port 0 picks a free one); resolves to the bound address. */
@@ -84,6 +105,7 @@ export class InferenceServer {
         body = this.readiness();
         if (!(body as { ready: boolean }).ready) throw new HttpError(503, 'not_ready', JSON.stringify(body));
       } else if (path === '/metrics') {
+        if (!this.options.publicMetrics) this.authorize(req);
         status = 200;
         this.refreshGauges();
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(this.metrics.render());
@@ -129,12 +151,13 @@ export class InferenceServer {
     }
     const match = /^\/v1\/models\/([^/:]+)(:predict)?$/.exec(path);
     if (!match) throw new HttpError(404, 'not_found', `no route ${path}; see /openapi.json`);
-    const model = this.options.models.get(decodeURIComponent(match[1]!));
+    const name = decodedName(match[1]!);
+    const model = this.options.models.get(name);
     if (!model)
       throw new HttpError(
         404,
         'unknown_model',
-        `no model "${decodeURIComponent(match[1]!)}" is served; served: ${[...this.options.models.keys()].join(', ')}`,
+        `no model "${name}" is served; served: ${[...this.options.models.keys()].join(', ')}`,
       );
     if (!match[2]) {
       requireMethod(req, 'GET');
@@ -224,9 +247,9 @@ export class InferenceServer {
     const { token } = this.options;
     if (token === undefined) return;
     const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-    const a = Buffer.from(given);
-    const b = Buffer.from(token);
-    if (a.length !== b.length || !timingSafeEqual(a, b))
+    // Digests have one length, so the comparison takes the same time whatever was sent.
+    const digest = (text: string) => createHash('sha256').update(text).digest();
+    if (!timingSafeEqual(digest(given), digest(token)))
       throw new HttpError(401, 'unauthorized', 'send Authorization: Bearer <token>');
   }
 
@@ -264,6 +287,15 @@ function routeOf(path: string): string {
   if (/^\/v1\/models\/[^/:]+:predict$/.test(path)) return 'predict';
   if (/^\/v1\/models\/[^/:]+$/.test(path)) return 'model';
   return 'other';
+}
+
+/** A model name from the path, %-escapes decoded; a malformed escape is the client's mistake. */
+function decodedName(escaped: string): string {
+  try {
+    return decodeURIComponent(escaped);
+  } catch {
+    throw new HttpError(400, 'invalid_request', `the model name ${JSON.stringify(escaped)} has a malformed %-escape`);
+  }
 }
 
 function requireMethod(req: IncomingMessage, method: string): void {

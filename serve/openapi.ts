@@ -209,7 +209,11 @@ export function openApiDocument() {
         },
       },
       '/metrics': {
-        get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text format 0.0.4' } } },
+        get: {
+          summary: 'Prometheus metrics',
+          description: 'Needs the bearer token when the server has one, unless it was started with --public-metrics.',
+          responses: { '200': { description: 'text format 0.0.4' }, '401': { description: 'no or a wrong token' } },
+        },
       },
     },
   };

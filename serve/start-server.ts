@@ -15,6 +15,8 @@ export interface ServeOptions {
   readonly batching: BatchingOptions;
   readonly limits: ServeLimits;
   readonly token?: string;
+  /** Serve /metrics without the token. */
+  readonly publicMetrics?: boolean;
   /** How often the registry is checked for a newly deployed version. */
   readonly pollMs: number;
   readonly log: (line: string) => void;
@@ -44,6 +46,7 @@ export async function startInferenceServer(options: ServeOptions): Promise<Runni
     registry: options.registry,
     limits: options.limits,
     ...(options.token !== undefined && { token: options.token }),
+    publicMetrics: options.publicMetrics === true,
   });
   const address = await server.listen(options.port, options.host);
   const poll = setInterval(() => {

@@ -49,8 +49,27 @@ export function registerServe(program: Command): void {
       positiveInteger('--max-body-bytes'),
       DEFAULT_LIMITS.maxBodyBytes,
     )
+    .option(
+      '--headers-timeout-ms <ms>',
+      'close a connection that has not sent a whole request head by then',
+      positiveInteger('--headers-timeout-ms'),
+      DEFAULT_LIMITS.headersTimeoutMs,
+    )
+    .option(
+      '--request-timeout-ms <ms>',
+      'answer 408 to a request that has not arrived in full by then',
+      positiveInteger('--request-timeout-ms'),
+      DEFAULT_LIMITS.requestTimeoutMs,
+    )
+    .option(
+      '--max-connections <n>',
+      'most open connections; further ones are closed',
+      positiveInteger('--max-connections'),
+      DEFAULT_LIMITS.maxConnections,
+    )
     .option('--poll-ms <ms>', 'how often to look for a newly deployed version', positiveInteger('--poll-ms'), 1_000)
     .option('--token <token>', 'require Authorization: Bearer <token> (or set PIPEWRIGHT_SERVE_TOKEN)')
+    .option('--public-metrics', 'serve /metrics without the token (a scraper that cannot send one)')
     .action(
       async (options: {
         port: number;
@@ -61,8 +80,12 @@ export function registerServe(program: Command): void {
         maxInstances: number;
         maxTextChars: number;
         maxBodyBytes: number;
+        headersTimeoutMs: number;
+        requestTimeoutMs: number;
+        maxConnections: number;
         pollMs: number;
         token?: string;
+        publicMetrics?: boolean;
       }) => {
         const { store, registry } = openLocalState(loadConfig());
         const token = options.token ?? process.env.PIPEWRIGHT_SERVE_TOKEN;
@@ -78,8 +101,12 @@ export function registerServe(program: Command): void {
             maxInstances: options.maxInstances,
             maxTextChars: options.maxTextChars,
             maxBodyBytes: options.maxBodyBytes,
+            headersTimeoutMs: Math.max(1, options.headersTimeoutMs),
+            requestTimeoutMs: Math.max(1, options.requestTimeoutMs),
+            maxConnections: Math.max(1, options.maxConnections),
           },
           ...(token !== undefined && { token }),
+          publicMetrics: options.publicMetrics === true,
           pollMs: Math.max(100, options.pollMs),
           log: (line) => process.stdout.write(`${line}\n`),
         });

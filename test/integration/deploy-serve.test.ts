@@ -2,6 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -197,7 +198,14 @@ test('the server answers predictions, health, metrics and its API description', 
     models: ['intents'],
     port: 0,
     batching: { maxBatch: 16, maxWaitMs: 2 },
-    limits: { ...DEFAULT_LIMITS, maxInstances: 4, maxTextChars: 200, maxBodyBytes: 4_096 },
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxInstances: 4,
+      maxTextChars: 200,
+      maxBodyBytes: 4_096,
+      headersTimeoutMs: 1_000,
+      requestTimeoutMs: 2_000,
+    },
     token: 'secret',
     pollMs: 100,
     log: () => undefined,
@@ -247,12 +255,36 @@ test('bad requests get a 4xx with a JSON error, never a crash', async () => {
     ['an unknown model', () => call('/v1/models/nope:predict', { method: 'POST', body: '{}' }), 404, 'unknown_model'],
     ['GET on predict', () => call('/v1/models/intents:predict'), 405, 'method_not_allowed'],
     ['an unknown route', () => call('/v2/everything'), 404, 'not_found'],
+    [
+      'deeply nested JSON',
+      () => predict(`{"instances": ${'['.repeat(1_500)}${']'.repeat(1_500)}}`),
+      400,
+      'invalid_instance',
+    ],
+    [
+      'a malformed %-escape',
+      () => call('/v1/models/%E0%A4%A:predict', { method: 'POST', body: '{}' }),
+      400,
+      'invalid_request',
+    ],
+    ['metrics without the token', () => call('/metrics', {}, 'wrong'), 401, 'unauthorized'],
   ];
   for (const [what, send, status, code] of cases) {
     const response = await send();
     assert.equal(response.status, status, what);
     assert.equal((response.body as { error: { code: string } }).error.code, code, what);
   }
+  // A body that never arrives in full is cut off with 408 at the request timeout (2 s here).
+  const slow = connect(Number(new URL(server.url).port), '127.0.0.1');
+  let answer = '';
+  slow.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+  const closed = new Promise((resolve) => slow.on('close', resolve));
+  slow.write(
+    'POST /v1/models/intents:predict HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"instances": [',
+  );
+  const cutOff = await Promise.race([closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 6_000))]);
+  assert.ok(cutOff, 'the slow body was cut off');
+  assert.match(answer, /^HTTP\/1\.1 408/);
   assert.equal((await predict({ instances: ['still fine'] })).status, 200, 'the server still answers');
 });
 
