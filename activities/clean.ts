@@ -16,6 +16,8 @@ const QUARANTINE_COLUMNS: Column[] = [
 /** Raised when more rows are bad than the pipeline tolerates; the quarantine dataset is kept for inspection. */
 export class TooManyBadRows extends Error {
   override name = 'TooManyBadRows';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 /**

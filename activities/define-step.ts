@@ -18,23 +18,20 @@ export interface StepContext {
 
 export type StepImplementation = (input: StepInput, context: StepContext) => Promise<Omit<StepResult, 'cached'>>;
 
-/** Error names that mean "retrying will not help": the input or the data is wrong. */
-const NON_RETRYABLE = new Set([
-  'SourceDataError',
-  'DatasetSchemaError',
-  'DataPathError',
-  'ArtifactIntegrityError',
-  'InvalidStepInput',
-  'TooManyBadRows',
-  'TrainingDataError',
-  'CheckpointError',
-  'ThresholdError',
-  'EncoderConfigError',
-]);
+/**
+ * Whether retrying cannot help: the input, the data or the configuration is wrong. Such errors
+ * say so themselves with `nonRetryable: true` (the word Temporal's failures use), wherever they
+ * are declared, so no list of names has to be kept in step with them.
+ */
+export function isNonRetryable(error: unknown): error is Error {
+  return error instanceof Error && (error as { nonRetryable?: unknown }).nonRetryable === true;
+}
 
 /** An error a step raises about its input, data or configuration: never retried. */
 export class InvalidStepInput extends Error {
   override name = 'InvalidStepInput';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 /**
@@ -94,7 +91,7 @@ export function defineStep(
       await record({ ...result, cached: false });
       return { ...result, cached: false };
     } catch (error) {
-      if (error instanceof Error && NON_RETRYABLE.has(error.name)) {
+      if (isNonRetryable(error)) {
         throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
       }
       if (info.attempt > 1 && error instanceof Error) error.message = `${error.message} (attempt ${info.attempt})`;

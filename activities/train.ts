@@ -24,21 +24,10 @@ import { trainEpoch } from '../ml/train/epoch';
 import type { LrSchedule } from '../ml/train/lr-schedule';
 import type { ArtifactRef } from '../spec/types';
 import type { JournalKey } from '../store/checkpoint-journal';
+import { isNonRetryable } from './define-step';
 import type { ActivityDeps } from './deps';
 import { pretrainedDirectory } from './pretrained';
 import type { TrainEpochInput, TrainEpochResult, TrainHeartbeat, TrainSettings } from './training-io';
-
-/** Errors that retrying the same epoch cannot fix. */
-const NON_RETRYABLE = new Set([
-  'TrainingDataError',
-  'EncoderConfigError',
-  'CheckpointError',
-  'ArtifactIntegrityError',
-  'PretrainedError',
-  'SafetensorsError',
-  'DataPathError',
-  'FreezeError',
-]);
 
 /** The encoder a train step's settings describe, sized for its vocabulary, sequence length and classes. */
 function encoderConfig(settings: TrainSettings, vocabSize: number, maxLength: number, classes: number): EncoderConfig {
@@ -77,7 +66,7 @@ export function createTrainActivity(deps: ActivityDeps) {
     try {
       return await trainOneEpoch(deps, input);
     } catch (error) {
-      if (error instanceof Error && NON_RETRYABLE.has(error.name))
+      if (isNonRetryable(error))
         throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
       throw error;
     }

@@ -3,6 +3,8 @@ import { createReadStream } from 'node:fs';
 /** A problem in a source file, located by line. */
 export class SourceDataError extends Error {
   override name = 'SourceDataError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
   constructor(
     readonly file: string,
     readonly line: number,

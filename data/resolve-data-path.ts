@@ -4,6 +4,8 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 /** A source path that is missing or lies outside the folders a pipeline may read. */
 export class DataPathError extends Error {
   override name = 'DataPathError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 /**

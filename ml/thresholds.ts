@@ -11,6 +11,8 @@ const FORM = /^\s*([a-z_0-9]+)\s*(>=|>|<=|<)\s*([0-9]*\.?[0-9]+)\s*$/;
 /** Raised for a condition that is not `metric op number` or names a metric that was not measured. */
 export class ThresholdError extends Error {
   override name = 'ThresholdError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 /** Checks conditions like `f1_macro >= 0.9` against measured metrics; `about` names what measured them in errors. */

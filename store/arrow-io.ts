@@ -34,6 +34,8 @@ export interface Column {
 /** A row whose value does not fit the column type the dataset settled on. */
 export class DatasetSchemaError extends Error {
   override name = 'DatasetSchemaError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 /** Picks a column type per field from a sample of rows, in first-seen field order. */

@@ -31,6 +31,8 @@ export type StoredArtifact = ArtifactRef & { readonly createdAt: string; readonl
 /** Raised when stored bytes no longer match their address, or an artifact is missing. */
 export class ArtifactIntegrityError extends Error {
   override name = 'ArtifactIntegrityError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
   constructor(
     message: string,
     readonly sha256: string,

@@ -37,6 +37,13 @@ export interface Promotion {
 /** The registry refused a request: unknown model or version, or nothing to roll back to. */
 export class RegistryError extends Error {
   override name = 'RegistryError';
+  /** Retrying cannot fix it (see isNonRetryable), unless a concurrent deploy may yet settle it. */
+  constructor(
+    message: string,
+    readonly nonRetryable = true,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -119,7 +126,10 @@ export class ModelRegistry {
       if (found) return found;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new RegistryError(`another deploy of "${name}" claimed this deploy but registered no version within 30 s`);
+    throw new RegistryError(
+      `another deploy of "${name}" claimed this deploy but registered no version within 30 s`,
+      false,
+    );
   }
 
   /** Makes `version` the deployed one, atomically, and records why. */

@@ -6,6 +6,8 @@ import type { GraphOps } from './graph-ops';
 /** Raised when a graph cannot be differentiated: an op on the way from the inputs to the loss has no gradient rule. */
 export class GradientError extends Error {
   override name = 'GradientError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 /**

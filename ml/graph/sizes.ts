@@ -150,4 +150,6 @@ export function broadcastShapes(...shapes: readonly Shape[]): Shape {
 /** Raised when a graph is built with shapes that do not fit an op. */
 export class GraphShapeError extends Error {
   override name = 'GraphShapeError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }

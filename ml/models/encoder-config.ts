@@ -32,6 +32,8 @@ export interface EncoderConfig {
 /** Raised for a configuration the model cannot be built with. */
 export class EncoderConfigError extends Error {
   override name = 'EncoderConfigError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 /** Checks the configuration, so a bad one fails before any tensor is made. */

@@ -6,6 +6,8 @@ import { SafetensorsFile } from './safetensors';
 /** A pretrained checkpoint that cannot be used; the message names the file or key and what to do. */
 export class PretrainedError extends Error {
   override name = 'PretrainedError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 /** Hugging Face `model_type`s whose checkpoints load into the encoder's `bert` layout. */

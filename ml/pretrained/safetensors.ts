@@ -10,6 +10,8 @@ const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 /** A safetensors file that cannot be read as one; the message names the file and what is wrong. */
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 export interface SafetensorsEntry {

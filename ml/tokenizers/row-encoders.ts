@@ -23,7 +23,9 @@ export interface TaskColumns {
 
 /** A row that cannot be encoded; the message names the row. */
 export class RowEncodingError extends Error {
-  override name = 'InvalidStepInput';
+  override name = 'RowEncodingError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 /** The columns a task reads from its input; each must exist. */

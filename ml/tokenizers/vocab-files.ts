@@ -48,6 +48,8 @@ export interface CheckpointVocabulary {
 /** A vocabulary that cannot be read from a checkpoint directory; the message names the file. */
 export class CheckpointVocabularyError extends Error {
   override name = 'CheckpointVocabularyError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 /**

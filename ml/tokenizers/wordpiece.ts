@@ -23,6 +23,8 @@ export interface Encoding {
 /** Raised when a vocabulary lacks a token the tokenizer needs. */
 export class VocabularyError extends Error {
   override name = 'VocabularyError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 /** BERT-style WordPiece: normalize, split into words, then greedy longest-match-first sub-words. */

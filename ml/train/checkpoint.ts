@@ -64,6 +64,8 @@ export interface CheckpointBase {
 /** A checkpoint file that cannot be used: wrong format, or made for another model shape. */
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 const MAGIC = Buffer.from('PWCKPT01');

@@ -5,6 +5,8 @@ import type { ArtifactStore } from '../../store/artifact-store';
 /** Rows that cannot be turned into a training batch. */
 export class TrainingDataError extends Error {
   override name = 'TrainingDataError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 /** Packs rows into one batch of a task's shape; throws TrainingDataError for rows it cannot use. */

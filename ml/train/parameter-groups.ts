@@ -1,6 +1,8 @@
 /** A freeze pattern that matches no parameter of the model; the message lists the model's groups. */
 export class FreezeError extends Error {
   override name = 'FreezeError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
 }
 
 /**

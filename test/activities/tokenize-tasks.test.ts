@@ -230,6 +230,25 @@ describe('tokenize tasks on the shared datasets', () => {
     assert.match(result.summary, /^199 rows in \d+ windows/);
   });
 
+  test('a checkpoint without a vocabulary fails the step at once: retrying cannot fix it', async () => {
+    const empty = mkdtempSync(join(home, 'no-vocab-'));
+    const readsHome = createActivities(activityDeps({ ...loadConfig({}), home, dataRoots: [home] }));
+    const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [[{ text: 'hi', label: 'a' }]]);
+    const error = await env
+      .run(readsHome.tokenize, {
+        run: { workflowId: 'wf', runId: 'r', pipeline: 'p' },
+        stepId: 's',
+        with: { vocab: `pretrained:${empty}` },
+        inputs: { dataset },
+        cache: false,
+      } satisfies StepInput)
+      .catch((e: unknown) => e);
+    assert.ok(error instanceof ApplicationFailure, String(error));
+    assert.equal(error.type, 'CheckpointVocabularyError');
+    assert.equal(error.nonRetryable, true);
+    assert.match(error.message, /has neither tokenizer\.json nor vocab\.txt/);
+  });
+
   test('a missing column names the task and lists the columns there are', async () => {
     const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [[{ text: 'hi' }]]);
     const error = await call({ task: 'question_answering', vocab: 'bert-base-uncased' }, { dataset }).catch(
