@@ -1,4 +1,5 @@
 import type { BinaryOp, Expr, Literal, ValueExpr } from './expression-ast';
+import { SOURCE_LIMITS } from './source-limits';
 
 /** A syntax error at a character offset inside the expression text. */
 export class ExpressionSyntaxError extends Error {
@@ -66,8 +67,12 @@ const KEYWORD_LITERALS = new Map<string, Literal>([
   ['null', null],
 ]);
 
+const MAX_DEPTH = SOURCE_LIMITS.maxExpressionDepth;
+
 class Parser {
   private index = 0;
+  /** How deep the parse is inside parentheses and prefix operators. */
+  private nesting = 0;
   constructor(private readonly tokens: Token[]) {}
 
   parse(): Expr {
@@ -75,6 +80,29 @@ class Parser {
     const next = this.peek();
     if (next.type !== 'end') throw new ExpressionSyntaxError(`unexpected ${describeToken(next)}`, next.offset);
     return expr;
+  }
+
+  /** `node` over `children`, refused when it makes the tree deeper than checking may recurse. */
+  private deeper(node: Expr, ...children: Expr[]): Expr {
+    const depth = Math.max(...children.map(depthOf)) + 1;
+    if (depth > MAX_DEPTH)
+      throw new ExpressionSyntaxError(
+        `the expression nests more than ${MAX_DEPTH} operators; split it (e.g. into params, or when: on several steps)`,
+        node.offset,
+      );
+    DEPTHS.set(node, depth);
+    return node;
+  }
+
+  /** Parses inside parentheses or after a prefix operator, one level deeper; refused beyond the limit. */
+  private nested<T>(offset: number, parse: () => T): T {
+    if (++this.nesting > MAX_DEPTH)
+      throw new ExpressionSyntaxError(`the expression nests deeper than ${MAX_DEPTH} levels; simplify it`, offset);
+    try {
+      return parse();
+    } finally {
+      this.nesting--;
+    }
   }
 
   private peek(): Token {
@@ -93,7 +121,8 @@ class Parser {
   private or(): Expr {
     let left = this.and();
     for (let op = this.takeOp('||'); op; op = this.takeOp('||')) {
-      left = { kind: 'binary', op: '||', left, right: this.and(), offset: op.offset };
+      const right = this.and();
+      left = this.deeper({ kind: 'binary', op: '||', left, right, offset: op.offset }, left, right);
     }
     return left;
   }
@@ -101,7 +130,8 @@ class Parser {
   private and(): Expr {
     let left = this.comparison();
     for (let op = this.takeOp('&&'); op; op = this.takeOp('&&')) {
-      left = { kind: 'binary', op: '&&', left, right: this.comparison(), offset: op.offset };
+      const right = this.comparison();
+      left = this.deeper({ kind: 'binary', op: '&&', left, right, offset: op.offset }, left, right);
     }
     return left;
   }
@@ -110,7 +140,8 @@ class Parser {
     const left = this.unary();
     const op = this.takeOp('==', '!=', '<', '<=', '>', '>=');
     if (!op) return left;
-    const expr: Expr = { kind: 'binary', op: op.value as BinaryOp, left, right: this.unary(), offset: op.offset };
+    const right = this.unary();
+    const expr = this.deeper({ kind: 'binary', op: op.value as BinaryOp, left, right, offset: op.offset }, left, right);
     const chained = this.takeOp('==', '!=', '<', '<=', '>', '>=');
     if (chained)
       throw new ExpressionSyntaxError('comparisons do not chain: combine them with && or ||', chained.offset);
@@ -119,7 +150,10 @@ class Parser {
 
   private unary(): Expr {
     const op = this.takeOp('!', '-');
-    if (op) return { kind: 'unary', op: op.value as '!' | '-', operand: this.unary(), offset: op.offset };
+    if (op) {
+      const operand = this.nested(op.offset, () => this.unary());
+      return this.deeper({ kind: 'unary', op: op.value as '!' | '-', operand, offset: op.offset }, operand);
+    }
     return this.primary();
   }
 
@@ -133,11 +167,12 @@ class Parser {
       case 'ident':
         return this.identifier(token);
       case 'op':
-        if (token.value === '(') {
-          const inner = this.or();
-          if (!this.takeOp(')')) throw new ExpressionSyntaxError("missing ')'", this.peek().offset);
-          return inner;
-        }
+        if (token.value === '(')
+          return this.nested(token.offset, () => {
+            const inner = this.or();
+            if (!this.takeOp(')')) throw new ExpressionSyntaxError("missing ')'", this.peek().offset);
+            return inner;
+          });
         throw new ExpressionSyntaxError(`unexpected ${describeToken(token)}`, token.offset);
       case 'end':
         throw new ExpressionSyntaxError('expression ends too early', token.offset);
@@ -158,6 +193,10 @@ class Parser {
     return { kind: 'ref', path, offset: token.offset };
   }
 }
+
+/** The depth of each node the parser built above a leaf (leaves are 0). */
+const DEPTHS = new WeakMap<Expr, number>();
+const depthOf = (expr: Expr) => DEPTHS.get(expr) ?? 0;
 
 function describeToken(token: Token): string {
   if (token.type === 'end') return 'end of expression';

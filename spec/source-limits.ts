@@ -3,6 +3,8 @@ export const SOURCE_LIMITS = {
   maxBytes: 1024 * 1024,
   maxDepth: 64,
   maxAliasCount: 100,
+  /** Operators nested inside one `${{ }}` expression (parentheses, `!`/`-`, chains of `&&`/`||`). */
+  maxExpressionDepth: 64,
 } as const;
 
 /** Byte offset of the first byte that is not part of valid UTF-8, or -1 when all of it is valid. */
@@ -34,6 +36,8 @@ export function excessiveFlowNesting(text: string, maxDepth: number): number {
   let depth = 0;
   let quote: '"' | "'" | null = null;
   let previous = '\n';
+  // The last character before this one on its line that is not a space ('\n' at a line's start).
+  let significant = '\n';
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quote === '"') {
@@ -44,7 +48,9 @@ export function excessiveFlowNesting(text: string, maxDepth: number): number {
     } else if (ch === '#' && /\s/.test(previous)) {
       const end = text.indexOf('\n', i);
       i = end < 0 ? text.length : end - 1;
-    } else if ((ch === '"' || ch === "'") && /[\s[{,:]/.test(previous)) {
+    } else if ((ch === '"' || ch === "'") && /[\n[{,:?-]/.test(significant)) {
+      // A quote opens a quoted scalar only where a scalar starts; inside a plain scalar
+      // (`note: it's [`) it is an ordinary character.
       quote = ch;
     } else if (ch === '[' || ch === '{') {
       if (++depth > maxDepth) return i;
@@ -52,6 +58,35 @@ export function excessiveFlowNesting(text: string, maxDepth: number): number {
       depth--;
     }
     previous = ch;
+    if (ch === '\n') significant = '\n';
+    else if (ch !== ' ' && ch !== '\t') significant = ch;
+  }
+  return -1;
+}
+
+/**
+ * Offset of the first line that nests block collections deeper than `maxDepth`, or -1: each
+ * deeper indentation opens a level, as does each `- `, `? ` or `: ` that starts a line's content.
+ * The YAML parser recurses on block nesting too and overflows the stack at about a thousand levels.
+ * Lines inside block scalars (`|`, `>`) are text and open nothing.
+ */
+export function excessiveBlockNesting(text: string, maxDepth: number): number {
+  const indents: number[] = [];
+  let scalarIndent = -1;
+  let offset = 0;
+  for (const line of text.split('\n')) {
+    const start = offset;
+    offset += line.length + 1;
+    const content = line.trimStart();
+    const indent = line.length - content.length;
+    if (content === '' || content.startsWith('#')) continue;
+    if (scalarIndent >= 0 && indent > scalarIndent) continue;
+    scalarIndent = -1;
+    while (indents.length > 0 && indents[indents.length - 1]! > indent) indents.pop();
+    if (indents.length === 0 || indents[indents.length - 1]! < indent) indents.push(indent);
+    const indicators = /^(?:[-?:](?:\s+|$))*/.exec(content)![0].replace(/\s+/g, '').length;
+    if (indents.length + indicators > maxDepth) return start + indent;
+    if (/(?:^|[\s:-])[|>][-+0-9]*\s*(?:#.*)?$/.test(content)) scalarIndent = indent;
   }
   return -1;
 }

@@ -1,6 +1,6 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Diagnostic } from './diagnostics';
-import { excessiveFlowNesting, firstInvalidUtf8, SOURCE_LIMITS } from './source-limits';
+import { excessiveBlockNesting, excessiveFlowNesting, firstInvalidUtf8, SOURCE_LIMITS } from './source-limits';
 
 /** A parsed pipeline file that still knows where every value came from. */
 export interface PipelineSource {
@@ -46,8 +46,13 @@ export function parsePipelineSource(file: string, content: Uint8Array | string):
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
   const lineCounter = new LineCounter();
-  const nestedAt = excessiveFlowNesting(text, SOURCE_LIMITS.maxDepth);
-  if (nestedAt >= 0) {
+  const nestedAt = [
+    excessiveFlowNesting(text, SOURCE_LIMITS.maxDepth),
+    excessiveBlockNesting(text, SOURCE_LIMITS.maxDepth),
+  ]
+    .filter((at) => at >= 0)
+    .reduce((first, at) => Math.min(first, at), Infinity);
+  if (nestedAt !== Infinity) {
     const { line, col } = offsetToPosition(text, nestedAt);
     return {
       ok: false,

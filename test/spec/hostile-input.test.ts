@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { seededRandom } from '../../data/seeded-random';
 import { createCatalog } from '../../spec/activity-catalog';
+import { ExpressionSyntaxError, parseExpression } from '../../spec/expression-parse';
 import { validatePipelineText } from '../../spec/load-pipeline';
 import { SOURCE_LIMITS } from '../../spec/source-limits';
+import { PROJECT_ROOT } from '../../worker/config';
 
 function problems(content: string | Uint8Array): string[] {
   const result = validatePipelineText({ file: 'hostile.yaml', content }, createCatalog());
@@ -58,6 +63,139 @@ describe('hostile pipeline files get a clear error, not a crash or a hang', () =
     for (let i = 1; i <= 100; i++) text += `${'  '.repeat(i)}k:\n`;
     const [problem] = problems(text);
     assert.match(problem!, new RegExp(`nesting deeper than ${SOURCE_LIMITS.maxDepth} levels`));
+  });
+
+  test('deep block nesting, as values or as explicit keys, is refused before the parser overflows its stack', () => {
+    for (const level of ['k:', '?']) {
+      let text = 'name: deep\nsteps: []\nx:\n';
+      for (let i = 1; i <= 1_300; i++) text += `${' '.repeat(i)}${level}\n`;
+      const [problem] = problems(text);
+      assert.match(problem!, new RegExp(`^\\d+:\\d+: nesting deeper than ${SOURCE_LIMITS.maxDepth} levels$`), level);
+    }
+  });
+
+  test('an apostrophe inside a plain scalar does not hide the flow nesting after it', () => {
+    const depth = 2_000;
+    const text = `name: deep\nsteps: []\nnote: it's here\nx: ${'['.repeat(depth)}${']'.repeat(depth)}\n`;
+    assert.deepEqual(problems(text), [
+      `4:${4 + SOURCE_LIMITS.maxDepth}: nesting deeper than ${SOURCE_LIMITS.maxDepth} levels`,
+    ]);
+  });
+
+  test('expressions nested or chained beyond the limit get a located message, not a stack overflow', () => {
+    const when = (expression: string) =>
+      problems(
+        `name: w\nsteps:\n  - id: a\n    uses: load\n    with: { path: x.jsonl }\n    when: \${{ ${expression} }}\n`,
+      );
+    const cases: [string, RegExp][] = [
+      [
+        Array(20_000).fill('true').join(' && '),
+        /^6:\d+: step "a": when: invalid expression: the expression nests more than 64 operators/,
+      ],
+      [
+        `${'('.repeat(5_000)}true${')'.repeat(5_000)}`,
+        /^6:\d+: step "a": when: invalid expression: the expression nests deeper than 64 levels/,
+      ],
+      [
+        `${'!'.repeat(100_000)}true`,
+        /^6:\d+: step "a": when: invalid expression: the expression nests deeper than 64 levels/,
+      ],
+    ];
+    for (const [expression, expected] of cases) {
+      const started = Date.now();
+      const [problem] = when(expression);
+      assert.match(problem!, expected);
+      assert.ok(Date.now() - started < 2_000, `answered in ${Date.now() - started} ms`);
+    }
+    // Up to the limit an expression is fine.
+    assert.doesNotThrow(() => parseExpression(`${'!'.repeat(32)}true && ${Array(30).fill('1 < 2').join(' && ')}`));
+  });
+
+  test('fuzz: random expressions parse or fail with a syntax error, never anything else', () => {
+    const random = seededRandom(2026);
+    const pieces = [
+      '(',
+      ')',
+      '!',
+      '-',
+      '&&',
+      '||',
+      '==',
+      '<',
+      '>=',
+      '.',
+      'params',
+      'steps',
+      'a',
+      '1',
+      '2.5e3',
+      "'s'",
+      '"t',
+      'true',
+      'null',
+      ' ',
+      '${{',
+      '}}',
+    ];
+    const deadline = Date.now() + 1_500;
+    let runs = 0;
+    for (; Date.now() < deadline && runs < 20_000; runs++) {
+      const length = 1 + Math.floor(random() * (random() < 0.1 ? 400 : 20));
+      const text = Array.from({ length }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+      try {
+        parseExpression(text);
+      } catch (error) {
+        assert.ok(error instanceof ExpressionSyntaxError, `${JSON.stringify(text)}: ${String(error)}`);
+      }
+    }
+    assert.ok(runs > 500, `${runs} expressions tried`);
+  });
+
+  test('fuzz: a real pipeline mutated at random is always answered with ok or located problems', () => {
+    const original = readFileSync(join(PROJECT_ROOT, 'pipelines', 'babi-qa.yaml'), 'utf8');
+    const random = seededRandom(12);
+    const inserts = [
+      '[',
+      ']',
+      '{',
+      '}',
+      ':',
+      '- ',
+      '? ',
+      "'",
+      '"',
+      '\n',
+      '  ',
+      '&a ',
+      '*a',
+      '!!str ',
+      '#',
+      '${{ ',
+      ' }}',
+      '|',
+      '>',
+      '\t',
+      '\u0000',
+    ];
+    const deadline = Date.now() + 3_000;
+    let runs = 0;
+    for (; Date.now() < deadline && runs < 400; runs++) {
+      let text = original;
+      for (let edits = 1 + Math.floor(random() * 6); edits > 0; edits--) {
+        const at = Math.floor(random() * text.length);
+        const insert = inserts[Math.floor(random() * inserts.length)]!;
+        const repeat = random() < 0.1 ? 200 : 1;
+        text = text.slice(0, at) + insert.repeat(repeat) + text.slice(at + (random() < 0.5 ? 1 : 0));
+      }
+      const result = validatePipelineText({ file: 'fuzz.yaml', content: text }, createCatalog());
+      if (!result.ok)
+        for (const d of result.diagnostics)
+          assert.ok(
+            d.line >= 1 && d.col >= 1 && d.message.length > 0,
+            `${JSON.stringify(d)} for ${JSON.stringify(text.slice(0, 80))}`,
+          );
+    }
+    assert.ok(runs > 50, `${runs} mutations tried`);
   });
 
   test('a document that is not a mapping says what a pipeline must be', () => {
