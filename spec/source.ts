@@ -1,4 +1,14 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type Scalar,
+} from 'yaml';
 import type { Diagnostic } from './diagnostics';
 import { excessiveBlockNesting, excessiveFlowNesting, firstInvalidUtf8, SOURCE_LIMITS } from './source-limits';
 
@@ -81,6 +91,15 @@ export function parsePipelineSource(file: string, content: Uint8Array | string):
       text,
     };
   }
+  const numbers = unrepresentableNumbers(doc.contents).map((node): Diagnostic => {
+    const { line, col } = nodePosition(lineCounter, node);
+    const value = node.value as number;
+    const message = Number.isFinite(value)
+      ? `${node.source} is beyond the integers that are exact (±${Number.MAX_SAFE_INTEGER}); write a smaller number`
+      : `${node.source} is not a finite number (it reads as ${value}); write a number within range`;
+    return { file, line, col, message };
+  });
+  if (numbers.length > 0) return { ok: false, diagnostics: numbers, text };
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: SOURCE_LIMITS.maxAliasCount });
@@ -162,4 +181,20 @@ function byteOffsetToPosition(bytes: Uint8Array, offset: number): Position {
 /** YAML's messages end with their own position and excerpt; ours adds both, so keep the first sentence. */
 function yamlMessage(message: string): string {
   return message.replace(/ at line \d+, column \d+:[\s\S]*$/, '').trim();
+}
+
+/** Number scalars that cannot be used as written: .inf, .nan, 1e400, and integers past 2^53 that lose digits. */
+function unrepresentableNumbers(root: unknown): Scalar[] {
+  const found: Scalar[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node) || isSeq(node)) {
+      for (const item of node.items) stack.push(...(isPair(item) ? [item.key, item.value] : [item]));
+    } else if (isScalar(node) && typeof node.value === 'number') {
+      const value = node.value;
+      if (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value))) found.push(node);
+    }
+  }
+  return found.sort((a, b) => (a.range?.[0] ?? 0) - (b.range?.[0] ?? 0));
 }

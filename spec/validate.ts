@@ -26,6 +26,9 @@ export interface ValidatedPipeline {
   readonly steps: ReadonlyMap<string, StepAnalysis>;
 }
 
+/** Names that would shadow what every JavaScript object has, so no step id or param may take them. */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
 /**
  * Checks what a schema cannot: unique ids, references, wiring kinds, expression types and cycles.
  * Runs even when the schema check failed, skipping malformed parts, so one pass reports every problem.
@@ -45,6 +48,9 @@ export function checkSemantics(
   };
 
   const root = asRecord(source.value);
+  for (const name of Object.keys(asRecord(root?.params) ?? {}))
+    if (RESERVED_NAMES.has(name))
+      report(['params', name], `parameter name "${name}" is reserved by JavaScript objects; choose another`, true);
   const params = validParams(root?.params);
   checkParamDefaults(params, report);
   const rawSteps = Array.isArray(root?.steps) ? (root.steps as unknown[]) : [];
@@ -54,6 +60,8 @@ export function checkSemantics(
   rawSteps.forEach((raw, index) => {
     const id = asRecord(raw)?.id;
     if (typeof id !== 'string') return;
+    if (RESERVED_NAMES.has(id))
+      report(['steps', index, 'id'], `step id "${id}" is reserved by JavaScript objects; choose another`);
     const first = stepIndex.get(id);
     if (first !== undefined) {
       const { line } = locate(source, ['steps', first, 'id']);

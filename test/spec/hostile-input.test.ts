@@ -111,6 +111,27 @@ describe('hostile pipeline files get a clear error, not a crash or a hang', () =
     assert.doesNotThrow(() => parseExpression(`${'!'.repeat(32)}true && ${Array(30).fill('1 < 2').join(' && ')}`));
   });
 
+  test('numbers that cannot be used as written are named where they are: .inf, .nan, 1e400, past 2^53', () => {
+    const text =
+      'name: n\nparams:\n  big: { type: integer, default: 90071992547409930 }\n  nan: { type: number, default: .nan }\n' +
+      'steps:\n  - id: a\n    uses: load\n    with: { path: x.jsonl, limit: 1e400 }\n';
+    assert.deepEqual(problems(text), [
+      `3:34: 90071992547409930 is beyond the integers that are exact (±${Number.MAX_SAFE_INTEGER}); write a smaller number`,
+      '4:33: .nan is not a finite number (it reads as NaN); write a number within range',
+      '8:35: 1e400 is not a finite number (it reads as Infinity); write a number within range',
+    ]);
+  });
+
+  test('__proto__, constructor and prototype are refused as step ids and param names', () => {
+    const text =
+      'name: p\nparams:\n  __proto__: { type: integer, default: 1 }\nsteps:\n  - id: constructor\n    uses: load\n    with: { path: x.jsonl }\n';
+    const found = problems(text);
+    assert.deepEqual(found, [
+      '3:3: parameter name "__proto__" is reserved by JavaScript objects; choose another',
+      '5:9: step id "constructor" is reserved by JavaScript objects; choose another',
+    ]);
+  });
+
   test('fuzz: random expressions parse or fail with a syntax error, never anything else', () => {
     const random = seededRandom(2026);
     const pieces = [
