@@ -3,6 +3,7 @@ import { PipelineError } from '../spec/diagnostics';
 import { buildPlan } from '../spec/load-pipeline';
 import type { PipelinePlan } from '../spec/types';
 import type { ActivityDeps } from './deps';
+import { loadPathProblems } from './load';
 import type { CompileInput } from './step-io';
 
 /** The first activity of every run: load, validate and compile, so the exact plan is in the history. */
@@ -11,6 +12,7 @@ export function createCompilePipeline(deps: ActivityDeps) {
     try {
       const plan = buildPlan(input.pipeline, deps.catalog, {
         pipelinesDir: deps.pipelinesDir,
+        checkPlan: (plan) => loadPathProblems(plan, deps.dataRoots, { missing: true }),
         ...(input.params !== undefined && { params: input.params }),
         ...(input.noCache !== undefined && { noCache: input.noCache }),
       });

@@ -1,6 +1,8 @@
 import { basename } from 'node:path';
 import { formatFromExtension, readSource, type SourceFormat } from '../data/read-source';
-import { resolveDataPath } from '../data/resolve-data-path';
+import { DataPathError, resolveDataPath } from '../data/resolve-data-path';
+import type { PlanProblem } from '../spec/load-pipeline';
+import type { PipelinePlan } from '../spec/types';
 import { writeDataset, type Row } from '../store/arrow-io';
 import { canonicalJson } from '../store/canonical-json';
 import { InvalidStepInput, type StepImplementation } from './define-step';
@@ -84,4 +86,27 @@ function checkColumns(keys: Record<string, unknown>, first: Record<string, unkno
 
 function mapColumns(columns: Record<string, string>, record: Record<string, unknown>): Row {
   return Object.fromEntries(Object.entries(columns).map(([column, field]) => [column, record[field] ?? null]));
+}
+
+/**
+ * The load steps of a plan whose file a run could not read — outside the pipeline's folder and
+ * the data roots (symlinks followed), or, with `missing`, not there at all — so a run is refused
+ * before any step starts, at the place in the file that names the path.
+ */
+export function loadPathProblems(
+  plan: PipelinePlan,
+  dataRoots: readonly string[],
+  options: { readonly missing: boolean },
+): PlanProblem[] {
+  return plan.steps.flatMap((step): PlanProblem[] => {
+    const path = step.with.path;
+    if (step.uses !== 'load' || typeof path !== 'string') return [];
+    try {
+      resolveDataPath(path, plan.source.dir, dataRoots);
+      return [];
+    } catch (error) {
+      if (!(error instanceof DataPathError) || (error.kind === 'missing' && !options.missing)) return [];
+      return [{ step: step.id, key: ['with', 'path'], message: error.message }];
+    }
+  });
 }

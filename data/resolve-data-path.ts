@@ -6,6 +6,13 @@ export class DataPathError extends Error {
   override name = 'DataPathError';
   /** Retrying cannot fix it (see isNonRetryable). */
   readonly nonRetryable = true;
+  constructor(
+    message: string,
+    /** `outside`: the file exists but no pipeline may read it; `missing`: there is no such file. */
+    readonly kind: 'outside' | 'missing',
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -20,13 +27,14 @@ export function resolveDataPath(path: string, pipelineDir: string | undefined, d
   if (!isAbsolute(path) && bases.length === 0) {
     throw new DataPathError(
       `relative path "${path}" has no folder to resolve against: give an absolute path inside PIPEWRIGHT_DATA_ROOTS`,
+      'missing',
     );
   }
   // A relative path is looked up in the pipeline's folder first, then in each data root.
   const tried = isAbsolute(path) ? [path] : bases.map((base) => resolve(base, path));
   const absolute = tried.find((candidate) => existsSync(candidate));
   if (absolute === undefined)
-    throw new DataPathError(`source file not found: "${path}" (looked for ${tried.join(', ')})`);
+    throw new DataPathError(`source file not found: "${path}" (looked for ${tried.join(', ')})`, 'missing');
   const real = realpathSync(absolute);
   const inside = roots.some((root) => {
     const rel = relative(root, real);
@@ -36,6 +44,7 @@ export function resolveDataPath(path: string, pipelineDir: string | undefined, d
     throw new DataPathError(
       `path "${path}" resolves to ${real}, outside the folders pipelines may read (${roots.join(', ') || 'none'}); ` +
         'add its folder to PIPEWRIGHT_DATA_ROOTS (separated by ":") on the worker to allow it',
+      'outside',
     );
   }
   return real;

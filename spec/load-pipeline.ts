@@ -7,7 +7,7 @@ import { compilePlan } from './compile';
 import { formatDiagnostics, PipelineError, type Diagnostic } from './diagnostics';
 import { buildPipelineSchema, PATTERN_MESSAGE_KEYWORD } from './schema';
 import { schemaDiagnostics } from './schema-errors';
-import { parsePipelineSource } from './source';
+import { locate, parsePipelineSource } from './source';
 import { SOURCE_LIMITS } from './source-limits';
 import type { PipelinePlan } from './types';
 import { checkSemantics, validatedPipeline, type ValidatedPipeline } from './validate';
@@ -88,6 +88,16 @@ export interface BuildPlanOptions {
   readonly params?: Readonly<Record<string, unknown>>;
   readonly noCache?: boolean;
   readonly pipelinesDir: string;
+  /** Checks of the compiled plan that need what only the caller knows (the worker's data roots). */
+  readonly checkPlan?: (plan: PipelinePlan) => readonly PlanProblem[];
+}
+
+/** A problem with one setting of a compiled step, found by a `checkPlan` check; reported at its place in the file. */
+export interface PlanProblem {
+  readonly step: string;
+  /** Where in the step, e.g. ['with', 'path']. */
+  readonly key: readonly (string | number)[];
+  readonly message: string;
 }
 
 /** Loads, validates and compiles a pipeline reference into a plan, or throws a PipelineError listing every problem. */
@@ -104,6 +114,21 @@ export function buildPlan(ref: string, catalog: ActivityCatalog, options: BuildP
   });
   if (!compiled.ok)
     throw new PipelineError(compiled.diagnostics, formatDiagnostics(compiled.diagnostics, result.pipeline.source.text));
+  const problems = options.checkPlan?.(compiled.plan) ?? [];
+  if (problems.length > 0) {
+    const { source, spec } = result.pipeline;
+    const index = new Map(spec.steps.map((step, i) => [step.id, i]));
+    const diagnostics = problems.map((problem): Diagnostic => {
+      const { line, col } = locate(source, ['steps', index.get(problem.step) ?? 0, ...problem.key]);
+      return {
+        file: source.file,
+        line,
+        col,
+        message: `step "${problem.step}": ${problem.key.join('.')}: ${problem.message}`,
+      };
+    });
+    throw new PipelineError(diagnostics, formatDiagnostics(diagnostics, source.text));
+  }
   return compiled.plan;
 }
 

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { createCatalog } from '../../spec/activity-catalog';
 import { formatDiagnostics, PipelineError } from '../../spec/diagnostics';
-import { readPipelineRef, validatePipelineText } from '../../spec/load-pipeline';
+import { loadPathProblems } from '../../activities/load';
+import { buildPlan, readPipelineRef, validatePipelineText } from '../../spec/load-pipeline';
 import { loadConfig } from '../../worker/config';
 
 export function registerValidate(program: Command): void {
@@ -18,6 +19,12 @@ export function registerValidate(program: Command): void {
           const input = readPipelineRef(ref, config.pipelinesDir);
           const result = validatePipelineText(input, catalog);
           if (result.ok) {
+            // Files no run could read are refused here too, as the worker would with these data roots;
+            // a file missing on this machine may be there on the worker's.
+            buildPlan(ref, catalog, {
+              pipelinesDir: config.pipelinesDir,
+              checkPlan: (plan) => loadPathProblems(plan, config.dataRoots, { missing: false }),
+            });
             process.stdout.write(`✔ ${input.file}: valid (${result.pipeline.spec.steps.length} steps)\n`);
           } else {
             invalid++;

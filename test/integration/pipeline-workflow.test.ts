@@ -1,6 +1,8 @@
 import { ActivityFailure, ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ArtifactRef } from '../../spec/types';
@@ -258,6 +260,45 @@ steps:
     assert.match(cause.message, /<inline>:5:5: step "a": wth: unknown key "wth" \(did you mean "with"\?\)/);
     assert.match(cause.message, /<inline>:3:5: step 1: missing required key "with"/);
     assert.match(cause.message, /\n 5 \| {5}wth: \{ ms: 1 \}\n {3}\| {5}\^/, 'shows the source line and a caret');
+  });
+
+  test('a run never reads a file outside the data roots: it is refused before any step, naming the place', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pipewright-roots-'));
+    try {
+      // A symlink inside a data root that points out of it is followed, and refused.
+      symlinkSync('/etc/passwd', join(root, 'passwd.csv'));
+      const config = { ...env.config(), dataRoots: [root] };
+      const yaml = `name: escapes
+steps:
+  - id: absolute
+    uses: load
+    with: { path: /etc/passwd, format: csv }
+  - id: proc
+    uses: load
+    with: { path: /proc/self/environ, format: csv }
+  - id: link
+    uses: load
+    with: { path: passwd.csv }
+`;
+      const error = await withWorker(config, () => failureOf(run(config, { pipeline: yaml })));
+      const cause = error.cause;
+      assert.ok(cause instanceof ApplicationFailure);
+      assert.equal(cause.type, 'InvalidPipeline', 'the run failed compiling, before any step ran');
+      assert.match(
+        cause.message,
+        /<inline>:5:19: step "absolute": with\.path: path "\/etc\/passwd" resolves to \/etc\/passwd, outside the folders pipelines may read/,
+      );
+      assert.match(
+        cause.message,
+        /<inline>:8:19: step "proc": with\.path: path "\/proc\/self\/environ" resolves to \/proc\/\d+\/environ, outside/,
+      );
+      assert.match(
+        cause.message,
+        /<inline>:11:19: step "link": with\.path: path "passwd\.csv" resolves to \/etc\/passwd, outside/,
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   test('a running pipeline answers the progress query and shows a step table in the UI details', async () => {
