@@ -59,6 +59,12 @@ export const load: StepImplementation = async (input, { deps, progress, provenan
         chunk = [];
       }
     }
+    if (rows === 0)
+      throw new InvalidStepInput(
+        skipped > 0
+          ? `where left none of the ${skipped} rows of ${display}: check its values (JSON equality)`
+          : `${display} has no rows: a pipeline cannot learn from an empty file`,
+      );
     yield chunk;
   }
   const dataset = await writeDataset(

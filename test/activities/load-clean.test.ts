@@ -81,6 +81,13 @@ describe('load and clean activities', () => {
     assert.match(result.summary, /2 rows from qa.jsonl \(2 left out by where\)/);
     const typo = await failure(env.run(activities.load, input({ path: 'qa.jsonl', where: { sorce: [] } }, {}, dir)));
     assert.match(typo.message, /where names field "sorce", which qa.jsonl does not have; its fields: id, source/);
+    const none = await failure(
+      env.run(activities.load, input({ path: 'qa.jsonl', where: { source: ['x'] } }, {}, dir)),
+    );
+    assert.match(none.message, /where left none of the 4 rows of qa\.jsonl/);
+    writeFileSync(join(dir, 'empty.jsonl'), '\n');
+    const empty = await failure(env.run(activities.load, input({ path: 'empty.jsonl' }, {}, dir)));
+    assert.match(empty.message, /empty\.jsonl has no rows/);
   });
 
   test('load failures say what is wrong and are not retried', async () => {
