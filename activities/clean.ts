@@ -1,24 +1,11 @@
 import type { RowCleaning } from '../data/clean-rows';
 import { RowCleaner } from '../data/clean-rows';
 import { readDataset, writeDataset, type Column, type Row } from '../store/arrow-io';
-import { DatasetWriter } from '../store/dataset-writer';
 import { InvalidStepInput, type StepImplementation } from './define-step';
+import { Quarantine } from './quarantine';
 
 /** Bumped whenever the output of `clean` for the same input could change. */
 export const CLEAN_VERSION = '2';
-
-const QUARANTINE_COLUMNS: Column[] = [
-  { name: 'row', type: 'int32' },
-  { name: 'reason', type: 'utf8' },
-  { name: 'record', type: 'utf8' },
-];
-
-/** Raised when more rows are bad than the pipeline tolerates; the quarantine dataset is kept for inspection. */
-export class TooManyBadRows extends Error {
-  override name = 'TooManyBadRows';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
 
 /**
  * `clean`: normalizes text row by row, removes duplicates, and streams bad rows with their reason
@@ -40,25 +27,17 @@ export const clean: StepImplementation = async (input, { deps, progress, provena
     question: has(options.question_column),
   });
   const parent = [source.sha256];
-  const quarantineWriter = new DatasetWriter(
-    deps.store,
-    { kind: 'dataset', meta: { role: 'quarantine' }, provenance: provenance(parent) },
-    QUARANTINE_COLUMNS,
-  );
-  const reasons = new Map<string, number>();
+  const quarantine = new Quarantine(deps.store, provenance(parent));
   let total = 0;
   let kept = 0;
   let duplicates = 0;
-  let quarantined = 0;
   let movedAnswers = 0;
-  let firstBad: number | undefined;
   const giveUpAt = source.rows !== undefined ? Math.floor(options.max_bad_fraction * source.rows) + 1 : Infinity;
 
   async function* keptChunks(): AsyncGenerator<Row[]> {
     for await (const chunk of readDataset(deps.store, source)) {
       signal.throwIfAborted();
       const out: Row[] = [];
-      const bad: Row[] = [];
       for (const row of chunk) {
         total++;
         const verdict = cleaner.judge(row);
@@ -68,18 +47,14 @@ export const clean: StepImplementation = async (input, { deps, progress, provena
         } else if ('duplicate' in verdict) {
           duplicates++;
         } else {
-          bad.push({ row: total, reason: verdict.quarantine, record: JSON.stringify(row) });
-          firstBad ??= total;
-          const general = verdict.quarantine.replace(/\s*\(\d+\)$/, '');
-          reasons.set(general, (reasons.get(general) ?? 0) + 1);
+          quarantine.add(total, verdict.quarantine, JSON.stringify(row));
         }
       }
-      quarantined += bad.length;
-      await quarantineWriter.append(bad);
+      await quarantine.flush();
       kept += out.length;
-      progress({ rows: total, kept, quarantined });
+      progress({ rows: total, kept, quarantined: quarantine.count });
       yield out;
-      if (quarantined >= giveUpAt) return;
+      if (quarantine.count >= giveUpAt) return;
     }
   }
 
@@ -89,24 +64,12 @@ export const clean: StepImplementation = async (input, { deps, progress, provena
     keptChunks(),
     columns,
   );
-  const quarantine = await quarantineWriter.close();
-  const sourceRows = source.rows ?? total;
-  const fraction = sourceRows === 0 ? 0 : quarantined / sourceRows;
-  if (fraction > options.max_bad_fraction) {
-    const breakdown = [...reasons].map(([reason, n]) => `${reason}: ${n}`).join('; ');
-    const counted =
-      total < sourceRows
-        ? `At least ${quarantined} of ${sourceRows} rows (reading stopped at row ${total})`
-        : `${quarantined} of ${sourceRows} rows`;
-    throw new TooManyBadRows(
-      `${counted} (${(fraction * 100).toFixed(1)}%) were quarantined, above max_bad_fraction ${options.max_bad_fraction}. ` +
-        `Reasons: ${breakdown}. First: row ${String(firstBad)}. Quarantined rows are in artifact ${quarantine.sha256}.`,
-    );
-  }
+  const quarantined = await quarantine.close();
+  quarantine.check(source.rows ?? total, options.max_bad_fraction, quarantined, total);
   return {
-    outputs: { dataset, quarantine, rows: kept, quarantined, duplicates },
+    outputs: { dataset, quarantine: quarantined, rows: kept, quarantined: quarantine.count, duplicates },
     summary:
-      `${kept} rows kept, ${quarantined} quarantined, ${duplicates} duplicates of ${total}` +
+      `${kept} rows kept, ${quarantine.count} quarantined, ${duplicates} duplicates of ${total}` +
       (has(options.answers_column) ? `; ${movedAnswers} answers moved with their cleaned context` : ''),
   };
 };

@@ -1,14 +1,16 @@
 import { basename } from 'node:path';
-import { formatFromExtension, readSource, type SourceFormat } from '../data/read-source';
+import { formatFromExtension, readSource, type BadRecord, type SourceFormat } from '../data/read-source';
+import { SourceDataError } from '../data/line-reader';
 import { DataPathError, resolveDataPath } from '../data/resolve-data-path';
 import type { PlanProblem } from '../spec/load-pipeline';
 import type { PipelinePlan } from '../spec/types';
 import { writeDataset, type Row } from '../store/arrow-io';
 import { canonicalJson } from '../store/canonical-json';
 import { InvalidStepInput, type StepImplementation } from './define-step';
+import { Quarantine } from './quarantine';
 
 /** Bumped whenever the output of `load` for the same input could change. */
-export const LOAD_VERSION = '2';
+export const LOAD_VERSION = '3';
 
 const CHUNK_ROWS = 8192;
 
@@ -20,6 +22,8 @@ export const load: StepImplementation = async (input, { deps, progress, provenan
     columns?: Record<string, string>;
     where?: Record<string, unknown>;
     limit?: number;
+    on_bad_record: 'quarantine' | 'fail';
+    max_bad_fraction: number;
   };
   const wanted = Object.entries(params.where ?? {}).map(([field, value]) => [field, canonicalJson(value)] as const);
   const kept = (record: Record<string, unknown>) =>
@@ -32,38 +36,55 @@ export const load: StepImplementation = async (input, { deps, progress, provenan
     );
   }
   const display = params.path;
+  const quarantine = new Quarantine(deps.store, provenance([], { sources: [path] }));
+  const onBad =
+    params.on_bad_record === 'quarantine'
+      ? (bad: BadRecord) => quarantine.add(bad.line, bad.problem, bad.text)
+      : undefined;
+  // A field named by columns or where that no record has is a typo: it is found in the first records.
+  const fields = new FieldPresence(
+    new Map<string, string | undefined>([
+      ...Object.keys(params.where ?? {}).map((field) => [field, undefined] as const),
+      ...Object.entries(params.columns ?? {}).map(([column, field]) => [field, column] as const),
+    ]),
+    display,
+  );
   let rows = 0;
   let skipped = 0;
   async function* chunks(): AsyncGenerator<Row[]> {
     let chunk: Row[] = [];
-    for await (const { record } of readSource(path, format!, display)) {
+    for await (const { line, record } of readSource(path, format!, display, onBad)) {
       if (params.limit !== undefined && rows >= params.limit) break;
-      if (rows + skipped === 0 && params.where) checkColumns(params.where, record, display, 'where');
+      fields.see(record);
       if (!kept(record)) {
         skipped++;
         continue;
       }
-      if (rows === 0 && params.columns)
-        checkColumns(
-          Object.fromEntries(Object.entries(params.columns).map(([c, f]) => [f, c])),
-          record,
-          display,
-          'columns',
-        );
+      const lacking = params.columns && Object.values(params.columns).find((field) => !(field in record));
+      if (lacking !== undefined) {
+        const problem = `lacks field "${lacking}", which columns maps`;
+        if (!onBad) throw new SourceDataError(display, line, problem);
+        quarantine.add(line, problem, JSON.stringify(record));
+        continue;
+      }
       chunk.push(params.columns ? mapColumns(params.columns, record) : record);
       rows++;
       if (chunk.length === CHUNK_ROWS) {
         signal.throwIfAborted();
-        progress({ rows });
+        progress({ rows, quarantined: quarantine.count });
+        await quarantine.flush();
         yield chunk;
         chunk = [];
       }
     }
+    fields.check();
     if (rows === 0)
       throw new InvalidStepInput(
         skipped > 0
           ? `where left none of the ${skipped} rows of ${display}: check its values (JSON equality)`
-          : `${display} has no rows: a pipeline cannot learn from an empty file`,
+          : quarantine.count > 0
+            ? `none of the ${quarantine.count} records of ${display} could be read`
+            : `${display} has no rows: a pipeline cannot learn from an empty file`,
       );
     yield chunk;
   }
@@ -72,20 +93,52 @@ export const load: StepImplementation = async (input, { deps, progress, provenan
     { kind: 'dataset', provenance: provenance([], { sources: [path] }) },
     chunks(),
   );
+  const quarantined = await quarantine.close();
   const loaded = dataset.rows ?? rows;
+  quarantine.check(loaded + skipped + quarantine.count, params.max_bad_fraction, quarantined);
   return {
-    outputs: { dataset, rows: loaded, skipped },
-    summary: `${loaded} rows from ${display}${params.where ? ` (${skipped} left out by where)` : ''}`,
+    outputs: { dataset, rows: loaded, skipped, quarantine: quarantined, quarantined: quarantine.count },
+    summary:
+      `${loaded} rows from ${display}${params.where ? ` (${skipped} left out by where)` : ''}` +
+      (quarantine.count > 0 ? `, ${quarantine.count} records quarantined` : ''),
   };
 };
 
-/** Every field `keys` names must be in the first record: a typo is an error, not an empty dataset. */
-function checkColumns(keys: Record<string, unknown>, first: Record<string, unknown>, file: string, key: string): void {
-  const missing = Object.entries(keys).find(([field]) => !(field in first));
-  if (missing) {
+/** How many of the first records are looked at for each field before a field none of them has is a typo. */
+const TYPO_RECORDS = 100;
+
+/**
+ * Watches whether the fields `columns` and `where` name occur in the records: one that none of the
+ * first records has (or none at all, in a shorter file) is a typo and fails the step with the fields
+ * there are; a record here and there without it is the data's problem, not the pipeline's.
+ */
+class FieldPresence {
+  /** Each named field no record has shown yet, with the column it maps to (undefined for where). */
+  private readonly unseen: Map<string, string | undefined>;
+  private first: Record<string, unknown> | undefined;
+  private records = 0;
+
+  constructor(
+    named: ReadonlyMap<string, string | undefined>,
+    private readonly file: string,
+  ) {
+    this.unseen = new Map(named);
+  }
+
+  see(record: Record<string, unknown>): void {
+    this.first ??= record;
+    this.records++;
+    for (const field of this.unseen.keys()) if (field in record) this.unseen.delete(field);
+    if (this.records === TYPO_RECORDS) this.check();
+  }
+
+  /** Fails for a named field no record seen so far has. */
+  check(): void {
+    const [missing] = this.unseen;
+    if (!missing || !this.first) return;
     const [field, column] = missing;
     throw new InvalidStepInput(
-      `${key === 'columns' ? `column "${String(column)}" maps to field` : 'where names field'} "${field}", which ${file} does not have; its fields: ${Object.keys(first).join(', ')}`,
+      `${column !== undefined ? `column "${column}" maps to field` : 'where names field'} "${field}", which ${this.file} does not have in ${this.records === 1 ? 'its first record' : `any of its first ${this.records} records`}; its fields: ${Object.keys(this.first).join(', ')}`,
     );
   }
 }

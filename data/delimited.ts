@@ -1,4 +1,5 @@
 import { readLines, SourceDataError } from './line-reader';
+import type { BadRecord } from './read-source';
 
 /**
  * Parses CSV or TSV (RFC 4180 quoting, so quoted fields may hold delimiters and newlines),
@@ -7,19 +8,28 @@ import { readLines, SourceDataError } from './line-reader';
 export async function* readDelimited(
   path: string,
   delimiter: ',' | '\t',
-  displayName = path,
+  displayName: string,
+  bad: (record: BadRecord) => void,
+  lenient: boolean,
 ): AsyncGenerator<{ line: number; record: Record<string, string> }> {
   let header: string[] | undefined;
   let fields: string[] = [];
   let field = '';
   let quoted = false;
   let startLine = 0;
-  for await (const { line, text } of readLines(path, displayName)) {
+  // The row being read: its text and whether any of its lines was not UTF-8.
+  let rowText = '';
+  let rowInvalid = false;
+  for await (const { line, text, invalid } of readLines(path, displayName, lenient)) {
     if (!quoted) {
       startLine = line;
       if (text === '' && fields.length === 0) continue;
+      rowText = text;
+      rowInvalid = invalid === true;
     } else {
       field += '\n';
+      rowText += `\n${text}`;
+      rowInvalid ||= invalid === true;
     }
     for (let i = 0; i < text.length; i++) {
       const ch = text[i]!;
@@ -45,18 +55,20 @@ export async function* readDelimited(
     fields.push(field);
     field = '';
     if (!header) {
+      if (rowInvalid) throw new SourceDataError(displayName, startLine, 'invalid UTF-8: convert the file to UTF-8');
       header = fields.map((name) => name.trim());
       const duplicate = header.find((name, i) => header!.indexOf(name) !== i);
       if (duplicate !== undefined)
         throw new SourceDataError(displayName, startLine, `header names column "${duplicate}" twice`);
+    } else if (rowInvalid) {
+      bad({ line: startLine, problem: 'invalid UTF-8: convert the file to UTF-8', text: rowText });
+    } else if (fields.length !== header.length) {
+      bad({
+        line: startLine,
+        problem: `has ${fields.length} fields, but the header has ${header.length}`,
+        text: rowText,
+      });
     } else {
-      if (fields.length !== header.length) {
-        throw new SourceDataError(
-          displayName,
-          startLine,
-          `has ${fields.length} fields, but the header has ${header.length}`,
-        );
-      }
       yield { line: startLine, record: Object.fromEntries(header.map((name, i) => [name, fields[i]!])) };
     }
     fields = [];

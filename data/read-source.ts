@@ -14,6 +14,16 @@ export interface SourceRecord {
   readonly record: Record<string, unknown>;
 }
 
+/** A record that could not be read (malformed JSON, not UTF-8, wrong field count): where, why, and its text. */
+export interface BadRecord {
+  readonly line: number;
+  readonly problem: string;
+  readonly text: string;
+}
+
+/** What to do with a bad record: without a handler it fails the read with a SourceDataError. */
+export type BadRecordHandler = (bad: BadRecord) => void;
+
 const JSON_ARRAY_MAX_BYTES = 256 * 1024 * 1024;
 
 /** The format a file name implies, or undefined when its extension is unknown. */
@@ -32,17 +42,28 @@ export function formatFromExtension(path: string): SourceFormat | undefined {
   return aliases[ext];
 }
 
-/** Streams the records of a source file, whatever its format. */
+/**
+ * Streams the records of a source file, whatever its format. With `onBad`, a record of a line-based
+ * format that cannot be read is handed to it and the read goes on; a file that is wrong as a whole
+ * (a JSON array that does not parse, a CSV header naming a column twice) still fails the read.
+ */
 export async function* readSource(
   path: string,
   format: SourceFormat,
   displayName = path,
+  onBad?: BadRecordHandler,
 ): AsyncGenerator<SourceRecord> {
+  const bad = (record: BadRecord) => {
+    if (!onBad) throw new SourceDataError(displayName, record.line, record.problem);
+    onBad(record);
+  };
   switch (format) {
     case 'jsonl':
-      for await (const { line, text } of readLines(path, displayName)) {
+      for await (const { line, text, invalid } of readLines(path, displayName, onBad !== undefined)) {
         if (text.trim() === '') continue;
-        yield { line, record: parseObject(text, displayName, line) };
+        const parsed = invalid ? 'invalid UTF-8: convert the file to UTF-8' : parseObject(text);
+        if (typeof parsed === 'string') bad({ line, problem: parsed, text });
+        else yield { line, record: parsed };
       }
       return;
     case 'json':
@@ -50,7 +71,7 @@ export async function* readSource(
       return;
     case 'csv':
     case 'tsv':
-      yield* readDelimited(path, format === 'csv' ? ',' : '\t', displayName);
+      yield* readDelimited(path, format === 'csv' ? ',' : '\t', displayName, bad, onBad !== undefined);
       return;
     case 'arrow': {
       let row = 0;
@@ -60,16 +81,15 @@ export async function* readSource(
   }
 }
 
-function parseObject(text: string, file: string, line: number): Record<string, unknown> {
+/** A JSON Lines line as an object, or why it is not one. */
+function parseObject(text: string): Record<string, unknown> | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new SourceDataError(file, line, `invalid JSON: ${(error as Error).message}`);
+    return `invalid JSON: ${(error as Error).message}`;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new SourceDataError(file, line, 'each line must be a JSON object');
-  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'each line must be a JSON object';
   return value as Record<string, unknown>;
 }
 

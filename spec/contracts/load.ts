@@ -12,6 +12,11 @@ export const LOAD_CONTRACT: ActivityContract = {
     dataset: { type: 'dataset', description: 'The loaded rows as an Arrow IPC file.' },
     rows: { type: 'number', description: 'How many rows were loaded.' },
     skipped: { type: 'number', description: 'How many rows `where` left out.' },
+    quarantine: {
+      type: 'dataset',
+      description: 'Records that could not be read, with their line and reason (empty when all could).',
+    },
+    quarantined: { type: 'number', description: 'How many records were quarantined.' },
   },
   with: {
     type: 'object',
@@ -36,6 +41,19 @@ export const LOAD_CONTRACT: ActivityContract = {
           'Keep only the rows whose source fields equal these values (JSON equality), e.g. `{ answer_start_source: [unique_match] }`; the others are counted in `skipped`.',
       },
       limit: { type: 'integer', minimum: 1, description: 'Read at most this many rows (after `where`).' },
+      on_bad_record: {
+        enum: ['quarantine', 'fail'],
+        default: 'quarantine',
+        description:
+          'A record that cannot be read (malformed JSON, not UTF-8, a CSV row with the wrong number of fields, a mapped field it lacks): set it aside in `quarantine` with its line and reason, or fail the step at once.',
+      },
+      max_bad_fraction: {
+        type: 'number',
+        minimum: 0,
+        maximum: 1,
+        default: 0.05,
+        description: 'Fail the step when more than this fraction of the records read is quarantined.',
+      },
     },
   },
   defaults: DATA_STEP_DEFAULTS,

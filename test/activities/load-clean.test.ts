@@ -80,7 +80,10 @@ describe('load and clean activities', () => {
     assert.equal(result.outputs.skipped, 2);
     assert.match(result.summary, /2 rows from qa.jsonl \(2 left out by where\)/);
     const typo = await failure(env.run(activities.load, input({ path: 'qa.jsonl', where: { sorce: [] } }, {}, dir)));
-    assert.match(typo.message, /where names field "sorce", which qa.jsonl does not have; its fields: id, source/);
+    assert.match(
+      typo.message,
+      /where names field "sorce", which qa.jsonl does not have in any of its first 4 records; its fields: id, source/,
+    );
     const none = await failure(
       env.run(activities.load, input({ path: 'qa.jsonl', where: { source: ['x'] } }, {}, dir)),
     );
@@ -88,6 +91,60 @@ describe('load and clean activities', () => {
     writeFileSync(join(dir, 'empty.jsonl'), '\n');
     const empty = await failure(env.run(activities.load, input({ path: 'empty.jsonl' }, {}, dir)));
     assert.match(empty.message, /empty\.jsonl has no rows/);
+  });
+
+  test('load quarantines the records it cannot read, with line and reason, and keeps the rest', async () => {
+    const env = new MockActivityEnvironment();
+    const dir = mkdtempSync(join(home, 'bad-'));
+    const good = (i: number) => JSON.stringify({ utterance: `play song ${i}`, intent: 'PlayMusic' });
+    const lines = Array.from({ length: 40 }, (_, i) => Buffer.from(good(i)));
+    lines[4] = Buffer.from('{"utterance": "play', 'utf8'); // cut off mid-record
+    lines[9] = Buffer.concat([
+      Buffer.from('{"utterance": "caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('", "intent": "x"}'),
+    ]);
+    lines[14] = Buffer.from(JSON.stringify({ text: 'no utterance field', intent: 'PlayMusic' }));
+    lines[19] = Buffer.from('[1, 2]');
+    writeFileSync(join(dir, 'intents.jsonl'), Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
+    const columns = { text: 'utterance', label: 'intent' };
+    const result: StepResult = await env.run(
+      activities.load,
+      input({ path: 'intents.jsonl', columns, max_bad_fraction: 0.2 }, {}, dir),
+    );
+    assert.equal(result.outputs.rows, 36);
+    assert.equal(result.outputs.quarantined, 4);
+    assert.match(result.summary, /36 rows from intents\.jsonl, 4 records quarantined/);
+    const set = await rowsOf(result.outputs.quarantine as ArtifactRef);
+    assert.deepEqual(
+      set.map((r) => [r.row, (r.reason as string).replace(/: .*/s, '')]),
+      [
+        [5, 'invalid JSON'],
+        [10, 'invalid UTF-8'],
+        [15, 'lacks field "utterance", which columns maps'],
+        [20, 'each line must be a JSON object'],
+      ],
+    );
+    assert.match(set[0]!.record as string, /^\{"utterance": "play$/, 'the record as it was in the file');
+    // Over max_bad_fraction (default 5%: 4 of 40 is 10%) the step fails, naming the reasons.
+    const tooMany = await failure(env.run(activities.load, input({ path: 'intents.jsonl', columns }, {}, dir)));
+    assert.equal(tooMany.type, 'TooManyBadRows');
+    assert.match(
+      tooMany.message,
+      /4 of 40 rows \(10\.0%\) were quarantined, above max_bad_fraction 0\.05\. Reasons: invalid JSON: .*First: row 5/,
+    );
+    // on_bad_record: fail stops at the first one, with its line.
+    const strict = await failure(
+      env.run(activities.load, input({ path: 'intents.jsonl', columns, on_bad_record: 'fail' }, {}, dir)),
+    );
+    assert.match(strict.message, /^intents\.jsonl:5: invalid JSON/);
+    // A CSV row with the wrong number of fields is quarantined the same way.
+    writeFileSync(
+      join(dir, 'rows.csv'),
+      ['text,label', ...Array.from({ length: 30 }, (_, i) => `t${i},a`), 'short'].join('\n'),
+    );
+    const csv: StepResult = await env.run(activities.load, input({ path: 'rows.csv', max_bad_fraction: 0.1 }, {}, dir));
+    assert.deepEqual([csv.outputs.rows, csv.outputs.quarantined], [30, 1]);
   });
 
   test('load failures say what is wrong and are not retried', async () => {
@@ -99,7 +156,7 @@ describe('load and clean activities', () => {
     assert.equal(badColumn.nonRetryable, true);
     assert.match(
       badColumn.message,
-      /column "label" maps to field "intnt", which data\/snips-intents-sample.jsonl does not have; its fields: text, intent/,
+      /column "label" maps to field "intnt", which data\/snips-intents-sample.jsonl does not have in any of its first 100 records; its fields: text, intent/,
     );
     const escape = await failure(env.run(activities.load, input({ path: '../package.json' })));
     assert.equal(escape.type, 'DataPathError');
