@@ -13,8 +13,6 @@ export interface SpanOptions {
   readonly maxAnswerLength: number;
 }
 
-export const SPAN_DEFAULTS: SpanOptions = { nBest: 20, maxAnswerLength: 30 };
-
 /** One window's scores and where its tokens are in the context. */
 export interface WindowLogits {
   readonly start: ArrayLike<number>;

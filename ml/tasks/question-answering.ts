@@ -1,7 +1,8 @@
 import { squadScores } from '../metrics/squad-metrics';
 import { spanLogits } from '../models/encoder';
 import { paddedInputs, TrainingDataError } from '../train/dataset-batches';
-import { bestAnswers, SPAN_DEFAULTS, windowCandidates, type AnswerSpan, type SpanOptions } from './answer-spans';
+import { ANSWER_DEFAULTS } from '../../spec/contracts/train';
+import { bestAnswers, windowCandidates, type AnswerSpan, type SpanOptions } from './answer-spans';
 import { encodeQuestionContext } from '../tokenizers/task-encoding';
 import { wordPieceFromFile } from '../tokenizers/tokenizer-file';
 import { predictRows, sequenceLogits, type EncoderBatch } from './encoder-objective';
@@ -31,8 +32,8 @@ const served = (span: AnswerSpan): ServedSpan => ({
 export function spanOptions(settings: TaskSettings): SpanOptions {
   const answers = (settings.answers ?? {}) as { n_best?: number; max_answer_length?: number };
   return {
-    nBest: answers.n_best ?? SPAN_DEFAULTS.nBest,
-    maxAnswerLength: answers.max_answer_length ?? SPAN_DEFAULTS.maxAnswerLength,
+    nBest: answers.n_best ?? ANSWER_DEFAULTS.n_best,
+    maxAnswerLength: answers.max_answer_length ?? ANSWER_DEFAULTS.max_answer_length,
   };
 }
 

@@ -3,6 +3,9 @@ import { METRICS, metricOutputs, TASK_METRICS, TRAIN_TASKS } from '../metrics';
 
 const taskList = (task: keyof typeof TASK_METRICS) => TASK_METRICS[task].join(', ');
 
+/** How question-answering answers are read unless `answers` says otherwise (also for checkpoints that keep no setting). */
+export const ANSWER_DEFAULTS = { n_best: 20, max_answer_length: 30 } as const;
+
 export const TRAIN_CONTRACT: ActivityContract = {
   name: 'train',
   summary:
@@ -160,13 +163,13 @@ export const TRAIN_CONTRACT: ActivityContract = {
           n_best: {
             type: 'integer',
             minimum: 1,
-            default: 20,
+            default: ANSWER_DEFAULTS.n_best,
             description: 'Start and end positions paired per window, and answers kept per question.',
           },
           max_answer_length: {
             type: 'integer',
             minimum: 1,
-            default: 30,
+            default: ANSWER_DEFAULTS.max_answer_length,
             description: 'The longest answer, in tokens.',
           },
         },
