@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactKind, ArtifactRef } from '../spec/types';
@@ -41,6 +42,56 @@ export class ArtifactIntegrityError extends Error {
   }
 }
 
+/** The store cannot take a write — a read-only or full disk, no permission: retrying at once cannot help. */
+export class StoreWriteError extends Error {
+  override name = 'StoreWriteError';
+  /** Retrying cannot fix it (see isNonRetryable). */
+  readonly nonRetryable = true;
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
+const WRITE_FAILURES: Readonly<Record<string, string>> = {
+  EROFS: 'is on a read-only file system',
+  EACCES: 'is not writable by this process',
+  EPERM: 'is not writable by this process',
+  ENOSPC: 'has no space left on its disk',
+  EDQUOT: 'is over its disk quota',
+};
+
+/**
+ * A write failure of the store's file system as a StoreWriteError naming the store and what to do,
+ * or the error itself when it is something else. (Node's recursive mkdir reports a read-only file
+ * system as ENOENT, so the store's root is probed for the real reason.)
+ */
+async function writeFailure(error: unknown, root: string): Promise<unknown> {
+  let code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') code = (await unwritableBecause(root)) ?? code;
+  const what = code === undefined ? undefined : WRITE_FAILURES[code];
+  if (what === undefined) return error;
+  return new StoreWriteError(
+    `cannot write to the artifact store at ${root}: it ${what} (${code}); free space, fix its permissions or point PIPEWRIGHT_HOME at a writable disk`,
+    root,
+  );
+}
+
+/** Why the nearest existing folder at or above `path` cannot be written to, or undefined when it can. */
+async function unwritableBecause(path: string): Promise<string | undefined> {
+  for (let at = path; ; at = dirname(at)) {
+    try {
+      await access(at, constants.W_OK);
+      return undefined;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' || dirname(at) === at) return code;
+    }
+  }
+}
+
 export type Producer = (out: Writable) => Promise<Partial<ArtifactDescription> | void>;
 
 /** Where artifacts live; a filesystem store now, an object store later, behind the same calls. */
@@ -63,6 +114,14 @@ export class FileArtifactStore implements ArtifactStore {
   constructor(readonly root: string) {}
 
   async write(initial: ArtifactDescription, produce: Producer): Promise<ArtifactRef> {
+    try {
+      return await this.writeArtifact(initial, produce);
+    } catch (error) {
+      throw await writeFailure(error, this.root);
+    }
+  }
+
+  private async writeArtifact(initial: ArtifactDescription, produce: Producer): Promise<ArtifactRef> {
     const tmpDir = join(this.root, 'tmp');
     await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, `${randomUUID()}.partial`);
@@ -78,14 +137,26 @@ export class FileArtifactStore implements ArtifactStore {
         },
       });
       const written = pipeline(hasher, file);
+      // The file may fail (read-only, full) while `produce` still runs: the failure is awaited
+      // below, and must not be an unhandled rejection in the meantime, which ends the process.
+      written.catch(() => undefined);
       let learned: Partial<ArtifactDescription> | void;
       try {
-        learned = await produce(hasher);
+        // A producer waiting for the destroyed stream to drain would wait forever: the file's
+        // failure ends the wait (the producer's own outcome is then of no interest).
+        const producing = produce(hasher);
+        producing.catch(() => undefined);
+        const fileFailed = written.then(() => new Promise<never>(() => undefined));
+        learned = await Promise.race([producing, fileFailed]);
       } catch (error) {
         // Let the file stream close before the temp file is removed, or it may recreate it afterwards.
         hasher.destroy(error as Error);
-        await written.catch(() => undefined);
-        throw error;
+        const fileError = await written.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        // When the file failed first (a full or read-only disk), that is the cause to report.
+        throw (fileError as NodeJS.ErrnoException | undefined)?.code !== undefined ? fileError : error;
       }
       const description: ArtifactDescription = { ...initial, ...(learned ?? {}) };
       hasher.end();

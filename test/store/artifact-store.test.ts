@@ -3,10 +3,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, describe, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { once } from 'node:events';
 import { readDataset, writeDataset } from '../../store/arrow-io';
-import { ArtifactIntegrityError, FileArtifactStore } from '../../store/artifact-store';
+import { ArtifactIntegrityError, FileArtifactStore, StoreWriteError } from '../../store/artifact-store';
 import { cacheKey, StepCache } from '../../store/step-cache';
 
 const exec = promisify(execFile);
@@ -125,4 +126,59 @@ describe('step cache', () => {
     assert.equal(await cache.lookup('k1'), undefined, 'deleted artifact: a miss, not a stale hit');
     assert.equal(await cache.lookup('never-saved'), undefined);
   });
+
+  /** Runs `body` on a small tmpfs mounted here for the test; skipped where this process may not mount. */
+  async function onTmpfs(t: TestContext, body: (dir: string) => Promise<void>): Promise<void> {
+    const dir = mkdtempSync(join(root, 'mnt-'));
+    try {
+      await exec('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]);
+    } catch {
+      t.skip('needs permission to mount a tmpfs (root)');
+      return;
+    }
+    try {
+      await body(dir);
+    } finally {
+      await exec('umount', [dir]);
+    }
+  }
+
+  test(
+    'a full or read-only disk fails the write with StoreWriteError naming the store, and nothing crashes or hangs',
+    { timeout: 20_000 },
+    async (t) => {
+      await onTmpfs(t, async (dir) => {
+        const store = new FileArtifactStore(join(dir, 'artifacts'));
+        const big = Array.from({ length: 40 }, (_, i) => [
+          { text: 'x'.repeat(10_000), label: String(i), tokens: [], n: i },
+        ]);
+        const full = await writeDataset(store, { kind: 'dataset' }, big).catch((e: unknown) => e);
+        assert.ok(full instanceof StoreWriteError, String(full));
+        assert.match(
+          full.message,
+          /cannot write to the artifact store at .*artifacts: it has no space left on its disk \(ENOSPC\)/,
+        );
+        assert.equal(full.nonRetryable, true);
+        assert.deepEqual(readdirSync(join(dir, 'artifacts', 'tmp')), [], 'the partial file is removed');
+
+        await exec('mount', ['-o', 'remount,ro', dir]);
+        const readOnly = await writeDataset(store, { kind: 'dataset' }, [rows]).catch((e: unknown) => e);
+        assert.ok(readOnly instanceof StoreWriteError, String(readOnly));
+        assert.match(readOnly.message, /it is on a read-only file system \(EROFS\)/);
+        // A producer that waits for the stream to drain is not left waiting when the file fails.
+        const chunk = Buffer.alloc(1 << 20);
+        const blocked = await store
+          .write({ kind: 'dataset' }, async (out) => {
+            for (let i = 0; i < 8; i++) if (!out.write(chunk)) await once(out, 'drain');
+          })
+          .catch((e: unknown) => e);
+        assert.ok(blocked instanceof StoreWriteError, String(blocked));
+        // A store whose folders do not exist yet on a read-only disk says the same (not ENOENT).
+        const fresh = await writeDataset(new FileArtifactStore(join(dir, 'other')), { kind: 'dataset' }, [rows]).catch(
+          (e: unknown) => e,
+        );
+        assert.ok(fresh instanceof StoreWriteError, String(fresh));
+      });
+    },
+  );
 });
