@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../worker/config';
+import { devServerRecordPath, loadConfig, type DevServerRecord } from '../../worker/config';
 import { connectWorker, createWorkers, runWorkers } from '../../worker/create-workers';
 import { portOpen, startDevServer } from '../../worker/dev-server';
 import { findTemporalCli } from '../../worker/temporal-cli';
@@ -32,6 +33,9 @@ export function registerDev(program: Command): void {
         `Temporal dev server on ${server.address} (runs kept in ${dbFile})\nWeb UI: ${server.uiUrl}\n` +
           `Start a run: pipewright run <pipeline>, or Start Workflow in the UI with type "pipeline", task queue "${config.taskQueue}"\n`,
       );
+      const record: DevServerRecord = { pid: process.pid, address: server.address, uiUrl: server.uiUrl! };
+      mkdirSync(base.home, { recursive: true });
+      writeFileSync(devServerRecordPath(base.home), JSON.stringify(record));
       const controller = new AbortController();
       onShutdownSignal(() => controller.abort());
       try {
@@ -49,6 +53,7 @@ export function registerDev(program: Command): void {
           await new Promise((resolve) => controller.signal.addEventListener('abort', resolve, { once: true }));
         }
       } finally {
+        rmSync(devServerRecordPath(base.home), { force: true });
         await server.stop();
       }
     });

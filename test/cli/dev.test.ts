@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../../worker/config';
+import { devServerRecordPath, PROJECT_ROOT } from '../../worker/config';
 import { freePort } from '../../worker/dev-server';
 
 const exec = promisify(execFile);
@@ -37,9 +37,14 @@ async function stopDev(child: ChildProcess): Promise<number | null> {
   return exited;
 }
 
-test('pipewright dev serves runs and keeps them across a restart', async () => {
+test('pipewright dev serves runs and keeps them across a restart; commands on its state folder find its ports', async () => {
   const [port, uiPort] = [await freePort(), await freePort()];
-  const env = { ...process.env, PIPEWRIGHT_HOME: home, TEMPORAL_ADDRESS: `127.0.0.1:${port}` };
+  // No TEMPORAL_ADDRESS or PIPEWRIGHT_UI_URL: the running dev server's record in the state folder says where it is.
+  const env = Object.fromEntries(
+    Object.entries({ ...process.env, PIPEWRIGHT_HOME: home }).filter(
+      ([name]) => name !== 'TEMPORAL_ADDRESS' && name !== 'PIPEWRIGHT_UI_URL',
+    ),
+  );
   const first = await startDev(port, uiPort);
   try {
     const run = await exec(process.execPath, [MAIN, 'run', 'snips-intent-data', '--id', 'kept-run'], {
@@ -47,9 +52,14 @@ test('pipewright dev serves runs and keeps them across a restart', async () => {
       env,
     });
     assert.match(run.stdout, /Run kept-run succeeded\./);
+    assert.ok(
+      run.stdout.includes(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/kept-run`),
+      'the link follows the UI port dev chose',
+    );
   } finally {
     assert.equal(await stopDev(first), 0, 'dev shuts down cleanly on Ctrl-C');
   }
+  assert.equal(existsSync(devServerRecordPath(home)), false, 'a stopped dev server leaves no record');
   const second = await startDev(port, uiPort);
   try {
     const list = await exec(process.execPath, [MAIN, 'list'], { cwd: PROJECT_ROOT, env });
