@@ -19,6 +19,7 @@ const ALIGNED_COLUMNS: Readonly<Record<string, number>> = {
 
 interface PadOptions {
   max_length: number;
+  target_max_length?: number;
   truncation: 'end' | 'start';
   padding: 'max_length' | 'bucket';
   buckets?: number[];
@@ -54,28 +55,38 @@ export const pad: StepImplementation = async (input, { deps, progress, provenanc
   const target = (length: number) =>
     options.padding === 'bucket' ? buckets.find((b) => b >= length)! : options.max_length;
   const windows = columns.some((c) => c.name === 'start_position');
+  // Sequence-to-sequence targets are cut (keeping their start and end tokens) and padded on their own.
+  const targets = columns.some((c) => c.name === 'target_ids');
+  const targetLength = options.target_max_length ?? options.max_length;
   const aligned = columns.filter((c) => Object.hasOwn(ALIGNED_COLUMNS, c.name)).map((c) => c.name);
-  const kept = columns.filter(
-    (c) => !['input_ids', 'attention_mask', 'length', 'token_start', 'token_end', ...aligned].includes(c.name),
-  );
+  const replaced = ['input_ids', 'attention_mask', 'length', 'token_start', 'token_end', 'target_ids', 'target_mask'];
+  const kept = columns.filter((c) => ![...replaced, ...aligned].includes(c.name));
   const outColumns: Column[] = [
     ...kept,
     ...aligned.map((name): Column => ({ name, type: 'list<int32>' })),
     { name: 'input_ids', type: 'list<int32>' },
     { name: 'attention_mask', type: 'list<int32>' },
     { name: 'length', type: 'int32' },
+    ...(targets
+      ? [{ name: 'target_ids', type: 'list<int32>' } as const, { name: 'target_mask', type: 'list<int32>' } as const]
+      : []),
   ];
   const writer = new DatasetWriter(
     deps.store,
     {
       kind: 'dataset',
-      meta: { max_length: options.max_length, padding: options.padding },
+      // The longest sequence the model must hold: its position table covers sources and targets.
+      meta: {
+        max_length: targets ? Math.max(options.max_length, targetLength) : options.max_length,
+        padding: options.padding,
+      },
       provenance: provenance(parents),
     },
     outColumns,
   );
   let rows = 0;
   let truncated = 0;
+  let truncatedTargets = 0;
   for await (const chunk of readDataset(deps.store, source)) {
     signal.throwIfAborted();
     const out = chunk.map((row): Row => {
@@ -107,7 +118,14 @@ export const pad: StepImplementation = async (input, { deps, progress, provenanc
       const padded = cutAndPad(ids, padId);
       const mask = padded.map((_, i) => (i < positions.length ? 1 : 0));
       const rest = Object.fromEntries(kept.map((c) => [c.name, row[c.name]]));
-      return { ...rest, ...alignedValues, input_ids: padded, attention_mask: mask, length: positions.length };
+      return {
+        ...rest,
+        ...alignedValues,
+        input_ids: padded,
+        attention_mask: mask,
+        length: positions.length,
+        ...(targets && padTarget(row.target_ids, targetLength, padId, rows, () => truncatedTargets++)),
+      };
     });
     await writer.append(out);
     progress({ rows });
@@ -115,6 +133,26 @@ export const pad: StepImplementation = async (input, { deps, progress, provenanc
   const dataset = await writer.close();
   return {
     outputs: { dataset, truncated },
-    summary: `${rows} rows padded to ${options.padding === 'bucket' ? `buckets ${buckets.join('/')}` : options.max_length}, ${truncated} truncated`,
+    summary: `${rows} rows padded to ${options.padding === 'bucket' ? `buckets ${buckets.join('/')}` : options.max_length}, ${truncated} truncated${targets ? `; targets padded to ${targetLength}, ${truncatedTargets} truncated` : ''}`,
   };
 };
+
+/** A target cut to `length` tokens (its start and end tokens kept) and padded, with its mask. */
+function padTarget(
+  value: unknown,
+  length: number,
+  padId: number,
+  row: number,
+  onTruncated: () => void,
+): { target_ids: number[]; target_mask: number[] } {
+  if (!Array.isArray(value) || value.length < 2)
+    throw new InvalidStepInput(`row ${row}: target_ids must hold a start token and more; tokenize the dataset again`);
+  const ids = value as number[];
+  if (ids.length > length) onTruncated();
+  const kept = keptPositions(ids, length, 'end', { start: ids[0]!, end: ids[ids.length - 1]! });
+  const padding = (fill: number) => new Array<number>(length - kept.length).fill(fill);
+  return {
+    target_ids: [...kept.map((i) => ids[i]!), ...padding(padId)],
+    target_mask: [...kept.map(() => 1), ...padding(0)],
+  };
+}

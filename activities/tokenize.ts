@@ -44,6 +44,10 @@ export const tokenize: StepImplementation = async (input, { deps, progress, prov
       `task ${options.task} needs column "${missing[0]}", which the dataset lacks; its columns: ${columns.map((c) => c.name).join(', ')}`,
     );
   }
+  if (options.task === 'seq2seq' && options.algorithm !== 'byte_level_bpe' && !input.inputs.tokenizer)
+    throw new InvalidStepInput(
+      'task seq2seq needs algorithm: byte_level_bpe, whose tokens decode to the exact text the model generates',
+    );
   const hasLabels = options.task === 'classification' && columns.some((c) => c.name === options.label_column);
   const parents = [source.sha256];
   let file: TokenizerFile;
@@ -64,6 +68,7 @@ export const tokenize: StepImplementation = async (input, { deps, progress, prov
       ...(options.task === 'question_answering' && {
         windows: { maxLength: options.max_length, stride: options.stride },
       }),
+      ...(options.task === 'seq2seq' && { seq2seq: { contextTurns: options.context_turns } }),
     };
     file =
       options.algorithm === 'byte_level_bpe'
@@ -180,9 +185,9 @@ function byteLevelBpeVocabulary(
   dir: string | undefined,
   roots: readonly string[],
 ) {
-  if (options.task !== 'classification')
+  if (options.task !== 'classification' && options.task !== 'seq2seq')
     throw new InvalidStepInput(
-      `algorithm byte_level_bpe supports task classification; ${options.task} needs wordpiece`,
+      `algorithm byte_level_bpe supports tasks classification and seq2seq; ${options.task} needs wordpiece`,
     );
   if (options.vocab?.startsWith(PRETRAINED_VOCAB_PREFIX))
     throw new InvalidStepInput(`${options.vocab} is a WordPiece vocabulary: set algorithm: wordpiece`);

@@ -44,6 +44,10 @@ function encoderConfig(settings: TrainSettings, vocabSize: number, maxLength: nu
     positional: m.positional,
     pooling: m.pooling,
     classes,
+    ...(settings.task === 'seq2seq' && {
+      decoderLayers: m.decoder_layers ?? m.layers,
+      tiedOutput: m.tie_embeddings,
+    }),
   };
 }
 

@@ -18,6 +18,8 @@ export interface TrainSettings {
     readonly activation: 'gelu' | 'relu';
     readonly positional: 'sinusoidal' | 'learned';
     readonly pooling: 'first' | 'mean';
+    readonly decoder_layers?: number;
+    readonly tie_embeddings: boolean;
   };
   readonly optimizer: {
     readonly learning_rate: number;

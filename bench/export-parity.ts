@@ -130,7 +130,7 @@ async function main(): Promise<void> {
                 tf.tensor2d([ids], undefined, 'int32'),
                 tf.ones([1, ids.length]),
                 { training: false },
-                tf.tensor2d([types], undefined, 'int32'),
+                { types: tf.tensor2d([types], undefined, 'int32') },
               )
               .dataSync(),
           ),

@@ -31,7 +31,7 @@ export function openApiDocument() {
             task: {
               enum: [...TRAIN_TASKS],
               description:
-                'What the served version answers: labels (classification), entities (token classification) or answer spans (question answering).',
+                'What the served version answers: labels (classification), entities (token classification), answer spans (question answering) or generated replies (seq2seq).',
             },
             labels: {
               type: 'array',
@@ -130,6 +130,14 @@ export function openApiDocument() {
             },
           },
         },
+        GeneratedText: {
+          type: 'object',
+          description: "A seq2seq model's reply to the text sent, decoded greedily until the end-of-text token.",
+          properties: {
+            text: { type: 'string', description: 'The reply.' },
+            tokens: { type: 'integer', description: 'Tokens generated, the end-of-text token not counted.' },
+          },
+        },
         PredictResponse: {
           type: 'object',
           properties: {
@@ -143,6 +151,7 @@ export function openApiDocument() {
                   { $ref: '#/components/schemas/ClassPrediction' },
                   { $ref: '#/components/schemas/EntityPrediction' },
                   { $ref: '#/components/schemas/AnswerPrediction' },
+                  { $ref: '#/components/schemas/GeneratedText' },
                 ],
               },
             },

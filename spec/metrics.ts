@@ -1,5 +1,5 @@
 /** The tasks a `train` step can learn; each picks its model head, loss, batches, metrics and predictor. */
-export const TRAIN_TASKS = ['classification', 'token_classification', 'question_answering'] as const;
+export const TRAIN_TASKS = ['classification', 'token_classification', 'question_answering', 'seq2seq'] as const;
 export type TrainTask = (typeof TRAIN_TASKS)[number];
 
 /**
@@ -11,6 +11,7 @@ export const TASK_METRICS = {
   classification: ['accuracy', 'f1_macro', 'loss'],
   token_classification: ['f1', 'precision', 'recall', 'accuracy', 'loss'],
   question_answering: ['f1', 'exact_match', 'loss'],
+  seq2seq: ['perplexity', 'token_accuracy', 'loss'],
 } as const satisfies Record<TrainTask, readonly string[]>;
 
 export type Metric = (typeof TASK_METRICS)[TrainTask][number];
@@ -27,6 +28,7 @@ const MAIN_METRIC = {
   classification: 'f1_macro',
   token_classification: 'f1',
   question_answering: 'f1',
+  seq2seq: 'perplexity',
 } as const satisfies Record<TrainTask, Metric>;
 
 /** Whether `task` reports `metric`. */
@@ -43,7 +45,10 @@ const METRIC_MEANINGS: Readonly<Record<Metric, string>> = {
     'question answering: the share of questions whose normalized answer equals one of the gold answers (SQuAD v1.1)',
   precision: 'token classification: the share of predicted entities that are right',
   recall: 'token classification: the share of true entities found',
-  loss: 'mean cross-entropy (per labelled word for token classification; the mean of the start and end position losses per window for question answering)',
+  perplexity: 'sequence to sequence: e to the power of the mean cross-entropy per target token',
+  token_accuracy:
+    'sequence to sequence: the share of target tokens predicted exactly when the true tokens before each are given (teacher forcing)',
+  loss: 'mean cross-entropy (per labelled word for token classification; the mean of the start and end position losses per window for question answering; per target token for sequence to sequence)',
 };
 
 /** Every metric as a step output, described as `of` (e.g. "the best epoch's validation") plus its meaning. */
@@ -53,7 +58,7 @@ export function metricOutputs(of: string): Record<Metric, { type: 'number'; desc
   ) as Record<Metric, { type: 'number'; description: string }>;
 }
 
-/** Loss is better when lower; every other metric when higher. */
+/** Loss and perplexity are better when lower; every other metric when higher. */
 export function lowerIsBetter(metric: Metric): boolean {
-  return metric === 'loss';
+  return metric === 'loss' || metric === 'perplexity';
 }

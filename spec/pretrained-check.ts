@@ -6,7 +6,8 @@ import type { StepAnalysis } from './validate';
 const FIXED_BY_CHECKPOINT = ['layers', 'hidden', 'heads', 'ffn', 'activation', 'positional'] as const;
 
 /**
- * Checks a train step that fine-tunes a pretrained checkpoint: it sets none of the shape keys the
+ * Checks a train step that fine-tunes a pretrained checkpoint: it is not a seq2seq step (whose
+ * decoder no BERT checkpoint has), it sets none of the shape keys the
  * checkpoint fixes, and the tokenize step that built its vocabulary (followed through the
  * `tokenizer` wires) uses `vocab: pretrained:<the same checkpoint>`.
  */
@@ -21,6 +22,13 @@ export function checkPretrained(
     const model = asRecord(withOf(id).model);
     const pretrained = model?.pretrained;
     if (typeof pretrained !== 'string') continue;
+    if (withOf(id).task === 'seq2seq') {
+      report(
+        at(id, 'with', 'model', 'pretrained'),
+        `step "${id}": a seq2seq model is an encoder-decoder trained from scratch; pretrained BERT checkpoints are encoders only: remove model.pretrained`,
+      );
+      continue;
+    }
     for (const key of FIXED_BY_CHECKPOINT) {
       if (key in model!)
         report(

@@ -17,13 +17,15 @@ export interface EncoderGraph {
   readonly inputs: readonly string[];
 }
 
-/** Batch inputs after the parameters, in feed order, per graph kind. */
-export const BATCH_INPUTS = {
-  train: ['ids', 'mask', 'types', 'positions', 'targets', 'weights', 'dropout_seed'],
-  infer: ['ids', 'mask', 'types', 'positions'],
-} as const;
+/** Training graphs give the loss and gradients, inference graphs the logits. */
+export type GraphKind = 'train' | 'infer';
 
-export type GraphKind = keyof typeof BATCH_INPUTS;
+/** Batch inputs after the parameters, in feed order: an encoder-decoder model's decoder inputs follow the source's. */
+function batchInputs(kind: GraphKind, config: EncoderConfig): string[] {
+  const decoder = config.decoderLayers === undefined ? [] : ['decoder_ids', 'decoder_positions', 'decoder_bias'];
+  const inputs = ['ids', 'mask', 'types', 'positions', ...decoder];
+  return kind === 'train' ? [...inputs, 'targets', 'weights', 'dropout_seed'] : inputs;
+}
 
 /**
  * An encoder and its head as one TensorFlow graph, for batches of any size and length: the
@@ -34,7 +36,9 @@ export type GraphKind = keyof typeof BATCH_INPUTS;
  *
  * Inputs: parameters `param/<name>`; `ids` [batch, length] int32; `mask` [batch, length] 0/1;
  * `types` [batch, length] int32 (token types, read by the `bert` layout);
- * `positions` [length, hidden] (the sinusoidal encodings; ignored for learned positions); for
+ * `positions` [length, hidden] (the sinusoidal encodings; ignored for learned positions); for an
+ * encoder-decoder model `decoder_ids` [batch, target length] int32, `decoder_positions` and the
+ * causal `decoder_bias` [target length, target length]; for
  * training also `targets` [rows, classes] (label-smoothed one-hot, one row per row of logits: per
  * sequence or per token, as the head has it), `weights` [rows] (each row's share of the loss) and
  * the `dropout_seed` int32 scalar.
@@ -61,11 +65,18 @@ export function buildEncoderGraph(
   const mask = o.placeholder('mask', 'float', [batch, length]);
   const types = o.placeholder('types', 'int32', [batch, length]);
   const positions = o.placeholder('positions', 'float', [length, config.hidden]);
+  const decoder = config.decoderLayers === undefined ? undefined : decoderPlaceholders(o, config.hidden, batch);
   const dropoutSeed = training ? o.placeholder('dropout_seed', 'int32', []) : undefined;
-  const logits = head.logits(new GraphModelOps(o, dropoutSeed), p, config, { ids, mask, types, positions });
+  const logits = head.logits(new GraphModelOps(o, dropoutSeed), p, config, {
+    ids,
+    mask,
+    types,
+    positions,
+    ...(decoder && { decoder }),
+  });
   if (!training) {
     o.identity(logits, 'logits');
-    return { savedModel: o.g.toSavedModel(), inputs: inputNames(paramNames, kind) };
+    return { savedModel: o.g.toSavedModel(), inputs: inputNames(paramNames, kind, config) };
   }
 
   // Loss: softmax cross-entropy against the targets, weighted per row.
@@ -85,9 +96,19 @@ export function buildEncoderGraph(
   });
   const flatGrad = o.concat(flat, 0, 'flat_grad');
   o.identity(o.unary('Sqrt', o.reduce('Sum', o.unary('Square', flatGrad), [0], false)), 'grad_norm');
-  return { savedModel: o.g.toSavedModel(), inputs: inputNames(paramNames, kind) };
+  return { savedModel: o.g.toSavedModel(), inputs: inputNames(paramNames, kind, config) };
 }
 
-function inputNames(paramNames: readonly string[], kind: GraphKind): string[] {
-  return [...paramNames.map((name) => `param/${name}`), ...BATCH_INPUTS[kind]];
+/** The target side of an encoder-decoder batch: token ids [batch, target length], their positions and causal bias. */
+function decoderPlaceholders(o: GraphOps, hidden: number, batch: SymbolicSize) {
+  const length = SymbolicSize.named('target_length');
+  return {
+    ids: o.placeholder('decoder_ids', 'int32', [batch, length]),
+    positions: o.placeholder('decoder_positions', 'float', [length, hidden]),
+    selfBias: o.placeholder('decoder_bias', 'float', [length, length]),
+  };
+}
+
+function inputNames(paramNames: readonly string[], kind: GraphKind, config: EncoderConfig): string[] {
+  return [...paramNames.map((name) => `param/${name}`), ...batchInputs(kind, config)];
 }

@@ -27,6 +27,7 @@ export class GraphModelOps implements ModelOps<Edge> {
   reshape = (x: Edge, shape: readonly Size[]) => this.o.reshape(x, shape);
   transpose = (x: Edge, perm: readonly number[]) => this.o.transpose(x, perm);
   unstack = (x: Edge) => this.o.unstack(x);
+  concat = (parts: readonly Edge[], axis: number) => this.o.concat(parts, axis);
   slice = (x: Edge, begin: readonly Size[], size: readonly Size[]) => this.o.slice(x, begin, size);
   add = (a: Edge, b: Edge) => this.o.add(a, b);
   sub = (a: Edge, b: Edge) => this.o.sub(a, b);

@@ -30,6 +30,8 @@ export interface GraphBatch {
   readonly mask: Tf.Tensor2D;
   /** Token type ids [batch, length]; absent, all 0. */
   readonly types?: Tf.Tensor2D;
+  /** An encoder-decoder model's target-side token ids [batch, target length]. */
+  readonly decoderIds?: Tf.Tensor2D;
   /** Label-smoothed one-hot targets [rows, classes], one row per row of the head's logits. */
   readonly targets: Tf.Tensor2D;
   /** Each row's share of the loss [rows]. */
@@ -95,11 +97,7 @@ function runTraining(
 }
 
 /** The head's logits without dropout, in one session call. */
-export function runInferenceGraph(
-  tf: typeof Tf,
-  model: EncoderModel,
-  inputs: Pick<GraphBatch, 'ids' | 'mask' | 'types'>,
-): Tf.Tensor2D {
+export function runInferenceGraph(tf: typeof Tf, model: EncoderModel, inputs: FedInputs): Tf.Tensor2D {
   return run(tf, model, sessionFor(tf, model, 'infer', []), inputs, [], ['logits'])[0] as Tf.Tensor2D;
 }
 
@@ -107,25 +105,36 @@ function run(
   tf: typeof Tf,
   model: EncoderModel,
   session: Session,
-  { ids, mask, types }: Pick<GraphBatch, 'ids' | 'mask' | 'types'>,
+  { ids, mask, types, decoderIds }: FedInputs,
   extra: readonly Tf.Tensor[],
   outputs: readonly string[],
 ): Tf.Tensor[] {
-  const positions = model.positionEncodings(ids.shape[1]);
-  const typeIds = types ?? tf.zeros<Tf.Rank.R2>(ids.shape, 'int32');
+  const made = [model.positionEncodings(ids.shape[1]), ...(types ? [] : [tf.zeros<Tf.Rank.R2>(ids.shape, 'int32')])];
+  const decoder = decoderIds
+    ? [model.positionEncodings(decoderIds.shape[1]), model.causalBias(decoderIds.shape[1])]
+    : [];
   try {
     return runGraph(
       tf,
       session.id,
-      [...model.params.values(), ids, mask, typeIds, positions, ...extra],
+      [
+        ...model.params.values(),
+        ids,
+        mask,
+        types ?? made[1]!,
+        made[0]!,
+        ...(decoderIds ? [decoderIds, ...decoder] : []),
+        ...extra,
+      ],
       session.graph.inputs,
       outputs,
     );
   } finally {
-    positions.dispose();
-    if (typeIds !== types) typeIds.dispose();
+    tf.dispose([...made, ...decoder]);
   }
 }
+
+type FedInputs = Pick<GraphBatch, 'ids' | 'mask' | 'types' | 'decoderIds'>;
 
 /** Loads a graph (a SavedModel from GraphBuilder.toSavedModel) into a TensorFlow session; returns the session's id. */
 export function loadGraph(tf: typeof Tf, savedModel: Buffer): number {

@@ -60,6 +60,10 @@ export class EagerOps implements ModelOps<Tensor> {
     return this.tf.unstack(x);
   }
 
+  concat(parts: readonly Tensor[], axis: number): Tensor {
+    return this.tf.concat([...parts], axis);
+  }
+
   slice(x: Tensor, begin: readonly Size[], size: readonly Size[]): Tensor {
     return this.tf.slice(x, numbers(begin), numbers(size));
   }

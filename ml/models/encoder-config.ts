@@ -27,6 +27,10 @@ export interface EncoderConfig {
   readonly layerNormEpsilon?: number;
   /** Rows of the token-type (segment) embedding of the `bert` layout. */
   readonly tokenTypes?: number;
+  /** Blocks of the decoder that an encoder-decoder (sequence-to-sequence) model has; absent, there is none. */
+  readonly decoderLayers?: number;
+  /** An encoder-decoder model's output projection is the transposed token embedding (tied) instead of a kernel of its own. */
+  readonly tiedOutput?: boolean;
 }
 
 /** Raised for a configuration the model cannot be built with. */
@@ -48,6 +52,12 @@ export function checkEncoderConfig(config: EncoderConfig): void {
     throw new EncoderConfigError('the bert layout has learned positions, not sinusoidal ones');
   if (config.layout === 'bert' && !(Number.isInteger(config.tokenTypes) && config.tokenTypes! >= 1))
     throw new EncoderConfigError(`the bert layout needs tokenTypes ≥ 1, not ${config.tokenTypes}`);
+  if (config.decoderLayers !== undefined) {
+    if (!Number.isInteger(config.decoderLayers) || config.decoderLayers < 1)
+      throw new EncoderConfigError(`decoderLayers must be a positive integer, not ${config.decoderLayers}`);
+    if ((config.layout ?? 'pre_norm') !== 'pre_norm')
+      throw new EncoderConfigError('an encoder-decoder model has the pre_norm layout');
+  }
   if (config.dropout < 0 || config.dropout >= 1)
     throw new EncoderConfigError(`dropout must be in [0, 1), not ${config.dropout}`);
 }

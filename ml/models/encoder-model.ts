@@ -2,9 +2,16 @@ import type * as Tf from '@tensorflow/tfjs';
 import { graphsAvailable, runInferenceGraph } from '../graph/graph-runner';
 import { EagerOps, type PassOptions } from './eager-ops';
 import { hasPooler, type EncoderHead } from './encoder';
-import { checkEncoderConfig, type EncoderConfig } from './encoder-config';
+import { checkEncoderConfig, EncoderConfigError, type EncoderConfig } from './encoder-config';
+import { causalValues } from './decoder';
 
 type Tensor = Tf.Tensor;
+
+/** Inputs besides the token ids and mask: token types (pairs of texts), the decoder's ids (an encoder-decoder model's targets). */
+export interface ExtraInputs {
+  readonly types?: Tf.Tensor2D;
+  readonly decoderIds?: Tf.Tensor2D;
+}
 
 /** The model's variables by name; a checkpoint saves exactly these. */
 export type Parameters = Map<string, Tf.Variable>;
@@ -32,6 +39,8 @@ export class EncoderModel {
   ) {
     checkEncoderConfig(config);
     const { hidden: d, ffn, vocabSize, maxLength, layers, classes } = config;
+    if (config.tiedOutput && classes !== vocabSize)
+      throw new EncoderConfigError(`a tied output projection scores the ${vocabSize} tokens, not ${classes} classes`);
     // TensorFlow.js variable names are process-wide; the map keys, which checkpoints use, are not.
     const prefix = `encoder${++EncoderModel.instances}/`;
     const add = (name: string, value: Tensor) => this.params.set(name, tf.variable(value, true, prefix + name));
@@ -78,6 +87,30 @@ export class EncoderModel {
         constant(`layer${l}/${ln}/beta`, [d], 0);
       }
     }
+    for (let l = 0; l < (config.decoderLayers ?? 0); l++) {
+      const name = (part: string) => `decoder/layer${l}/${part}`;
+      for (const [part, width] of [
+        ['self/qkv', 3 * d],
+        ['self/o', d],
+        ['cross/q', d],
+        ['cross/kv', 2 * d],
+        ['cross/o', d],
+        ['ffn/in', ffn],
+      ] as const) {
+        glorot(name(`${part}/kernel`), [d, width]);
+        constant(name(`${part}/bias`), [width], 0);
+      }
+      glorot(name('ffn/out/kernel'), [ffn, d]);
+      constant(name('ffn/out/bias'), [d], 0);
+      for (const ln of ['norm1', 'norm2', 'norm3']) {
+        constant(name(`${ln}/gamma`), [d], 1);
+        constant(name(`${ln}/beta`), [d], 0);
+      }
+    }
+    if (config.decoderLayers !== undefined) {
+      constant('decoder/final_norm/gamma', [d], 1);
+      constant('decoder/final_norm/beta', [d], 0);
+    }
     if (hasPooler(config, head)) {
       glorot('pooler/kernel', [d, d]);
       constant('pooler/bias', [d], 0);
@@ -86,27 +119,44 @@ export class EncoderModel {
       constant('final_norm/gamma', [d], 1);
       constant('final_norm/beta', [d], 0);
     }
-    glorot('head/kernel', [d, classes]);
+    // A tied output projection is the token embedding itself, transposed.
+    if (!config.tiedOutput) glorot('head/kernel', [d, classes]);
     constant('head/bias', [classes], 0);
   }
 
   /**
-   * The head's logits ([batch, classes] for a sequence, [batch·length, classes] per token). Inference on the native backend runs as one TensorFlow graph
-   * (ml/graph/), which yields no gradients; training passes run as TensorFlow.js ops.
+   * The head's logits ([batch, classes] for a sequence, [batch·length, classes] per token or per
+   * target token). Inference on the native backend runs as one TensorFlow graph (ml/graph/), which
+   * yields no gradients; training passes run as TensorFlow.js ops.
    */
-  logits(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: PassOptions, types?: Tf.Tensor2D): Tf.Tensor2D {
+  logits(ids: Tf.Tensor2D, mask: Tf.Tensor2D, options: PassOptions, extra: ExtraInputs = {}): Tf.Tensor2D {
     const { tf } = this;
-    if (!options.training && graphsAvailable(tf))
-      return runInferenceGraph(tf, this, { ids, mask, ...(types && { types }) });
+    if (!options.training && graphsAvailable(tf)) return runInferenceGraph(tf, this, { ids, mask, ...extra });
     return tf.tidy(() => {
+      const { types, decoderIds } = extra;
       const positions = this.positionEncodings(ids.shape[1]);
-      return this.head.logits(new EagerOps(tf, options), (name) => this.param(name), this.config, {
+      return this.head.logits(new EagerOps(tf, options), this.lookup, this.config, {
         ids,
         mask,
         ...(types && { types }),
         positions,
+        ...(decoderIds && {
+          decoder: {
+            ids: decoderIds,
+            positions: this.positionEncodings(decoderIds.shape[1]),
+            selfBias: this.causalBias(decoderIds.shape[1]),
+          },
+        }),
       }) as Tf.Tensor2D;
     });
+  }
+
+  /** The parameters by name, as the model's functions (ml/models/) read them. */
+  readonly lookup = (name: string): Tf.Variable => this.param(name);
+
+  /** The decoder's causal self-attention bias for `length` target tokens, [length, length]. */
+  causalBias(length: number): Tf.Tensor2D {
+    return this.tf.tensor2d(causalValues(length), [length, length]);
   }
 
   private param(name: string): Tf.Variable {
@@ -115,10 +165,10 @@ export class EncoderModel {
     return v;
   }
 
-  /** The position encodings added to the first `length` token embeddings, [length, hidden]. */
-  positionEncodings(length: number): Tf.Tensor2D {
+  /** The position encodings added to `length` token embeddings from position `offset` on, [length, hidden]. */
+  positionEncodings(length: number, offset = 0): Tf.Tensor2D {
     const table = this.config.positional === 'learned' ? this.params.get('embedding/positions')! : this.positions!;
-    return table.slice([0, 0], [length, this.config.hidden]) as Tf.Tensor2D;
+    return table.slice([offset, 0], [length, this.config.hidden]) as Tf.Tensor2D;
   }
 
   /** Number of trainable values. */

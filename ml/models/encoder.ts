@@ -1,4 +1,6 @@
 import type { Size } from '../graph/sizes';
+import { attentionRows, paddingBias } from './attention';
+import type { DecoderInputs } from './decoder';
 import type { EncoderConfig } from './encoder-config';
 import { LAYER_NORM_EPSILON } from './layer-norm';
 import type { ModelOps } from './model-ops';
@@ -17,6 +19,8 @@ export interface EncoderInputs<T> {
   readonly types?: T;
   /** The sinusoidal position encodings of the batch's length, [length, hidden]; unused with learned positions. */
   readonly positions: T;
+  /** The target side of an encoder-decoder model (teacher forcing); the ids above are its source. */
+  readonly decoder?: DecoderInputs<T>;
 }
 
 /** The variance epsilon of the model's layer norms. */
@@ -104,7 +108,7 @@ function selfAttention<T>(
   const d = config.hidden;
   const heads = config.heads;
   const dh = d / heads;
-  const maskBias = o.mul(o.sub(o.scalar(1), o.reshape(mask, [batch, 1, 1, length])), o.scalar(-1e9));
+  const maskBias = paddingBias(o, mask);
   // Queries come out of the q|k|v projection already divided by √(head size), as the scores need.
   const queryScale = o.constant(
     Array.from({ length: 3 * d }, (_, i) => (i < d ? 1 / Math.sqrt(dh) : 1)),
@@ -120,8 +124,7 @@ function selfAttention<T>(
       T,
       T,
     ];
-    const probs = o.dropout(o.softmax(o.add(o.matMul(q, k, true), maskBias)), config.dropout);
-    const context = o.reshape(o.transpose(o.matMul(probs, v), [0, 2, 1, 3]), [-1, d]);
+    const context = attentionRows(o, q, k, v, maskBias, config.dropout, d);
     return o.linear(context, p(`layer${l}/attention/o/kernel`), p(`layer${l}/attention/o/bias`));
   };
 }

@@ -17,6 +17,8 @@ export interface ModelOps<T> {
   transpose(x: T, perm: readonly number[]): T;
   /** Splits x along axis 0. */
   unstack(x: T): T[];
+  /** The tensors joined along `axis`. */
+  concat(parts: readonly T[], axis: number): T;
   /** x[begin : begin + size] per axis; a size of -1 takes the rest of the axis. */
   slice(x: T, begin: readonly Size[], size: readonly Size[]): T;
   add(a: T, b: T): T;

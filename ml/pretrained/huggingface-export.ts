@@ -8,8 +8,8 @@ import type { CheckpointFile } from '../train/checkpoint';
 import { huggingFaceTensors, PretrainedError } from './bert-checkpoint';
 import { writeSafetensors, type NamedTensor } from './safetensors';
 
-/** The transformers class each task's model loads as, and the module holding its head. */
-const ARCHITECTURES: Readonly<Record<TrainTask, { readonly name: string; readonly head: string }>> = {
+/** The transformers class each task's model loads as, and the module holding its head (seq2seq models are Pipewright's own: none). */
+const ARCHITECTURES: Readonly<Partial<Record<TrainTask, { readonly name: string; readonly head: string }>>> = {
   classification: { name: 'BertForSequenceClassification', head: 'classifier' },
   token_classification: { name: 'BertForTokenClassification', head: 'classifier' },
   question_answering: { name: 'BertForQuestionAnswering', head: 'qa_outputs' },
@@ -39,11 +39,12 @@ export function exportHuggingFace(file: CheckpointFile, tokenizer: TokenizerFile
   const { manifest, values } = file;
   const config = manifest.config;
   const task = manifest.task ?? 'classification';
-  const { name: architecture, head } = ARCHITECTURES[task];
-  if (config.layout !== 'bert')
+  const architectureOf = ARCHITECTURES[task];
+  if (config.layout !== 'bert' || !architectureOf)
     throw new PretrainedError(
       'only models of the bert layout (fine-tuned from a pretrained checkpoint) export to the Hugging Face format; this one is Pipewright’s own pre-norm encoder, which transformers has no class for',
     );
+  const { name: architecture, head } = architectureOf;
   if (task === 'classification' && config.pooling !== 'first')
     throw new PretrainedError(
       'BertForSequenceClassification reads the pooled first token; a model trained with pooling: mean has no Hugging Face equivalent',

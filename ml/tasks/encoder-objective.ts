@@ -13,6 +13,9 @@ export interface EncoderBatch {
   readonly mask: Int32Array;
   /** Token type ids [size, length] for pairs of texts; absent, all 0. */
   readonly types?: Int32Array;
+  /** An encoder-decoder model's target-side input ids [size, targetLength] (teacher forcing). */
+  readonly decoderIds?: Int32Array;
+  readonly targetLength?: number;
   readonly labels: Int32Array;
   readonly size: number;
   readonly length: number;
@@ -47,14 +50,19 @@ export function lossTargets(
   });
 }
 
-type BatchInputs = Pick<EncoderBatch, 'ids' | 'mask' | 'types' | 'size' | 'length'>;
+type BatchInputs = Pick<EncoderBatch, 'ids' | 'mask' | 'types' | 'decoderIds' | 'targetLength' | 'size' | 'length'>;
 
 function inputTensors(tf: typeof Tf, batch: BatchInputs) {
   const shape: [number, number] = [batch.size, batch.length];
   return {
     ids: tf.tensor2d(batch.ids, shape, 'int32'),
     mask: tf.tensor2d(batch.mask, shape, 'float32'),
-    ...(batch.types && { types: tf.tensor2d(batch.types, shape, 'int32') }),
+    extra: {
+      ...(batch.types && { types: tf.tensor2d(batch.types, shape, 'int32') }),
+      ...(batch.decoderIds && {
+        decoderIds: tf.tensor2d(batch.decoderIds, [batch.size, batch.targetLength!], 'int32'),
+      }),
+    },
   };
 }
 
@@ -82,14 +90,17 @@ export function encoderObjective(
     params,
     loss: (batch, dropoutSeed) =>
       tf.tidy(() => {
-        const { ids, mask, types } = inputTensors(tf, batch);
-        const logits = model.logits(ids, mask, { training: true, dropoutSeed }, types);
+        const { ids, mask, extra } = inputTensors(tf, batch);
+        const logits = model.logits(ids, mask, { training: true, dropoutSeed }, extra);
         const { targets, weights } = targetsOf(batch);
         return tf.losses.softmaxCrossEntropy(targets, logits, weights, 0, tf.Reduction.SUM);
       }),
     graphGradients: (batch, dropoutSeed) => {
       if (!graphsAvailable(tf)) return undefined;
-      const inputs = tf.tidy(() => ({ ...inputTensors(tf, batch), ...targetsOf(batch) }));
+      const inputs = tf.tidy(() => {
+        const { ids, mask, extra } = inputTensors(tf, batch);
+        return { ids, mask, ...extra, ...targetsOf(batch) };
+      });
       try {
         return runTrainingGraphFlat(tf, model, { ...inputs, dropoutSeed }, trained);
       } finally {
@@ -101,17 +112,18 @@ export function encoderObjective(
 
 /**
  * The model's prediction for every row of its logits without dropout: the most likely class and,
- * where the row has a label, its cross-entropy (0 where it has none); and the logits themselves
- * [rows, classes], row-major.
+ * where the row has a label, its cross-entropy (0 where it has none); with `withLogits`, the
+ * logits themselves [rows, classes], row-major (a large copy for a vocabulary's worth of classes).
  */
 export function predictRows(
   tf: typeof Tf,
   model: EncoderModel,
   batch: EncoderBatch,
-): { predicted: Int32Array; losses: Float32Array; logits: Float32Array } {
+  withLogits = false,
+): { predicted: Int32Array; losses: Float32Array; logits?: Float32Array } {
   return tf.tidy(() => {
-    const { ids, mask, types } = inputTensors(tf, batch);
-    const logits = model.logits(ids, mask, { training: false }, types);
+    const { ids, mask, extra } = inputTensors(tf, batch);
+    const logits = model.logits(ids, mask, { training: false }, extra);
     const labels = tf.tensor1d(batch.labels, 'int32');
     const target = tf.oneHot(tf.maximum<Tf.Tensor1D>(labels, tf.scalar(0, 'int32')), rowClasses(model, batch.length));
     const perRow = tf.losses.softmaxCrossEntropy(target, logits, undefined, 0, tf.Reduction.NONE);
@@ -119,7 +131,7 @@ export function predictRows(
     return {
       predicted: tf.argMax(logits, 1).dataSync() as Int32Array,
       losses: losses.dataSync() as Float32Array,
-      logits: logits.dataSync() as Float32Array,
+      ...(withLogits && { logits: logits.dataSync() as Float32Array }),
     };
   });
 }
@@ -127,8 +139,8 @@ export function predictRows(
 /** The most likely class of every row of the model's logits for unlabelled inputs, without dropout. */
 export function predictClasses(tf: typeof Tf, model: EncoderModel, batch: BatchInputs): Int32Array {
   return tf.tidy(() => {
-    const { ids, mask, types } = inputTensors(tf, batch);
-    return tf.argMax(model.logits(ids, mask, { training: false }, types), 1).dataSync() as Int32Array;
+    const { ids, mask, extra } = inputTensors(tf, batch);
+    return tf.argMax(model.logits(ids, mask, { training: false }, extra), 1).dataSync() as Int32Array;
   });
 }
 
@@ -180,9 +192,9 @@ export function sequenceLogits(
 ): { logits: Float32Array; length: number } {
   const batch = packSequences(sequences, padId, typeSequences);
   return tf.tidy(() => {
-    const { ids, mask, types } = inputTensors(tf, batch);
+    const { ids, mask, extra } = inputTensors(tf, batch);
     return {
-      logits: model.logits(ids, mask, { training: false }, types).dataSync() as Float32Array,
+      logits: model.logits(ids, mask, { training: false }, extra).dataSync() as Float32Array,
       length: batch.length,
     };
   });

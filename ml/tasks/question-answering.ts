@@ -134,7 +134,8 @@ export const questionAnswering: Task<SpanBatch> = {
     let windows = 0;
     let withoutAnswer = 0;
     for await (const batch of batches) {
-      const rows = predictRows(tf, model, batch);
+      const rows = predictRows(tf, model, batch, true);
+      const logits = rows.logits!;
       const t = batch.length;
       batch.windows.forEach((window, r) => {
         lossSum += rows.losses[2 * r]! + rows.losses[2 * r + 1]!;
@@ -148,8 +149,8 @@ export const questionAnswering: Task<SpanBatch> = {
         example.candidates.push(
           ...windowCandidates(
             {
-              start: rows.logits.subarray(2 * r * t, (2 * r + 1) * t),
-              end: rows.logits.subarray((2 * r + 1) * t, (2 * r + 2) * t),
+              start: logits.subarray(2 * r * t, (2 * r + 1) * t),
+              end: logits.subarray((2 * r + 1) * t, (2 * r + 2) * t),
               contextStart: window.contextStart,
               contextEnd: window.contextEnd,
             },

@@ -1,6 +1,7 @@
 import type { TrainTask } from '../../spec/metrics';
 import { classification } from './classification';
 import { questionAnswering } from './question-answering';
+import { seq2seq } from './seq2seq';
 import type { Task } from './task';
 import { tokenClassification } from './token-classification';
 
@@ -9,6 +10,7 @@ const TASKS: Readonly<Record<TrainTask, Task>> = {
   classification,
   token_classification: tokenClassification,
   question_answering: questionAnswering,
+  seq2seq,
 };
 
 /** The task a `train` step (or a checkpoint's manifest) names; checkpoints from before tasks were named are classifiers. */

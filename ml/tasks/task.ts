@@ -64,7 +64,7 @@ export interface Task<B extends EncoderBatch = EncoderBatch> {
   readonly name: TrainTask;
   readonly head: EncoderHead;
   /** The names of the head's classes by id, from the tokenizer the rows were encoded with. */
-  classNames(tokenizer: Pick<TokenizerFile, 'labels' | 'tags'>): readonly string[];
+  classNames(tokenizer: Pick<TokenizerFile, 'labels' | 'tags' | 'vocab'>): readonly string[];
   /** What to do when the tokenizer has too few names for this task. */
   readonly missingNamesHint: string;
   /** Train settings (keys of the step's `with`) the task reads after training; checkpoints keep them. */

@@ -1,5 +1,7 @@
 import type { Column, Row } from '../../store/arrow-io';
 import { encodeQuestionContext, encodeTaggedWords } from './task-encoding';
+import { encodeSource, encodeTarget, separatorId, sourceTurns } from './seq2seq-encoding';
+import type { TextTokenizer } from './text-tokenizer';
 import { tokenizerFromFile, wordPieceFromFile, type TokenizerFile } from './tokenizer-file';
 
 import { TOKENIZE_TASKS } from '../../spec/contracts/tokenize';
@@ -16,6 +18,9 @@ export interface TaskColumns {
   readonly question_column: string;
   readonly context_column: string;
   readonly answers_column: string;
+  readonly source_column: string;
+  readonly target_column: string;
+  readonly context_turns: number;
   readonly add_special_tokens: boolean;
   readonly max_length: number;
   readonly stride: number;
@@ -37,6 +42,8 @@ export function requiredColumns(options: TaskColumns): string[] {
       return [options.tokens_column, options.tags_column];
     case 'question_answering':
       return [options.question_column, options.context_column];
+    case 'seq2seq':
+      return [options.source_column, options.target_column];
   }
 }
 
@@ -49,6 +56,11 @@ export function vocabularyTexts(row: Row, options: TaskColumns): string[] {
       return [((row[options.tokens_column] as string[] | null) ?? []).join(' ')];
     case 'question_answering':
       return [textOf(row[options.question_column]), textOf(row[options.context_column])];
+    case 'seq2seq': {
+      const source: unknown = row[options.source_column];
+      const turns: unknown[] = Array.isArray(source) ? source.slice(-options.context_turns) : [source];
+      return [...turns, row[options.target_column]].map(textOf);
+    }
   }
 }
 
@@ -154,6 +166,25 @@ export function rowEncoder(
         unknownTokens,
       };
     }
+    case 'seq2seq': {
+      const tokenizer = tokenizerFromFile(file);
+      separatorOrError(tokenizer);
+      return {
+        columns: [...inputColumns, ...int32Lists('input_ids', 'target_ids')],
+        encode: (row, rowNumber) => {
+          try {
+            const input_ids = encodeSource(tokenizer, sourceTurns(row[options.source_column], options.context_turns));
+            const target_ids = encodeTarget(tokenizer, textOf(row[options.target_column]));
+            countUnknown(input_ids);
+            countUnknown(target_ids);
+            return [{ ...row, input_ids, target_ids }];
+          } catch (error) {
+            throw new RowEncodingError(`row ${rowNumber}: ${(error as Error).message}`);
+          }
+        },
+        unknownTokens,
+      };
+    }
     case 'question_answering': {
       const tokenizer = wordPiece();
       const added: Column[] = [
@@ -251,6 +282,15 @@ function utf16Offset(text: string, codePoints: number): number {
     at += unit >= 0xd800 && unit <= 0xdbff && at + 1 < text.length ? 2 : 1;
   }
   return codePoints > at && at >= text.length ? codePoints : at;
+}
+
+/** The tokenizer's separator, or the reason it has none as a RowEncodingError. */
+function separatorOrError(tokenizer: TextTokenizer): number {
+  try {
+    return separatorId(tokenizer);
+  } catch (error) {
+    throw new RowEncodingError((error as Error).message);
+  }
 }
 
 function int32Lists(...names: string[]): Column[] {

@@ -15,6 +15,8 @@ interface TokenizerFileBase {
   readonly tags?: readonly string[];
   /** Question answering: how contexts were cut into windows, so that serving cuts them alike. */
   readonly windows?: { readonly maxLength: number; readonly stride: number };
+  /** Sequence to sequence: how many of a dialogue's last turns make the source, so that serving keeps as many. */
+  readonly seq2seq?: { readonly contextTurns: number };
 }
 
 export interface WordPieceFile extends TokenizerFileBase {

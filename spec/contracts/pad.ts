@@ -13,7 +13,10 @@ export const PAD_CONTRACT: ActivityContract = {
     },
   },
   outputs: {
-    dataset: { type: 'dataset', description: 'Rows with padded input_ids, attention_mask and length.' },
+    dataset: {
+      type: 'dataset',
+      description: 'Rows with padded input_ids, attention_mask and length (seq2seq: and target_ids, target_mask).',
+    },
     truncated: { type: 'number', description: 'Rows that were cut to fit.' },
   },
   with: {
@@ -25,6 +28,12 @@ export const PAD_CONTRACT: ActivityContract = {
         minimum: 2,
         default: 64,
         description: 'Longest sequence kept, special tokens included.',
+      },
+      target_max_length: {
+        type: 'integer',
+        minimum: 2,
+        description:
+          'seq2seq: longest target kept (its start and end tokens included); targets are cut at their end and padded on their own. Default: max_length.',
       },
       truncation: {
         enum: ['end', 'start'],

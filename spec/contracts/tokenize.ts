@@ -2,12 +2,12 @@ import type { ActivityContract } from '../activity-catalog';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 /** What the rows a `tokenize` step reads hold. */
-export const TOKENIZE_TASKS = ['classification', 'token_classification', 'question_answering'] as const;
+export const TOKENIZE_TASKS = ['classification', 'token_classification', 'question_answering', 'seq2seq'] as const;
 
 export const TOKENIZE_CONTRACT: ActivityContract = {
   name: 'tokenize',
   summary:
-    'Turns text into WordPiece token ids with character offsets, and labels or tags into ids; pairs questions with context windows.',
+    'Turns text into WordPiece or byte-level BPE token ids with character offsets, and labels or tags into ids; pairs questions with context windows; encodes sources and targets for sequence to sequence.',
   inputs: {
     dataset: {
       kind: 'dataset',
@@ -38,7 +38,7 @@ export const TOKENIZE_CONTRACT: ActivityContract = {
         enum: [...TOKENIZE_TASKS],
         default: 'classification',
         description:
-          '`classification`: one text (and label) per row; `token_classification`: pre-split words with one tag each; `question_answering`: question, context and answer.',
+          '`classification`: one text (and label) per row; `token_classification`: pre-split words with one tag each; `question_answering`: question, context and answer; `seq2seq`: a source (a text, or a dialogue as a list of turns) and the target text it should produce.',
       },
       text_column: { type: 'string', default: 'text', description: 'The column holding the text.' },
       label_column: {
@@ -63,6 +63,19 @@ export const TOKENIZE_CONTRACT: ActivityContract = {
         default: 'answers',
         description: 'Question answering: `{ text: [...], answer_start: [...] }`, character offsets into the context.',
       },
+      source_column: {
+        type: 'string',
+        default: 'context',
+        description: 'seq2seq: the source, a text or a list of turns (oldest first).',
+      },
+      target_column: { type: 'string', default: 'response', description: 'seq2seq: the text to produce.' },
+      context_turns: {
+        type: 'integer',
+        minimum: 1,
+        default: 3,
+        description:
+          'seq2seq: of a list of turns, the last this many make the source, each followed by the end-of-text token.',
+      },
       max_length: { type: 'integer', minimum: 8, default: 384, description: 'Question answering: tokens per window.' },
       stride: {
         type: 'integer',
@@ -74,7 +87,7 @@ export const TOKENIZE_CONTRACT: ActivityContract = {
         enum: ['wordpiece', 'byte_level_bpe'],
         default: 'wordpiece',
         description:
-          '`wordpiece` as BERT does, or `byte_level_bpe` as GPT-2 does (classification task only, never an unknown token).',
+          '`wordpiece` as BERT does, or `byte_level_bpe` as GPT-2 does (classification and seq2seq, which needs it: never an unknown token, and generated tokens decode to the exact text).',
       },
       vocab: {
         type: 'string',

@@ -9,7 +9,7 @@ export const ANSWER_DEFAULTS = { n_best: 20, max_answer_length: 30 } as const;
 export const TRAIN_CONTRACT: ActivityContract = {
   name: 'train',
   summary:
-    'Trains a transformer encoder for a task (text classification, token classification) as a durable epoch loop (train → checkpoint → validate per epoch) with early stopping and exact resume.',
+    'Trains a transformer for a task (text classification, token classification, question answering, sequence to sequence) as a durable epoch loop (train → checkpoint → validate per epoch) with early stopping and exact resume.',
   inputs: {
     train: {
       kind: 'dataset',
@@ -45,7 +45,7 @@ export const TRAIN_CONTRACT: ActivityContract = {
         enum: [...TRAIN_TASKS],
         default: 'classification',
         description:
-          'What the model learns, as the tokenize step encoded it: `classification` (one label per text), `token_classification` (one tag per word, e.g. IOB2 entities) or `question_answering` (the answer span in a context).',
+          'What the model learns, as the tokenize step encoded it: `classification` (one label per text), `token_classification` (one tag per word, e.g. IOB2 entities), `question_answering` (the answer span in a context) or `seq2seq` (a target text from a source text, e.g. a reply to a dialogue: an encoder-decoder transformer).',
       },
       epochs: { type: 'integer', minimum: 1, default: 3, description: 'Epochs to train at most.' },
       batch_size: { type: 'integer', minimum: 1, default: 32, description: 'Rows per training batch.' },
@@ -77,6 +77,18 @@ export const TRAIN_CONTRACT: ActivityContract = {
             enum: ['sinusoidal', 'learned'],
             default: 'sinusoidal',
             description: 'Position encoding.',
+          },
+          decoder_layers: {
+            type: 'integer',
+            minimum: 1,
+            description:
+              'seq2seq: decoder blocks (masked self-attention, cross-attention, feed-forward). Default: layers.',
+          },
+          tie_embeddings: {
+            type: 'boolean',
+            default: true,
+            description:
+              'seq2seq: the output projection is the transposed token embedding (encoder and decoder always share the embedding) instead of a matrix of its own.',
           },
           pooling: {
             enum: ['first', 'mean'],
@@ -151,7 +163,7 @@ export const TRAIN_CONTRACT: ActivityContract = {
       },
       monitor: {
         enum: [...METRICS],
-        description: `Validation metric that picks the best model and drives early stopping; one the task reports (classification: ${taskList('classification')}; token_classification: ${taskList('token_classification')}; question_answering: ${taskList('question_answering')}). Default: f1_macro for classification, f1 for the others.`,
+        description: `Validation metric that picks the best model and drives early stopping; one the task reports (classification: ${taskList('classification')}; token_classification: ${taskList('token_classification')}; question_answering: ${taskList('question_answering')}; seq2seq: ${taskList('seq2seq')}). Default: f1_macro for classification, perplexity for seq2seq, f1 for the others.`,
       },
       answers: {
         type: 'object',

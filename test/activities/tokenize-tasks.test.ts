@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import { createActivities, type StepInput, type StepResult } from '../../activities';
 import { sharedDataDir } from '../../bench/shared-texts';
 import { IGNORED_LABEL } from '../../ml/tokenizers/task-encoding';
+import { ByteLevelBpeTokenizer } from '../../ml/tokenizers/byte-level-bpe';
 import { loadTokenizer } from '../../ml/tokenizers/tokenizer-file';
 import type { ArtifactRef } from '../../spec/types';
 import { readDataset, writeDataset, type Row } from '../../store/arrow-io';
@@ -295,7 +296,96 @@ describe('tokenize with byte-level BPE', () => {
     assert.ok(error instanceof ApplicationFailure);
     assert.match(
       error.message,
-      /algorithm byte_level_bpe supports task classification; token_classification needs wordpiece/,
+      /algorithm byte_level_bpe supports tasks classification and seq2seq; token_classification needs wordpiece/,
     );
+  });
+});
+
+describe('tokenize and pad for sequence to sequence', () => {
+  const padWith = (withValues: Record<string, unknown>, result: StepResult): Promise<StepResult> =>
+    env.run(activities.pad, {
+      run: { workflowId: 'wf', runId: 'r', pipeline: 'p' },
+      stepId: 'pad',
+      with: withValues,
+      inputs: { dataset: result.outputs.dataset as ArtifactRef, tokenizer: result.outputs.tokenizer as ArtifactRef },
+      cache: false,
+    });
+
+  test('DailyDialog: the last turns, each ended by <|endoftext|>, make the source; the reply is framed by it', async () => {
+    const source = sharedRows('dailydialog-en/train.jsonl', 300);
+    const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [source]);
+    const result = await call(
+      { task: 'seq2seq', algorithm: 'byte_level_bpe', vocab_size: 800, context_turns: 2 },
+      { dataset },
+    );
+    const file = await loadTokenizer(deps.store, result.outputs.tokenizer as ArtifactRef);
+    assert.ok(file.type === 'byte_level_bpe');
+    assert.deepEqual(file.seq2seq, { contextTurns: 2 }, 'serving keeps as many turns');
+    const bpe = new ByteLevelBpeTokenizer(file);
+    const eos = file.vocab.indexOf('<|endoftext|>');
+    const rows = await rowsOf(result.outputs.dataset as ArtifactRef);
+    assert.equal(rows.length, 300);
+    rows.forEach((row, r) => {
+      const turns = (source[r]!.context as string[]).slice(-2);
+      const ids = row.input_ids as number[];
+      // Split at the separators, every piece decodes to its turn exactly.
+      const pieces: number[][] = [[]];
+      for (const id of ids) {
+        if (id === eos) pieces.push([]);
+        else pieces.at(-1)!.push(id);
+      }
+      assert.deepEqual(
+        pieces.slice(0, -1).map((piece) => bpe.decode(piece)),
+        turns,
+        `row ${r}`,
+      );
+      const target = row.target_ids as number[];
+      assert.equal(target[0], eos);
+      assert.equal(target.at(-1), eos);
+      assert.equal(bpe.decode(target.slice(1, -1)), (source[r]!.response as string).trim());
+      assert.equal(row.response, source[r]!.response, 'the reply text stays for scoring');
+    });
+
+    const padded = await padWith({ max_length: 24, truncation: 'start', target_max_length: 12 }, result);
+    const out = await rowsOf(padded.outputs.dataset as ArtifactRef);
+    out.forEach((row, r) => {
+      const full = rows[r]!.target_ids as number[];
+      const target = row.target_ids as number[];
+      const mask = row.target_mask as number[];
+      assert.equal(target.length, 12);
+      const kept = mask.filter((m) => m === 1).length;
+      assert.equal(kept, Math.min(12, full.length));
+      assert.equal(target[0], eos, 'the start token stays');
+      assert.equal(target[kept - 1], eos, 'the end token stays when the reply is cut');
+      assert.deepEqual(target.slice(1, kept - 1), full.slice(1, kept - 1), 'a long reply is cut at its end');
+      assert.ok(
+        target.slice(kept).every((id) => id === 0),
+        'padded with <pad>',
+      );
+      const ids = row.input_ids as number[];
+      const length = row.length as number;
+      const sourceIds = rows[r]!.input_ids as number[];
+      // The source is cut from its start: the latest turn stays whole.
+      assert.deepEqual(ids.slice(0, length), sourceIds.slice(-length));
+    });
+  });
+
+  test('refuses WordPiece, and an empty reply or turn, naming the row', async () => {
+    const good = { context: ['Hello there.', 'Hi! How are you?'], response: 'Fine, thanks.' };
+    const refused = async (rows: Record<string, unknown>[], withValues: Record<string, unknown>) => {
+      const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [rows]);
+      const error = await call({ task: 'seq2seq', ...withValues }, { dataset }).catch((e: unknown) => e);
+      assert.ok(error instanceof ApplicationFailure, 'refused');
+      assert.equal(error.nonRetryable, true);
+      return error.message;
+    };
+    assert.match(await refused([good], {}), /task seq2seq needs algorithm: byte_level_bpe/);
+    const bpe = { algorithm: 'byte_level_bpe', vocab_size: 300 };
+    assert.match(await refused([good, { ...good, response: '  ' }], bpe), /row 2: the target is empty/);
+    assert.match(
+      await refused([good, { ...good, context: ['Hello.', ''] }], bpe),
+      /row 2: turn 2 of the source is not a non-empty text/,
+    );
+    assert.match(await refused([{ ...good, context: [] }], bpe), /row 1: the source is empty/);
   });
 });

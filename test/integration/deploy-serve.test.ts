@@ -536,3 +536,58 @@ test('the babi-qa example trains a span reader from scratch; the server answers 
     await server.stop();
   }
 });
+
+test('the chatbot example trains an encoder-decoder from scratch; the server replies to texts with generated text', async () => {
+  const run = (await (
+    await env.client.workflow.start('pipeline', {
+      taskQueue: config.taskQueue,
+      workflowId: `chat-${randomUUID()}`,
+      args: [{ pipeline: 'chatbot', params: { epochs: 4 } }],
+    })
+  ).result()) as PipelineResult;
+  const scored = run.steps.find((s) => s.id === 'evaluate')!.outputs!;
+  const { perplexity, loss, token_accuracy: accuracy } = scored as Record<string, number>;
+  assert.ok(Math.abs(perplexity! - Math.exp(loss!)) < 1e-6 * perplexity!, 'perplexity is e^loss');
+  // Guessing uniformly over the 2,000-token vocabulary has perplexity 2,000.
+  assert.ok(perplexity! < 1000, `the model learned something: test perplexity ${perplexity}`);
+  assert.ok(accuracy! > 0 && accuracy! < 1);
+  assert.equal(deployOf(run).outputs!.deployed, true);
+
+  const { store, registry } = openLocalState(config);
+  const server = await startInferenceServer({
+    store,
+    registry,
+    models: ['chatbot'],
+    port: 0,
+    batching: { maxBatch: 8, maxWaitMs: 2 },
+    limits: DEFAULT_LIMITS,
+    pollMs: 100,
+    log: () => undefined,
+  });
+  try {
+    const predict = (body: unknown) =>
+      fetch(`${server.url}/v1/models/chatbot:predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const instances = ['Hello', { text: 'What is AI?' }, 'Do you like movies?'];
+    const response = await predict({ instances });
+    assert.equal(response.status, 200);
+    const { predictions } = (await response.json()) as { predictions: { text: string; tokens: number }[] };
+    assert.equal(predictions.length, 3);
+    for (const p of predictions) {
+      assert.equal(typeof p.text, 'string');
+      assert.ok(Number.isInteger(p.tokens) && p.tokens >= 0 && p.tokens <= 64, JSON.stringify(p));
+    }
+    // Greedy decoding is deterministic, alone or batched with others.
+    const alone = await predict({ instances: ['What is AI?'] });
+    assert.deepEqual(((await alone.json()) as { predictions: unknown[] }).predictions[0], predictions[1]);
+    const empty = await predict({ instances: ['   '] });
+    assert.equal(empty.status, 400);
+    const listed = (await (await fetch(`${server.url}/v1/models`)).json()) as { models: { task: string }[] };
+    assert.equal(listed.models[0]!.task, 'seq2seq');
+  } finally {
+    await server.stop();
+  }
+});

@@ -17,6 +17,7 @@ import { killHard, spawnTestWorker } from '../support/spawn-worker';
 import {
   PRETRAINED_DATA_STEPS,
   QA_DATA_STEPS,
+  DIALOGUE_DATA_STEPS,
   SAMPLE_DATA,
   SAMPLE_DATA_STEPS,
   SLOT_DATA_STEPS,
@@ -44,7 +45,7 @@ function trainingConfig(): PipewrightConfig {
 /**
  * A bundled sample → a small encoder trained with tiny batches, so an epoch lasts long enough to
  * interrupt: a text classifier by default, a slot tagger with `dataSteps: SLOT_DATA_STEPS`, a span
- * reader with `dataSteps: QA_DATA_STEPS`, or a fine-tuned MiniLM with `dataSteps:
+ * reader with `dataSteps: QA_DATA_STEPS`, an encoder-decoder with `dataSteps: DIALOGUE_DATA_STEPS`, or a fine-tuned MiniLM with `dataSteps:
  * PRETRAINED_DATA_STEPS` and `model: { pretrained: … }`.
  */
 function trainingPipeline(options: {
@@ -110,6 +111,15 @@ const RESUME_CASES = [
     task: 'question answering',
     yaml: trainingPipeline({ epochs: 2, dataSteps: QA_DATA_STEPS, trainWith: 'task: question_answering' }),
     metric: 'f1',
+  },
+  {
+    task: 'seq2seq',
+    yaml: trainingPipeline({
+      epochs: 2,
+      dataSteps: DIALOGUE_DATA_STEPS,
+      trainWith: 'task: seq2seq\n      label_smoothing: 0.1',
+    }),
+    metric: 'perplexity',
   },
   {
     task: 'fine-tuned MiniLM, lower layers frozen',

@@ -75,7 +75,7 @@ function compare(
         // TensorFlow.js's own label-smoothed, class-weighted cross-entropy, the reference.
         tf.losses.softmaxCrossEntropy(
           tf.oneHot(ids0, classes),
-          model.logits(ids, mask, { training: true, dropoutSeed: 11 }, types),
+          model.logits(ids, mask, { training: true, dropoutSeed: 11 }, { ...(types && { types }) }),
           tf.mul(labelled, loss.classWeights ? tf.gather(tf.tensor1d([...loss.classWeights]), ids0) : 1),
           loss.labelSmoothing,
         ),
@@ -155,7 +155,7 @@ test('the question-answering span head, with token types, trains on the graph as
   tf.tidy(() => {
     const { ids, mask } = paddedBatch(2, 8, BERT.vocabSize);
     const first = model.logits(ids, mask, { training: false });
-    const second = model.logits(ids, mask, { training: false }, tf.onesLike(ids));
+    const second = model.logits(ids, mask, { training: false }, { types: tf.onesLike(ids) });
     assert.deepEqual(first.shape, [4, 8], 'a row of start and a row of end scores per sequence');
     assert.ok(tf.max(tf.abs(tf.sub(first, second))).dataSync()[0]! > 1e-3);
   });

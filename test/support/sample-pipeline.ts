@@ -69,3 +69,12 @@ export const QA_DATA_STEPS = dataSteps({
   tokenizeAgain: 'task: question_answering, max_length: 48, stride: 16',
   length: 48,
 });
+
+/** 120 dialogue turns of the ChatterBot sample for sequence to sequence: byte-level BPE, sources and replies padded to 32 tokens. */
+export const DIALOGUE_DATA_STEPS = dataSteps({
+  load: `path: ${join(SAMPLE_DATA, 'chatterbot-en-sample.jsonl')}, limit: 120`,
+  split: '',
+  tokenize: 'task: seq2seq, algorithm: byte_level_bpe, vocab_size: 400',
+  tokenizeAgain: 'task: seq2seq',
+  length: 32,
+});

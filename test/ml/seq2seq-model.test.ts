@@ -1,0 +1,157 @@
+import type * as Tf from '@tensorflow/tfjs';
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { loadBackend } from '../../ml/backend/load-backend';
+import { generateGreedy } from '../../ml/generation/greedy';
+import { IncrementalDecoder } from '../../ml/generation/incremental-decoder';
+import { runTrainingGraph } from '../../ml/graph/graph-runner';
+import type { EncoderConfig } from '../../ml/models/encoder-config';
+import { EncoderModel } from '../../ml/models/encoder-model';
+import { lossTargets } from '../../ml/tasks/encoder-objective';
+import { seq2seq } from '../../ml/tasks/seq2seq';
+
+let tf: typeof Tf;
+before(async () => {
+  tf = (await loadBackend()).tf;
+  assert.equal(tf.getBackend(), 'tensorflow');
+});
+
+const CONFIG: EncoderConfig = {
+  vocabSize: 40,
+  maxLength: 20,
+  layers: 2,
+  hidden: 32,
+  heads: 4,
+  ffn: 64,
+  dropout: 0.1,
+  activation: 'gelu',
+  positional: 'sinusoidal',
+  pooling: 'first',
+  classes: 40,
+  decoderLayers: 2,
+  tiedOutput: true,
+};
+
+/** Source ids [size, length] whose rows end r mod 3 tokens early, and decoder ids [size, targetLength]. */
+function batchOf(size: number, length: number, targetLength: number) {
+  const ids = Int32Array.from({ length: size * length }, (_, i) => 2 + ((i * 7) % 37));
+  const mask = Float32Array.from({ length: size * length }, (_, i) =>
+    i % length < length - (Math.floor(i / length) % 3) ? 1 : 0,
+  );
+  const decoderIds = Int32Array.from({ length: size * targetLength }, (_, i) => 1 + ((i * 11) % 38));
+  return {
+    ids: tf.tensor2d(ids, [size, length], 'int32'),
+    mask: tf.tensor2d(mask, [size, length]),
+    decoderIds: tf.tensor2d(decoderIds, [size, targetLength], 'int32'),
+  };
+}
+
+for (const config of [CONFIG, { ...CONFIG, tiedOutput: false, positional: 'learned' as const, decoderLayers: 1 }]) {
+  test(`the seq2seq training graph gives TensorFlow.js's loss and gradients (tied ${config.tiedOutput}, ${config.positional} positions)`, () => {
+    const model = new EncoderModel(tf, config, seq2seq.head, 5);
+    try {
+      tf.tidy(() => {
+        const { ids, mask, decoderIds } = batchOf(4, 9, 7);
+        // Padding targets (the last two positions of odd rows) take no part in the loss.
+        const labels = tf.tensor1d(
+          Int32Array.from({ length: 4 * 7 }, (_, i) =>
+            Math.floor(i / 7) % 2 === 1 && i % 7 >= 5 ? -100 : (i * 3) % 40,
+          ),
+          'int32',
+        );
+        const { targets, weights } = lossTargets(tf, labels, 40, { labelSmoothing: 0.1 });
+        const eager = tf.variableGrads(
+          () =>
+            tf.losses.softmaxCrossEntropy(
+              targets,
+              model.logits(ids, mask, { training: true, dropoutSeed: 3 }, { decoderIds }),
+              weights,
+              0,
+              tf.Reduction.SUM,
+            ),
+          [...model.params.values()],
+        );
+        const graph = runTrainingGraph(tf, model, { ids, mask, decoderIds, targets, weights, dropoutSeed: 3 });
+        assert.ok(Math.abs(eager.value.dataSync()[0]! - graph.loss.dataSync()[0]!) < 1e-5, 'loss');
+        for (const [name, variable] of model.params) {
+          const expected = eager.grads[variable.name]!;
+          const actual = graph.grads[name]!;
+          const scale = tf.max(tf.abs(expected)).dataSync()[0]!;
+          const difference = tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0]!;
+          assert.ok(difference <= 1e-4 * (scale + 1e-3), `${name}: off by ${difference} (scale ${scale})`);
+        }
+      });
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
+test('decoding with the key/value cache gives the logits of re-running the prefix, step by step', () => {
+  const model = new EncoderModel(tf, CONFIG, seq2seq.head, 9);
+  const sources = [
+    [3, 4, 5, 6, 1],
+    [7, 8, 1],
+  ];
+  const cached = new IncrementalDecoder(tf, model, sources, 0, true);
+  const uncached = new IncrementalDecoder(tf, model, sources, 0, false);
+  try {
+    let tokens = [1, 1];
+    const fed: number[][] = [[], []];
+    let last: Float32Array | undefined;
+    for (let t = 0; t < 8; t++) {
+      tokens.forEach((token, r) => fed[r]!.push(token));
+      const a = cached.step(tokens);
+      const b = uncached.step(tokens);
+      const difference = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+      assert.ok(difference < 1e-4, `step ${t}: off by ${difference}`);
+      tokens = Array.from(tf.tidy(() => tf.argMax(a, 1).dataSync() as Int32Array));
+      last = a.dataSync() as Float32Array;
+      tf.dispose([a, b]);
+    }
+    assert.equal(cached.room, CONFIG.maxLength - 8);
+    // The whole-sequence pass (the inference graph) scores the last position as the cached step did.
+    const whole = tf.tidy(() => {
+      const ids = tf.tensor2d(
+        [
+          [3, 4, 5, 6, 1],
+          [7, 8, 1, 0, 0],
+        ],
+        undefined,
+        'int32',
+      );
+      const mask = tf.tensor2d([
+        [1, 1, 1, 1, 1],
+        [1, 1, 1, 0, 0],
+      ]);
+      const logits = model.logits(ids, mask, { training: false }, { decoderIds: tf.tensor2d(fed, undefined, 'int32') });
+      return tf.reshape(logits, [2, 8, -1]).slice([0, 7, 0], [-1, 1, -1]).dataSync() as Float32Array;
+    });
+    const worst = Math.max(...whole.map((x, i) => Math.abs(x - last![i]!)));
+    assert.ok(worst < 1e-4, `the whole-sequence pass is off by ${worst}`);
+  } finally {
+    cached.dispose();
+    uncached.dispose();
+    model.dispose();
+  }
+});
+
+test('greedy decoding with and without the cache produces the same tokens and leaks no tensors', () => {
+  const model = new EncoderModel(tf, CONFIG, seq2seq.head, 9);
+  try {
+    const sources = [
+      [3, 4, 5, 1],
+      [9, 1],
+      [10, 11, 12, 13, 14, 1],
+    ];
+    const options = { padId: 0, startId: 1, stopId: 1, maxNewTokens: 12 };
+    const before = tf.memory().numTensors;
+    const withCache = generateGreedy(tf, model, sources, options);
+    assert.equal(tf.memory().numTensors, before, 'tensors left behind');
+    const withoutCache = generateGreedy(tf, model, sources, { ...options, useCache: false });
+    assert.deepEqual(withCache, withoutCache);
+    assert.ok(withCache.every((tokens) => tokens.length <= 12 && !tokens.includes(1)));
+  } finally {
+    model.dispose();
+  }
+});
