@@ -5,7 +5,7 @@ import { loadCheckpointModel } from '../ml/tasks/checkpoint-model';
 import { evaluateGroups } from '../ml/tasks/group-evaluation';
 import { checkThresholds } from '../ml/thresholds';
 import { datasetBatches } from '../ml/train/dataset-batches';
-import { mainMetric, type Metric } from '../spec/metrics';
+import { lowerIsBetter, mainMetric, type Metric } from '../spec/metrics';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `validate` for the same input could change. */
@@ -67,6 +67,7 @@ export const validate: StepImplementation = async (input, { deps, progress, prov
       per_class: evaluation.perClass,
       ...(evaluation.confusion && { confusion: evaluation.confusion }),
       ...(evaluation.counts && { counts: evaluation.counts }),
+      ...(evaluation.examples && { examples: evaluation.examples }),
       ...(groups && { groups }),
       thresholds: checks,
       passed,
@@ -102,11 +103,12 @@ export const validate: StepImplementation = async (input, { deps, progress, prov
   }
 };
 
-/** `20 groups by id, lowest f1: qa17 0.0412` for a step summary (`metric` is one where higher is better). */
+/** `20 groups by id, lowest f1: qa17 0.0412` (or `highest perplexity: …`) for a step summary. */
 function weakestGroup(groups: NonNullable<MetricsReport['groups']>, metric: Metric): string {
   const count = `${groups.scores.length} group${groups.scores.length === 1 ? '' : 's'} by ${groups.column}`;
   const scored = groups.scores.filter((g) => g.metrics[metric] !== undefined);
   if (scored.length === 0) return count;
-  const worst = scored.reduce((w, g) => (g.metrics[metric]! < w.metrics[metric]! ? g : w));
-  return `${count}, lowest ${metric}: ${worst.group} ${worst.metrics[metric]!.toFixed(4)}`;
+  const sign = lowerIsBetter(metric) ? -1 : 1;
+  const worst = scored.reduce((w, g) => (sign * g.metrics[metric]! < sign * w.metrics[metric]! ? g : w));
+  return `${count}, ${sign < 0 ? 'highest' : 'lowest'} ${metric}: ${worst.group} ${worst.metrics[metric]!.toFixed(4)}`;
 }

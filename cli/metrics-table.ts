@@ -1,4 +1,5 @@
 import { readMetricsReport, type MetricsReport } from '../ml/metrics/metrics-report';
+import type { GeneratedExample } from '../ml/tasks/task';
 import { TASK_METRICS, type Metric } from '../spec/metrics';
 import type { ArtifactRef } from '../spec/types';
 import type { PipewrightConfig } from '../worker/config';
@@ -9,8 +10,8 @@ const f4 = (x: number) => x.toFixed(4);
 
 /**
  * A metrics report as text: the task's headline scores, the counts behind them, thresholds,
- * per-class (or per entity type) scores, the scores per group, and, for classification, the
- * confusion matrix.
+ * per-class (or per entity type) scores, the scores per group, generated examples (sequence to
+ * sequence) and, for classification, the confusion matrix.
  */
 export function renderMetricsReport(report: MetricsReport): string[] {
   const names = TASK_METRICS[report.task].filter((name) => report.metrics[name] !== undefined);
@@ -34,6 +35,7 @@ export function renderMetricsReport(report: MetricsReport): string[] {
       `${c.label.padEnd(width)}  ${f4(c.precision).padEnd(9)}  ${f4(c.recall)}  ${f4(c.f1)}  ${String(c.support).padStart(7)}`,
     );
   if (report.groups) lines.push('', ...renderGroups(report.groups, names));
+  if (report.examples?.length) lines.push('', 'generated (first rows)', ...report.examples.flatMap(renderExample));
   if (!report.confusion) return lines;
   const cell = Math.max(4, ...report.confusion.flat().map((n) => String(n).length)) + 1;
   lines.push('', `confusion (rows: actual, columns: predicted, in label order)`);
@@ -41,6 +43,16 @@ export function renderMetricsReport(report: MetricsReport): string[] {
     lines.push(`${report.labels[i]!.padEnd(width)}  ${row.map((n) => String(n).padStart(cell)).join('')}`),
   );
   return lines;
+}
+
+/** A generation beside its source turns and target. */
+function renderExample(example: GeneratedExample): string[] {
+  return [
+    ...example.source.map((turn) => `  > ${turn}`),
+    `  target:    ${example.target}`,
+    `  generated: ${example.generated}`,
+    '',
+  ];
 }
 
 /** One line per group: its name, rows and the task's metrics. */

@@ -11,7 +11,7 @@ export const TASK_METRICS = {
   classification: ['accuracy', 'f1_macro', 'loss'],
   token_classification: ['f1', 'precision', 'recall', 'accuracy', 'loss'],
   question_answering: ['f1', 'exact_match', 'loss'],
-  seq2seq: ['perplexity', 'token_accuracy', 'loss'],
+  seq2seq: ['perplexity', 'token_accuracy', 'loss', 'bleu', 'chrf', 'distinct_1', 'distinct_2'],
 } as const satisfies Record<TrainTask, readonly string[]>;
 
 export type Metric = (typeof TASK_METRICS)[TrainTask][number];
@@ -48,6 +48,10 @@ const METRIC_MEANINGS: Readonly<Record<Metric, string>> = {
   perplexity: 'sequence to sequence: e to the power of the mean cross-entropy per target token',
   token_accuracy:
     'sequence to sequence: the share of target tokens predicted exactly when the true tokens before each are given (teacher forcing)',
+  bleu: 'sequence to sequence: corpus BLEU-4 (0-100) of the greedy generations against the targets, as sacreBLEU computes it by default (13a tokens, exponential smoothing)',
+  chrf: 'sequence to sequence: corpus chrF (0-100; character 6-grams, beta 2) of the greedy generations against the targets, as sacreBLEU computes it by default',
+  distinct_1: 'sequence to sequence: unique words over all words of the greedy generations (13a tokens)',
+  distinct_2: 'sequence to sequence: unique word pairs over all word pairs of the greedy generations',
   loss: 'mean cross-entropy (per labelled word for token classification; the mean of the start and end position losses per window for question answering; per target token for sequence to sequence)',
 };
 

@@ -11,8 +11,17 @@ export interface GreedyOptions {
   readonly stopId: number;
   /** At most this many tokens per sequence (fewer when the model's positions run out). */
   readonly maxNewTokens: number;
+  /** The stop token is not chosen before this many tokens (default 0). */
+  readonly minNewTokens?: number;
   /** Reuse earlier tokens' keys and values (default); false re-runs the prefix at every step. */
   readonly useCache?: boolean;
+}
+
+/** Logits [batch, vocabulary] with one token's column at −∞, so it is never chosen. */
+function withoutToken(tf: typeof Tf, logits: Tf.Tensor2D, token: number): Tf.Tensor2D {
+  const vocabulary = logits.shape[1];
+  const hidden = tf.oneHot(tf.tensor1d([token], 'int32'), vocabulary).toBool();
+  return tf.where(hidden, tf.fill(logits.shape, -Infinity), logits);
 }
 
 /** Greedy decoding: at every step each unfinished sequence takes its most likely next token. Returns the new tokens per source. */
@@ -29,7 +38,10 @@ export function generateGreedy(
     let tokens = sources.map(() => options.startId);
     for (let t = 0; t < options.maxNewTokens && decoder.room > 0 && done.includes(false); t++) {
       const logits = decoder.step(tokens);
-      const best = tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array);
+      const early = t < (options.minNewTokens ?? 0);
+      const best = tf.tidy(
+        () => tf.argMax(early ? withoutToken(tf, logits, options.stopId) : logits, 1).dataSync() as Int32Array,
+      );
       logits.dispose();
       tokens = Array.from(best);
       tokens.forEach((token, r) => {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Metric, TrainTask } from '../../spec/metrics';
 import type { ArtifactRef } from '../../spec/types';
 import type { ArtifactStore } from '../../store/artifact-store';
-import type { ClassScore } from '../tasks/task';
+import type { ClassScore, GeneratedExample } from '../tasks/task';
 
 /** The JSON a `validate` step stores as its `metrics` report artifact. */
 export interface MetricsReport {
@@ -20,6 +20,8 @@ export interface MetricsReport {
   readonly confusion?: readonly (readonly number[])[];
   /** Counts behind the metrics (question answering: windows, windows without the answer). */
   readonly counts?: Readonly<Record<string, number>>;
+  /** The first rows' generations beside their targets (sequence to sequence). */
+  readonly examples?: readonly GeneratedExample[];
   /** The task's metrics per group of rows, when the validate step had `group_by`. */
   readonly groups?: {
     readonly column: string;

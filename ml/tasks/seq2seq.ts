@@ -1,20 +1,30 @@
+import { GENERATION_DEFAULTS } from '../../spec/contracts/train';
 import { generateGreedy } from '../generation/greedy';
+import { corpusBleu, corpusChrf, distinctNGrams } from '../metrics/generation-metrics';
 import { decoderBlocks, encodeMemory, outputLogits } from '../models/decoder';
 import type { EncoderHead } from '../models/encoder';
 import { ByteLevelBpeTokenizer } from '../tokenizers/byte-level-bpe';
 import { encodeSource, separatorId, sourceTurns } from '../tokenizers/seq2seq-encoding';
 import { IGNORED_LABEL } from '../tokenizers/task-encoding';
-import { tokenizerFromFile } from '../tokenizers/tokenizer-file';
+import { BPE_SPECIALS, tokenizerFromFile } from '../tokenizers/tokenizer-file';
 import { keptPositions } from '../tokenizers/truncate';
 import { paddedInputs, TrainingDataError } from '../train/dataset-batches';
 import { predictRows, type EncoderBatch } from './encoder-objective';
-import { InvalidInstanceError, type Task } from './task';
+import { InvalidInstanceError, type GeneratedExample, type Task, type TaskSettings } from './task';
 
 /** A generated reply: its text and how many tokens it took. */
 export interface GeneratedText {
   readonly text: string;
   readonly tokens: number;
 }
+
+/** A seq2seq batch: the target texts besides the ids, to score generations against. */
+export interface Seq2SeqBatch extends EncoderBatch {
+  readonly references: readonly string[];
+}
+
+/** Validation rows whose source, target and generation the report shows. */
+const REPORTED_EXAMPLES = 10;
 
 /** The encoder over the source, the decoder over the shifted target, next-token logits per target position. */
 const SEQ2SEQ_HEAD: EncoderHead = {
@@ -27,6 +37,47 @@ const SEQ2SEQ_HEAD: EncoderHead = {
   },
 };
 
+/** The `generation` train settings a checkpoint keeps, with the defaults filled in. */
+function generationSettings(settings: TaskSettings): { maxNewTokens: number; minNewTokens: number } {
+  const generation = (settings.generation ?? {}) as { max_new_tokens?: number; min_new_tokens?: number };
+  return {
+    maxNewTokens: generation.max_new_tokens ?? GENERATION_DEFAULTS.max_new_tokens,
+    minNewTokens: generation.min_new_tokens ?? GENERATION_DEFAULTS.min_new_tokens,
+  };
+}
+
+/** What decoding needs of a byte-level BPE vocabulary: its separator and padding ids, and the text of some ids. */
+function vocabularyCodec(vocab: readonly string[]) {
+  const separator = vocab.indexOf(BPE_SPECIALS.eos);
+  if (separator < 0) throw new TypeError(`a seq2seq vocabulary has ${BPE_SPECIALS.eos}`);
+  // Decoding maps tokens back to bytes; it needs no merges.
+  const bpe = new ByteLevelBpeTokenizer({ vocab, merges: [] });
+  return {
+    separator,
+    padId: Math.max(0, vocab.indexOf(BPE_SPECIALS.pad)),
+    decode: (ids: readonly number[]) => bpe.decode(ids).trim(),
+  };
+}
+
+/** Ids split at every `separator`, the separators dropped (a source's turns). */
+function splitAt(ids: readonly number[], separator: number): number[][] {
+  const parts: number[][] = [[]];
+  for (const id of ids) {
+    if (id === separator) parts.push([]);
+    else parts.at(-1)!.push(id);
+  }
+  return parts.filter((part) => part.length > 0);
+}
+
+/** Each row's real source ids (before its first padding position). */
+function unpaddedSources(batch: EncoderBatch): number[][] {
+  return Array.from({ length: batch.size }, (_, r) => {
+    const ids = batch.ids.subarray(r * batch.length, (r + 1) * batch.length);
+    const padding = batch.mask.subarray(r * batch.length, (r + 1) * batch.length).indexOf(0);
+    return Array.from(padding < 0 ? ids : ids.subarray(0, padding));
+  });
+}
+
 function intList(value: unknown, column: string, row: number): number[] {
   if (!Array.isArray(value))
     throw new TrainingDataError(
@@ -35,26 +86,25 @@ function intList(value: unknown, column: string, row: number): number[] {
   return value as number[];
 }
 
-/** Tokens generated for a reply unless fewer positions are left. */
-const MAX_NEW_TOKENS = 64;
-
 /**
  * Sequence to sequence (a reply to a dialogue, a target text from a source): an encoder-decoder
  * transformer that learns each next target token from the source and the true target tokens
  * before it (teacher forcing); padding takes no part in the loss. Validation scores those
- * next-token predictions: loss and perplexity per target token, token accuracy. Served, it
- * generates a reply token by token with a key/value cache.
+ * next-token predictions (loss and perplexity per target token, token accuracy) and a greedy
+ * generation per row against its target (BLEU, chrF, distinct-n). Served, it generates a reply
+ * token by token with a key/value cache.
  */
-export const seq2seq: Task = {
+export const seq2seq: Task<Seq2SeqBatch> = {
   name: 'seq2seq',
   head: SEQ2SEQ_HEAD,
   // Every token of the vocabulary is a class the decoder can produce.
   classNames: (tokenizer) => tokenizer.vocab,
   missingNamesHint: 'tokenize the data with task: seq2seq',
+  settingKeys: ['generation'],
   instanceFields: ['text'],
-  columns: ['input_ids', 'attention_mask', 'target_ids', 'target_mask'],
+  columns: ['input_ids', 'attention_mask', 'target_ids', 'target_mask', 'target_text'],
 
-  batch(rows, classes): EncoderBatch {
+  batch(rows, classes): Seq2SeqBatch {
     const inputs = paddedInputs(rows);
     let width = 0;
     const targets = rows.map((row, r) => {
@@ -83,14 +133,19 @@ export const seq2seq: Task = {
         labels[r * targetLength + t] = next;
       }
     });
-    return { ...inputs, decoderIds, targetLength, labels };
+    const references = rows.map((row) => (typeof row.target_text === 'string' ? row.target_text : ''));
+    return { ...inputs, decoderIds, targetLength, labels, references };
   },
 
-  async evaluate(tf, model, batches, _classNames, _settings, onBatch) {
+  async evaluate(tf, model, batches, classNames, settings, onBatch) {
+    const codec = vocabularyCodec(classNames);
+    const generation = generationSettings(settings);
     let lossSum = 0;
     let tokens = 0;
     let right = 0;
-    let rows = 0;
+    const generated: string[] = [];
+    const references: string[] = [];
+    const examples: GeneratedExample[] = [];
     for await (const batch of batches) {
       const scored = predictRows(tf, model, batch);
       batch.labels.forEach((label, i) => {
@@ -99,31 +154,56 @@ export const seq2seq: Task = {
         lossSum += scored.losses[i]!;
         if (scored.predicted[i] === label) right++;
       });
-      rows += batch.size;
-      onBatch?.(rows);
+      const sources = unpaddedSources(batch);
+      const replies = generateGreedy(tf, model, sources, {
+        padId: codec.padId,
+        startId: codec.separator,
+        stopId: codec.separator,
+        ...generation,
+      }).map(codec.decode);
+      replies.slice(0, REPORTED_EXAMPLES - examples.length).forEach((reply, r) =>
+        examples.push({
+          source: splitAt(sources[r]!, codec.separator).map(codec.decode),
+          target: batch.references[r]!,
+          generated: reply,
+        }),
+      );
+      generated.push(...replies);
+      references.push(...batch.references);
+      onBatch?.(generated.length);
     }
     const loss = tokens === 0 ? 0 : lossSum / tokens;
     return {
-      metrics: { perplexity: Math.exp(loss), token_accuracy: tokens === 0 ? 0 : right / tokens, loss },
-      rows,
+      metrics: {
+        perplexity: Math.exp(loss),
+        token_accuracy: tokens === 0 ? 0 : right / tokens,
+        loss,
+        bleu: corpusBleu(generated, references).score,
+        chrf: corpusChrf(generated, references),
+        distinct_1: distinctNGrams(generated, 1),
+        distinct_2: distinctNGrams(generated, 2),
+      },
+      rows: generated.length,
       perClass: [],
       counts: { target_tokens: tokens },
+      examples,
     };
   },
 
   summarize: ({ rows, metrics: m, counts }) =>
-    `${rows} rows, ${counts?.target_tokens ?? 0} target tokens: perplexity ${m.perplexity!.toFixed(2)}, token accuracy ${m.token_accuracy!.toFixed(4)}, loss ${m.loss!.toFixed(4)}`,
+    `${rows} rows, ${counts?.target_tokens ?? 0} target tokens: perplexity ${m.perplexity!.toFixed(2)}, token accuracy ${m.token_accuracy!.toFixed(4)}, loss ${m.loss!.toFixed(4)}; generated: BLEU ${m.bleu!.toFixed(2)}, chrF ${m.chrf!.toFixed(2)}, distinct-1/2 ${m.distinct_1!.toFixed(3)}/${m.distinct_2!.toFixed(3)}`,
 
   /**
    * Replies to texts: the text (or, given a list of turns, its last turns as training kept them)
    * is encoded as the source, cut from its start to the model's length, and a reply is decoded
-   * greedily until the end-of-text token.
+   * greedily until the end-of-text token or `generation.max_new_tokens`.
    */
-  createPredictor(tf, model, file) {
+  createPredictor(tf, model, file, _classNames, settings) {
     if (file.type !== 'byte_level_bpe') throw new TypeError('a seq2seq model serves with a byte_level_bpe tokenizer');
     const tokenizer = tokenizerFromFile(file);
-    const bpe = new ByteLevelBpeTokenizer(file);
+    const codec = vocabularyCodec(file.vocab);
     const separator = separatorId(tokenizer);
+    const generation = generationSettings(settings);
     const turns = file.seq2seq?.contextTurns ?? 1;
     const maxLength = model.config.maxLength;
     const sourceOf = (text: unknown) => {
@@ -143,14 +223,9 @@ export const seq2seq: Task = {
           tf,
           model,
           requests.map((r) => sourceOf(r.instance.text)),
-          {
-            padId: tokenizer.padId,
-            startId: separator,
-            stopId: separator,
-            maxNewTokens: Math.min(MAX_NEW_TOKENS, maxLength),
-          },
+          { padId: tokenizer.padId, startId: separator, stopId: separator, ...generation },
         );
-        return replies.map((ids) => ({ text: bpe.decode(ids).trim(), tokens: ids.length }));
+        return replies.map((ids) => ({ text: codec.decode(ids), tokens: ids.length }));
       },
       describe({ text }, prediction) {
         return `${JSON.stringify(text)}  → ${JSON.stringify((prediction as GeneratedText).text)}`;

@@ -26,6 +26,15 @@ export interface TaskEvaluation {
   readonly confusion?: readonly (readonly number[])[];
   /** Counts that explain the metrics, by name (question answering: windows, windows without the answer). */
   readonly counts?: Readonly<Record<string, number>>;
+  /** The first rows' generations beside their targets (sequence to sequence). */
+  readonly examples?: readonly GeneratedExample[];
+}
+
+/** One validation row of a generating model: its source (turns), the target text and what the model generated. */
+export interface GeneratedExample {
+  readonly source: readonly string[];
+  readonly target: string;
+  readonly generated: string;
 }
 
 /** The train settings a task keeps in its checkpoints (Task.settingKeys), by key. */

@@ -170,14 +170,16 @@ export function rowEncoder(
       const tokenizer = tokenizerFromFile(file);
       separatorOrError(tokenizer);
       return {
-        columns: [...inputColumns, ...int32Lists('input_ids', 'target_ids')],
+        // The target as encoded travels with its ids: generations are scored against it.
+        columns: [...inputColumns, ...int32Lists('input_ids', 'target_ids'), { name: 'target_text', type: 'utf8' }],
         encode: (row, rowNumber) => {
           try {
             const input_ids = encodeSource(tokenizer, sourceTurns(row[options.source_column], options.context_turns));
-            const target_ids = encodeTarget(tokenizer, textOf(row[options.target_column]));
+            const target_text = textOf(row[options.target_column]).trim();
+            const target_ids = encodeTarget(tokenizer, target_text);
             countUnknown(input_ids);
             countUnknown(target_ids);
-            return [{ ...row, input_ids, target_ids }];
+            return [{ ...row, input_ids, target_ids, target_text }];
           } catch (error) {
             throw new RowEncodingError(`row ${rowNumber}: ${(error as Error).message}`);
           }

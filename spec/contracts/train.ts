@@ -3,6 +3,9 @@ import { METRICS, metricOutputs, TASK_METRICS, TRAIN_TASKS } from '../metrics';
 
 const taskList = (task: keyof typeof TASK_METRICS) => TASK_METRICS[task].join(', ');
 
+/** How a seq2seq model generates unless `generation` says otherwise (also for checkpoints that keep no setting). */
+export const GENERATION_DEFAULTS = { max_new_tokens: 40, min_new_tokens: 1 } as const;
+
 /** How question-answering answers are read unless `answers` says otherwise (also for checkpoints that keep no setting). */
 export const ANSWER_DEFAULTS = { n_best: 20, max_answer_length: 30 } as const;
 
@@ -183,6 +186,27 @@ export const TRAIN_CONTRACT: ActivityContract = {
             minimum: 1,
             default: ANSWER_DEFAULTS.max_answer_length,
             description: 'The longest answer, in tokens.',
+          },
+        },
+      },
+      generation: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        description:
+          'seq2seq: how replies are generated, in validation (BLEU, chrF, distinct-n) and when served (the checkpoints keep it).',
+        properties: {
+          max_new_tokens: {
+            type: 'integer',
+            minimum: 1,
+            default: GENERATION_DEFAULTS.max_new_tokens,
+            description: 'The longest reply, in tokens (fewer when the model runs out of positions).',
+          },
+          min_new_tokens: {
+            type: 'integer',
+            minimum: 0,
+            default: GENERATION_DEFAULTS.min_new_tokens,
+            description: 'The end-of-text token is not chosen before this many tokens: 1 means a reply is never empty.',
           },
         },
       },

@@ -551,7 +551,18 @@ test('the chatbot example trains an encoder-decoder from scratch; the server rep
   // Guessing uniformly over the 2,000-token vocabulary has perplexity 2,000.
   assert.ok(perplexity! < 1000, `the model learned something: test perplexity ${perplexity}`);
   assert.ok(accuracy! > 0 && accuracy! < 1);
+  for (const metric of ['bleu', 'chrf'])
+    assert.ok((scored[metric] as number) >= 0 && (scored[metric] as number) <= 100, `${metric} on a 0-100 scale`);
+  // Replies are never empty (generation.min_new_tokens 1), so some words were generated.
+  assert.ok((scored.distinct_1 as number) > 0 && (scored.distinct_1 as number) <= 1);
+  assert.ok((scored.distinct_2 as number) >= 0 && (scored.distinct_2 as number) <= 1);
   assert.equal(deployOf(run).outputs!.deployed, true);
+  const { store: reports } = openLocalState(config);
+  const report = await readMetricsReport(reports, scored.metrics as ArtifactRef);
+  // The first test rows' generations are in the report beside their sources and targets.
+  assert.equal(report.examples!.length, 10);
+  const [first] = report.examples!;
+  assert.ok(first!.source.length >= 1 && first!.target.length > 0 && typeof first!.generated === 'string');
 
   const { store, registry } = openLocalState(config);
   const server = await startInferenceServer({
