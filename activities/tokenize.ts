@@ -19,7 +19,7 @@ import type { ActivityDeps } from './deps';
 import { pretrainedDirectory, PRETRAINED_VOCAB_PREFIX } from './pretrained';
 
 /** Bumped whenever the output of `tokenize` for the same input could change. */
-export const TOKENIZE_VERSION = '7';
+export const TOKENIZE_VERSION = '8';
 
 interface TokenizeOptions extends TaskColumns {
   algorithm: 'wordpiece' | 'byte_level_bpe';
