@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { InvalidInstanceError, type Instance } from '../ml/tasks/task';
 import type { ModelRegistry } from '../store/model-registry';
+import { ChatRequestError, completeChat, parseChatRequest } from './chat-completions';
 import { openApiDocument } from './openapi';
 import { Metrics } from './prometheus';
 import type { ServedModel } from './served-model';
@@ -112,6 +113,12 @@ export class InferenceServer {
         return;
       } else if (path === '/openapi.json') {
         body = openApiDocument();
+      } else if (path === '/v1/chat/completions') {
+        this.authorize(req);
+        requireMethod(req, 'POST');
+        await this.chatCompletion(req, res);
+        status = res.statusCode;
+        return;
       } else if (path.startsWith('/v1/')) {
         this.authorize(req);
         body = await this.v1(req, path);
@@ -122,12 +129,21 @@ export class InferenceServer {
       sendJson(res, 200, body);
     } catch (error) {
       const failure =
-        error instanceof HttpError
+        error instanceof HttpError || error instanceof ChatRequestError
           ? error
           : new HttpError(500, 'internal', error instanceof Error ? error.message : String(error));
       status = failure.status;
       if (failure.code === 'not_ready') sendJson(res, 503, JSON.parse(failure.message));
-      else sendJson(res, failure.status, { error: { code: failure.code, message: failure.message } });
+      // OpenAI's error shape: `code`, `message`, a `type`, and the parameter at fault where there is one.
+      else
+        sendJson(res, failure.status, {
+          error: {
+            code: failure.code,
+            message: failure.message,
+            type: failure.status >= 500 ? 'server_error' : 'invalid_request_error',
+            param: failure instanceof ChatRequestError ? failure.param : null,
+          },
+        });
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.counter('pipewright_http_requests_total', 'HTTP requests by route and status.', {
@@ -147,7 +163,15 @@ export class InferenceServer {
   private async v1(req: IncomingMessage, path: string): Promise<unknown> {
     if (path === '/v1/models') {
       requireMethod(req, 'GET');
-      return { models: [...this.options.models.values()].map((m) => this.describe(m)) };
+      const models = [...this.options.models.values()];
+      return {
+        models: models.map((m) => this.describe(m)),
+        // OpenAI's list of models, for its clients: the chat models being served.
+        object: 'list',
+        data: models
+          .filter((m) => m.chat)
+          .map((m) => ({ id: m.name, object: 'model', created: 0, owned_by: 'pipewright' })),
+      };
     }
     const match = /^\/v1\/models\/([^/:]+)(:predict)?$/.exec(path);
     if (!match) throw new HttpError(404, 'not_found', `no route ${path}; see /openapi.json`);
@@ -184,6 +208,23 @@ export class InferenceServer {
       instances.length,
     );
     return { model: model.name, version: answer.version, predictions: answer.predictions };
+  }
+
+  /** POST /v1/chat/completions: OpenAI's request and response shapes, streamed as server-sent events on request. */
+  private async chatCompletion(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let served: ServedModel | undefined;
+    const request = parseChatRequest(await readBody(req, this.options.limits.maxBodyBytes), (name) => {
+      served = this.options.models.get(name);
+      if (served?.chat) return served.chat;
+      const chats = [...this.options.models.values()].filter((m) => m.chat).map((m) => m.name);
+      throw new ChatRequestError(
+        404,
+        'model_not_found',
+        `no chat model "${name}" is served; chat models: ${chats.join(', ') || 'none'}`,
+        'model',
+      );
+    });
+    await completeChat(request, served!.chats, res);
   }
 
   /**
@@ -284,6 +325,7 @@ export class InferenceServer {
 function routeOf(path: string): string {
   if (['/healthz', '/readyz', '/metrics', '/openapi.json'].includes(path)) return path.slice(1).replace('.json', '');
   if (path === '/v1/models') return 'models';
+  if (path === '/v1/chat/completions') return 'chat';
   if (/^\/v1\/models\/[^/:]+:predict$/.test(path)) return 'predict';
   if (/^\/v1\/models\/[^/:]+$/.test(path)) return 'model';
   return 'other';

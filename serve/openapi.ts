@@ -210,6 +210,22 @@ export function openApiDocument() {
           },
         },
       },
+      '/v1/chat/completions': {
+        post: {
+          summary:
+            "Reply to a conversation with a seq2seq model, in OpenAI's chat completions shapes (its clients work unchanged)",
+          description:
+            'Request: `model`, `messages` (roles system, user, assistant; the last from the user; system messages are accepted and not read), `temperature` (0-2, default 1; 0 is greedy), `top_p`, `max_tokens` or `max_completion_tokens` (up to the model positions), `n` (1-8), `seed` (the same seed, the same replies), `stop` (up to 4 strings), `stream` (server-sent events of chat.completion.chunk objects ending in `data: [DONE]`; `stream_options.include_usage` adds a usage chunk). Response: a chat.completion with `choices` and `usage` token counts. Concurrent requests are decoded in one batch; a client that disconnects stops its generation. Errors have OpenAI shape, with `param` naming the field at fault; a conversation longer than the model reads is 400 `context_length_exceeded`.',
+          responses: {
+            '200': { description: 'A chat.completion object, or with `stream` a text/event-stream of chunks' },
+            '400': error,
+            '401': error,
+            '404': error,
+            '405': error,
+            '413': error,
+          },
+        },
+      },
       '/healthz': { get: { summary: 'The process is up', responses: { '200': { description: 'ok' } } } },
       '/readyz': {
         get: {

@@ -2,6 +2,8 @@ import type * as Tf from '@tensorflow/tfjs';
 import type { Instance, PredictRequest } from '../ml/tasks/task';
 import type { ArtifactStore } from '../store/artifact-store';
 import type { ModelRegistry } from '../store/model-registry';
+import type { ChatModel } from '../ml/tasks/task';
+import { ChatScheduler } from './chat-scheduler';
 import { MicroBatcher, type BatchingOptions } from './micro-batcher';
 import { ServedVersion } from './served-version';
 
@@ -22,6 +24,8 @@ export class ServedModel {
   /** Versions swapped out, freed before the next batch (batches run one at a time). */
   private readonly retire: ServedVersion[] = [];
   private readonly batcher: MicroBatcher<PredictRequest, { version: number; prediction: object }>;
+  /** Chat requests to a generating model, decoded together. */
+  readonly chats: ChatScheduler;
   lastError: string | undefined;
 
   constructor(
@@ -33,6 +37,15 @@ export class ServedModel {
     private readonly log: (line: string) => void,
   ) {
     this.batcher = new MicroBatcher((items) => this.runBatch(items), batching);
+    this.chats = new ChatScheduler(() => {
+      const served = this.active;
+      return served?.chat && { chat: served.chat, version: served.version.version };
+    }, batching);
+  }
+
+  /** The conversation side of the version being served, when it generates text. */
+  get chat(): ChatModel | undefined {
+    return this.active?.chat;
   }
 
   get version(): number | undefined {

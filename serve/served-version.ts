@@ -1,7 +1,7 @@
 import type * as Tf from '@tensorflow/tfjs';
 import type { TrainTask } from '../spec/metrics';
 import { loadCheckpointModel } from '../ml/tasks/checkpoint-model';
-import type { Instance, PredictRequest, TextPredictor } from '../ml/tasks/task';
+import type { ChatModel, Instance, PredictRequest, TextPredictor } from '../ml/tasks/task';
 import { loadTokenizer } from '../ml/tokenizers/tokenizer-file';
 import type { ArtifactStore } from '../store/artifact-store';
 import type { ModelVersion } from '../store/model-registry';
@@ -41,6 +41,11 @@ export class ServedVersion {
   /** Throws InvalidInstanceError for an instance this version cannot answer. */
   check(instance: Instance): void {
     this.predictor.check?.(instance);
+  }
+
+  /** The conversation side of a generating model; undefined for the other tasks. */
+  get chat(): ChatModel | undefined {
+    return this.predictor.chat;
   }
 
   describe(instance: Instance, prediction: object): string {

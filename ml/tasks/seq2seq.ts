@@ -1,5 +1,6 @@
 import { GENERATION_DEFAULTS } from '../../spec/contracts/train';
-import { generateGreedy } from '../generation/greedy';
+import { decodeAll } from '../generation/decoding-run';
+import { ReplyBatch } from '../generation/reply-batch';
 import { corpusBleu, corpusChrf, distinctNGrams } from '../metrics/generation-metrics';
 import { decoderBlocks, encodeMemory, outputLogits } from '../models/decoder';
 import type { EncoderHead } from '../models/encoder';
@@ -155,7 +156,7 @@ export const seq2seq: Task<Seq2SeqBatch> = {
         if (scored.predicted[i] === label) right++;
       });
       const sources = unpaddedSources(batch);
-      const replies = generateGreedy(tf, model, sources, {
+      const replies = decodeAll(tf, model, sources, {
         padId: codec.padId,
         startId: codec.separator,
         stopId: codec.separator,
@@ -219,7 +220,7 @@ export const seq2seq: Task<Seq2SeqBatch> = {
         }
       },
       predict(requests): GeneratedText[] {
-        const replies = generateGreedy(
+        const replies = decodeAll(
           tf,
           model,
           requests.map((r) => sourceOf(r.instance.text)),
@@ -229,6 +230,20 @@ export const seq2seq: Task<Seq2SeqBatch> = {
       },
       describe({ text }, prediction) {
         return `${JSON.stringify(text)}  → ${JSON.stringify((prediction as GeneratedText).text)}`;
+      },
+      chat: {
+        contextTokens: maxLength,
+        maxReplyTokens: maxLength,
+        defaultReplyTokens: generation.maxNewTokens,
+        encode: (messages) => encodeSource(tokenizer, sourceTurns([...messages], turns)),
+        replies: (requests) =>
+          new ReplyBatch(
+            tf,
+            model,
+            requests,
+            { padId: tokenizer.padId, startId: separator, stopId: separator, minNewTokens: generation.minNewTokens },
+            codec.decode,
+          ),
       },
     };
   },

@@ -4,6 +4,7 @@ import type { Row } from '../../store/arrow-io';
 import type { EncoderHead } from '../models/encoder';
 import type { EncoderModel } from '../models/encoder-model';
 import type { TokenizerFile } from '../tokenizers/tokenizer-file';
+import type { ReplyBatch, ReplyRequest } from '../generation/reply-batch';
 import type { EncoderBatch } from './encoder-objective';
 
 /** Precision, recall and F1 of one class (classification) or entity type (token classification). */
@@ -62,6 +63,22 @@ export interface TextPredictor {
   predict(requests: readonly PredictRequest[]): object[];
   /** One line for the terminal about an instance and its answer. */
   describe(instance: Instance, prediction: object): string;
+  /** A model that generates text also holds conversations (OpenAI's chat completions). */
+  readonly chat?: ChatModel;
+}
+
+/** A generating model as a chat endpoint sees it. */
+export interface ChatModel {
+  /** The most source tokens the model reads. */
+  readonly contextTokens: number;
+  /** The most tokens a reply may have (the model's positions). */
+  readonly maxReplyTokens: number;
+  /** A reply's length unless the request says otherwise (the checkpoint's generation settings). */
+  readonly defaultReplyTokens: number;
+  /** The source ids of a conversation's turns (oldest first), as many turns as training kept; not cut. */
+  encode(turns: readonly string[]): number[];
+  /** Starts decoding replies together. */
+  replies(requests: readonly ReplyRequest[]): ReplyBatch;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
+import OpenAI from 'openai';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -598,7 +599,106 @@ test('the chatbot example trains an encoder-decoder from scratch; the server rep
     assert.equal(empty.status, 400);
     const listed = (await (await fetch(`${server.url}/v1/models`)).json()) as { models: { task: string }[] };
     assert.equal(listed.models[0]!.task, 'seq2seq');
+    await chatWithOfficialClient(server);
   } finally {
     await server.stop();
   }
 });
+
+/** OpenAI's own npm client against the chat endpoint: replies, streaming, seeds, and its errors for bad requests. */
+async function chatWithOfficialClient(server: RunningServer): Promise<void> {
+  const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'not-needed', maxRetries: 0 });
+  const models = await client.models.list();
+  assert.deepEqual(
+    models.data.map((m) => m.id),
+    ['chatbot'],
+  );
+  const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
+    { role: 'system', content: 'You are a friendly bot.' },
+    { role: 'user', content: 'Hello' },
+    { role: 'assistant', content: 'Hi! How are you?' },
+    { role: 'user', content: 'What is AI?' },
+  ];
+  const ask = { model: 'chatbot', messages, temperature: 0.9, top_p: 0.95, seed: 7, max_tokens: 12 };
+  const completion = await client.chat.completions.create({ ...ask, n: 2 });
+  assert.equal(completion.object, 'chat.completion');
+  assert.equal(completion.choices.length, 2);
+  for (const choice of completion.choices) {
+    assert.equal(choice.message.role, 'assistant');
+    assert.ok(choice.message.content!.length > 0, 'a reply is never empty');
+    assert.ok(['stop', 'length'].includes(choice.finish_reason));
+  }
+  assert.ok(completion.usage!.prompt_tokens > 0);
+  assert.ok(completion.usage!.completion_tokens >= 2 && completion.usage!.completion_tokens <= 24);
+  assert.equal(completion.usage!.total_tokens, completion.usage!.prompt_tokens + completion.usage!.completion_tokens);
+  const again = await client.chat.completions.create({ ...ask, n: 2 });
+  assert.deepEqual(
+    again.choices.map((c) => c.message.content),
+    completion.choices.map((c) => c.message.content),
+    'the same seed, the same replies',
+  );
+
+  // Streamed: the chunks put together are the reply the same request gets in one piece.
+  const whole = await client.chat.completions.create(ask);
+  const stream = await client.chat.completions.create({
+    ...ask,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let streamed = '';
+  let finish: string | null = null;
+  let usage: OpenAI.CompletionUsage | undefined;
+  let chunks = 0;
+  for await (const chunk of stream) {
+    chunks++;
+    assert.equal(chunk.object, 'chat.completion.chunk');
+    streamed += chunk.choices[0]?.delta.content ?? '';
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+    usage = chunk.usage ?? usage;
+  }
+  assert.equal(streamed, whole.choices[0]!.message.content);
+  assert.equal(finish, whole.choices[0]!.finish_reason);
+  assert.deepEqual(usage, whole.usage);
+  assert.ok(chunks >= 3, `${chunks} chunks: the role, the text as it was decoded, the finish`);
+
+  // Bad requests: 4xx in OpenAI's error shape, naming the parameter.
+  const refused = async (body: Record<string, unknown>, status: number, param: string | null, code?: string) => {
+    const error = await client.chat.completions
+      .create(body as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming)
+      .catch((e: unknown) => e);
+    assert.ok(error instanceof OpenAI.APIError, JSON.stringify(body).slice(0, 80));
+    assert.equal(error.status, status);
+    assert.equal(error.param, param);
+    if (code) assert.equal(error.code, code);
+    assert.equal(error.type, 'invalid_request_error');
+  };
+  await refused({ model: 'chatbot', messages: [] }, 400, 'messages');
+  await refused({ model: 'chatbot', messages: [{ role: 'wizard', content: 'hi' }] }, 400, 'messages[0].role');
+  await refused({ model: 'chatbot', messages: [{ role: 'user', content: '  ' }] }, 400, 'messages[0].content');
+  await refused({ ...ask, max_tokens: 10_000 }, 400, 'max_tokens');
+  await refused({ ...ask, temperature: 3 }, 400, 'temperature');
+  await refused({ ...ask, model: 'nope' }, 404, 'model', 'model_not_found');
+  await refused(
+    { model: 'chatbot', messages: [{ role: 'user', content: 'word '.repeat(200) }] },
+    400,
+    'messages',
+    'context_length_exceeded',
+  );
+  const malformed = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: '{"model": ' });
+  assert.equal(malformed.status, 400);
+  assert.equal(((await malformed.json()) as { error: { code: string } }).error.code, 'malformed_json');
+
+  // A client that goes away mid-stream: its generation stops and the server goes on answering.
+  const abort = new AbortController();
+  const response = await fetch(`${server.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...ask, max_tokens: 60, stream: true }),
+    signal: abort.signal,
+  });
+  const reader = response.body!.getReader();
+  await reader.read();
+  abort.abort();
+  const after = await client.chat.completions.create(ask);
+  assert.equal(after.choices[0]!.message.content, whole.choices[0]!.message.content);
+}

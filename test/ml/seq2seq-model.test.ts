@@ -2,12 +2,13 @@ import type * as Tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { loadBackend } from '../../ml/backend/load-backend';
-import { generateGreedy } from '../../ml/generation/greedy';
+import { decodeAll, DecodingRun } from '../../ml/generation/decoding-run';
 import { IncrementalDecoder } from '../../ml/generation/incremental-decoder';
 import { runTrainingGraph } from '../../ml/graph/graph-runner';
 import type { EncoderConfig } from '../../ml/models/encoder-config';
 import { EncoderModel } from '../../ml/models/encoder-model';
 import { lossTargets } from '../../ml/tasks/encoder-objective';
+import type { SamplingOptions } from '../../ml/generation/sampling';
 import { seq2seq } from '../../ml/tasks/seq2seq';
 
 let tf: typeof Tf;
@@ -146,11 +147,57 @@ test('greedy decoding with and without the cache produces the same tokens and le
     ];
     const options = { padId: 0, startId: 1, stopId: 1, maxNewTokens: 12 };
     const before = tf.memory().numTensors;
-    const withCache = generateGreedy(tf, model, sources, options);
+    const withCache = decodeAll(tf, model, sources, options);
     assert.equal(tf.memory().numTensors, before, 'tensors left behind');
-    const withoutCache = generateGreedy(tf, model, sources, { ...options, useCache: false });
+    const withoutCache = decodeAll(tf, model, sources, { ...options, useCache: false });
     assert.deepEqual(withCache, withoutCache);
     assert.ok(withCache.every((tokens) => tokens.length <= 12 && !tokens.includes(1)));
+  } finally {
+    model.dispose();
+  }
+});
+
+test('sampling: the same seed gives the same tokens, top-k 1 and a tiny top-p are greedy, a stopped run frees its tensors', () => {
+  const model = new EncoderModel(tf, CONFIG, seq2seq.head, 9);
+  try {
+    const sources = [
+      [3, 4, 5, 1],
+      [3, 4, 5, 1],
+      [3, 4, 5, 1],
+    ];
+    const base = { padId: 0, startId: 1, stopId: 1, maxNewTokens: 12, minNewTokens: 12 };
+    const sampled = (seeds: number[], extra: Partial<SamplingOptions> = {}) =>
+      decodeAll(tf, model, sources, {
+        ...base,
+        sampling: seeds.map((seed) => ({ temperature: 1.5, topP: 1, topK: 0, seed, ...extra })),
+      });
+    const [a, b, c] = sampled([7, 7, 8]);
+    assert.deepEqual(a, b, 'same seed, same tokens');
+    assert.notDeepEqual(a, c, 'another seed, other tokens');
+    assert.deepEqual(sampled([7, 8, 9]), sampled([7, 8, 9]), 'reproducible');
+    const greedy = decodeAll(tf, model, sources, base);
+    assert.deepEqual(sampled([1, 2, 3], { topK: 1 }), greedy);
+    assert.deepEqual(sampled([1, 2, 3], { topP: 1e-6 }), greedy);
+    assert.ok(
+      greedy.every((tokens) => tokens.length === 12 && !tokens.includes(1)),
+      'min_new_tokens holds the stop token back',
+    );
+
+    const before = tf.memory().numTensors;
+    const run = new DecodingRun(tf, model, sources, base);
+    run.step();
+    run.step();
+    run.stop(0);
+    run.step();
+    assert.deepEqual(
+      run.tokens.map((t) => t.length),
+      [2, 3, 3],
+    );
+    run.stop(1);
+    run.stop(2);
+    assert.ok(run.done);
+    assert.deepEqual(run.finished, ['cancelled', 'cancelled', 'cancelled']);
+    assert.equal(tf.memory().numTensors, before, 'tensors left behind');
   } finally {
     model.dispose();
   }

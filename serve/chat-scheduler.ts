@@ -1,0 +1,99 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { ReplyDelta, ReplyRequest } from '../ml/generation/reply-batch';
+import type { ChatModel } from '../ml/tasks/task';
+import type { BatchingOptions } from './micro-batcher';
+
+/** One chat request's replies (its `n` choices) and where their text goes as it is decoded. */
+export interface ChatJob {
+  readonly replies: readonly ReplyRequest[];
+  /** New text of choice `choice`; `finish` set on its last delta. */
+  readonly onDelta: (choice: number, delta: Omit<ReplyDelta, 'reply'>, tokens: number) => void;
+  /** True once the client has gone: its replies stop being decoded. */
+  readonly cancelled: () => boolean;
+}
+
+/** The chat model being served and its registry version, at the time a batch starts. */
+export type ChatSource = () => { readonly chat: ChatModel; readonly version: number } | undefined;
+
+interface Queued {
+  readonly job: ChatJob;
+  readonly resolve: (version: number) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Decodes concurrent chat requests together: the replies of requests that arrive within
+ * `maxWaitMs` of each other (at most `maxBatch`) form one batch, decoded a token per step for all
+ * of them, yielding to the event loop between steps so text streams out as it is made and
+ * departed clients are noticed. A cancelled request's replies stop; the batch ends when all have.
+ */
+export class ChatScheduler {
+  private queue: Queued[] = [];
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly source: ChatSource,
+    private readonly options: BatchingOptions,
+  ) {}
+
+  /** Resolves, with the version that replied, when every reply of the job has ended. */
+  submit(job: ChatJob): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.running || this.timer) return;
+    this.timer = setTimeout(() => void this.runBatch(), this.options.maxWaitMs);
+  }
+
+  private async runBatch(): Promise<void> {
+    this.timer = undefined;
+    this.running = true;
+    const taken: Queued[] = [];
+    let size = 0;
+    while (
+      this.queue.length > 0 &&
+      (taken.length === 0 || size + this.queue[0]!.job.replies.length <= this.options.maxBatch)
+    ) {
+      const next = this.queue.shift()!;
+      taken.push(next);
+      size += next.job.replies.length;
+    }
+    try {
+      const served = this.source();
+      if (!served) throw new Error('no chat model version is loaded');
+      // Reply rows of the batch: job k's choices follow job k − 1's.
+      const owners = taken.flatMap((q, k) => q.job.replies.map((_, choice) => ({ k, choice })));
+      const batch = served.chat.replies(taken.flatMap((q) => q.job.replies));
+      const open = taken.map((q) => q.job.replies.length);
+      while (!batch.done) {
+        taken.forEach((q, k) => {
+          if (open[k] === 0 || !q.job.cancelled()) return;
+          owners.forEach((owner, row) => owner.k === k && batch.cancel(row));
+          open[k] = 0;
+        });
+        if (batch.done) break;
+        for (const delta of batch.step()) {
+          const { k, choice } = owners[delta.reply]!;
+          taken[k]!.job.onDelta(
+            choice,
+            { text: delta.text, ...(delta.finish && { finish: delta.finish }) },
+            batch.tokens(delta.reply),
+          );
+          if (delta.finish) open[k]!--;
+        }
+        await nextTurn();
+      }
+      for (const q of taken) q.resolve(served.version);
+    } catch (error) {
+      for (const q of taken) q.reject(error);
+    } finally {
+      this.running = false;
+      if (this.queue.length > 0) this.schedule();
+    }
+  }
+}
