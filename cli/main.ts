@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { PipelineError } from '../spec/diagnostics';
 import { registerArtifacts } from './commands/artifacts';
 import { registerCancel } from './commands/cancel';
+import { registerChat } from './commands/chat';
 import { registerDemo } from './commands/demo';
 import { registerDev } from './commands/dev';
 import { registerExport } from './commands/export';
@@ -39,6 +40,7 @@ export function createProgram(): Command {
     registerModels,
     registerExport,
     registerServe,
+    registerChat,
     registerSchema,
     registerSetup,
     registerDemo,

@@ -7,9 +7,11 @@ import { ServedVersion } from '../../serve/served-version';
 import { loadConfig } from '../../worker/config';
 import { openLocalState } from '../../worker/local-state';
 import { onShutdownSignal } from '../shutdown';
+import type { ModelVersion } from '../../store/model-registry';
 import { UserError } from '../user-error';
 
-function positiveInteger(name: string) {
+/** A parser of a whole-number option, naming it in its error. */
+export function positiveInteger(name: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 0) throw new UserError(`${name} must be a whole number, not "${value}"`, 2);
@@ -129,20 +131,7 @@ export function registerServe(program: Command): void {
     .option('--top-k <k>', 'how many labels or answer spans to show', positiveInteger('--top-k'), 3)
     .option('--version <n>', 'a registered version instead of the deployed one', positiveInteger('--version'))
     .action(async (name: string, inputs: string[], options: { topK: number; version?: number }) => {
-      const { store, registry } = openLocalState(loadConfig());
-      const version =
-        options.version !== undefined
-          ? await registry.version(name, options.version).catch(() => undefined)
-          : await registry.current(name);
-      if (!version)
-        throw new UserError(
-          options.version !== undefined
-            ? `model "${name}" has no version ${options.version}`
-            : `model "${name}" has no deployed version; registered: ${(await registry.names()).join(', ') || 'none'}`,
-          2,
-        );
-      const { tf } = await loadBackend();
-      const served = await ServedVersion.load(tf, store, version);
+      const { served, version } = await loadVersion(name, options.version);
       try {
         const instances = inputs.map((input, i) => instanceOf(input, served.instanceFields, i));
         for (const [i, instance] of instances.entries()) {
@@ -177,4 +166,23 @@ function instanceOf(input: string, fields: readonly string[], index: number): In
   if (missing.length > 0)
     throw new UserError(`input ${index + 1} must be a JSON object ${shape}; it lacks ${missing.join(', ')}`, 2);
   return Object.fromEntries(fields.map((f) => [f, object[f] as string]));
+}
+
+/** The deployed version of a model (or the one asked for), loaded for answering; a clear error when there is none. */
+export async function loadVersion(
+  name: string,
+  wanted: number | undefined,
+): Promise<{ served: ServedVersion; version: ModelVersion }> {
+  const { store, registry } = openLocalState(loadConfig());
+  const version =
+    wanted !== undefined ? await registry.version(name, wanted).catch(() => undefined) : await registry.current(name);
+  if (!version)
+    throw new UserError(
+      wanted !== undefined
+        ? `model "${name}" has no version ${wanted}`
+        : `model "${name}" has no deployed version; registered: ${(await registry.names()).join(', ') || 'none'}`,
+      2,
+    );
+  const { tf } = await loadBackend();
+  return { served: await ServedVersion.load(tf, store, version), version };
 }

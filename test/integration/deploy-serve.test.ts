@@ -1,6 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import OpenAI from 'openai';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -13,7 +14,7 @@ import { DEFAULT_LIMITS } from '../../serve/http-server';
 import { startInferenceServer, type RunningServer } from '../../serve/start-server';
 import type { ArtifactRef } from '../../spec/types';
 import { activityDeps } from '../../worker/create-workers';
-import type { PipewrightConfig } from '../../worker/config';
+import { PROJECT_ROOT, type PipewrightConfig } from '../../worker/config';
 import type { ModelRegistry } from '../../store/model-registry';
 import { openLocalState } from '../../worker/local-state';
 import { approveSignal, progressQuery, type PipelineResult } from '../../workflows/pipeline';
@@ -600,6 +601,7 @@ test('the chatbot example trains an encoder-decoder from scratch; the server rep
     const listed = (await (await fetch(`${server.url}/v1/models`)).json()) as { models: { task: string }[] };
     assert.equal(listed.models[0]!.task, 'seq2seq');
     await chatWithOfficialClient(server);
+    await chatInTheTerminal(server);
   } finally {
     await server.stop();
   }
@@ -701,4 +703,37 @@ async function chatWithOfficialClient(server: RunningServer): Promise<void> {
   abort.abort();
   const after = await client.chat.completions.create(ask);
   assert.equal(after.choices[0]!.message.content, whole.choices[0]!.message.content);
+}
+
+/** `pipewright chat` fed from a pipe: greedy replies, the history in the source, /reset and /exit. */
+async function chatInTheTerminal(server: RunningServer): Promise<void> {
+  const child = spawn(
+    process.execPath,
+    [join(PROJECT_ROOT, 'dist', 'cli', 'main.js'), 'chat', 'chatbot', '--temperature', '0', '--max-tokens', '10'],
+    {
+      env: { ...process.env, PIPEWRIGHT_HOME: config.home },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdin.end('What is AI?\nHello\n/reset\nWhat is AI?\n/exit\nnever read\n');
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, output);
+  const replies = output
+    .split('\n')
+    .filter((line) => line.startsWith('bot> '))
+    .map((line) => line.slice(5));
+  assert.equal(replies.length, 3, output);
+  assert.match(output, /\(conversation reset\)/);
+  assert.equal(replies[2], replies[0], 'after /reset the same question gets the same greedy reply');
+  // The same greedy reply the chat endpoint gives to that one message.
+  const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'not-needed', maxRetries: 0 });
+  const endpoint = await client.chat.completions.create({
+    model: 'chatbot',
+    messages: [{ role: 'user', content: 'What is AI?' }],
+    temperature: 0,
+    max_tokens: 10,
+  });
+  assert.equal(replies[0], endpoint.choices[0]!.message.content);
 }
