@@ -86,7 +86,7 @@ test('2,000 slow clients are cut off by the timeouts while healthy clients keep 
         headers: { authorization: 'Bearer secret' },
       });
       assert.equal(response.status, 200, `healthy request ${i}`);
-      assert.deepEqual(await response.json(), { models: [] });
+      assert.deepEqual(await response.json(), { models: [], object: 'list', data: [] });
       latencies.push(performance.now() - started);
     }
     latencies.sort((a, b) => a - b);
