@@ -121,7 +121,7 @@ export function registerServe(program: Command): void {
   program
     .command('predict')
     .description(
-      'Answer texts with the deployed version of a model (labels, entities, or answers to questions), without a server',
+      'Answer texts with the deployed version of a model (labels, entities, answers to questions, or generated replies), without a server',
     )
     .argument('<name>', 'model name')
     .argument(
