@@ -20,6 +20,18 @@ export function attentionRows<T>(
   return o.reshape(o.transpose(o.matMul(probs, v), [0, 2, 1, 3]), [-1, hidden]);
 }
 
+/**
+ * Factors [3·hidden] for a fused q|k|v projection: the query third divided by √(head size), as
+ * the scores need, the key and value thirds unchanged.
+ */
+export function queryScale<T>(o: ModelOps<T>, hidden: number, heads: number): T {
+  const dh = hidden / heads;
+  return o.constant(
+    Array.from({ length: 3 * hidden }, (_, i) => (i < hidden ? 1 / Math.sqrt(dh) : 1)),
+    [3 * hidden],
+  );
+}
+
 /** The score bias that hides padding keys: 0 where mask [batch, keys] is 1, −10⁹ where it is 0, as [batch, 1, 1, keys]. */
 export function paddingBias<T>(o: ModelOps<T>, mask: T): T {
   return o.mul(o.sub(o.scalar(1), o.reshape(mask, [o.dim(mask, 0), 1, 1, o.dim(mask, 1)])), o.scalar(-1e9));

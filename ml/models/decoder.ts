@@ -1,4 +1,4 @@
-import { attentionRows, paddingBias } from './attention';
+import { attentionRows, paddingBias, queryScale } from './attention';
 import { encoderBlocks, normalizedRows, type EncoderInputs, type ParameterLookup } from './encoder';
 import type { EncoderConfig } from './encoder-config';
 import { LAYER_NORM_EPSILON } from './layer-norm';
@@ -86,10 +86,7 @@ export function decoderBlocks<T>(
       : inputs.positions;
   const tokens = o.embedding(p('embedding/tokens'), inputs.ids);
   let x = o.dropout(o.reshape(o.add(o.mul(tokens, o.scalar(Math.sqrt(d))), positions), [-1, d]), config.dropout);
-  const queryScale = o.constant(
-    Array.from({ length: 3 * d }, (_, i) => (i < d ? 1 / Math.sqrt(dh) : 1)),
-    [3 * d],
-  );
+  const scale = queryScale(o, d, heads);
   // One transpose takes the fused projection to [q|k|v, batch, heads, length, head size].
   const split = (qkv: T) => o.transpose(o.reshape(qkv, [batch, length, 3, heads, dh]), [2, 0, 3, 1, 4]);
   const keys: T[] = [];
@@ -102,8 +99,8 @@ export function decoderBlocks<T>(
     const qkv = o.normalizedLinear(
       x,
       ...norm(1),
-      o.mul(p(name('self/qkv/kernel')), queryScale),
-      o.mul(p(name('self/qkv/bias')), queryScale),
+      o.mul(p(name('self/qkv/kernel')), scale),
+      o.mul(p(name('self/qkv/bias')), scale),
       epsilon,
     );
     const [q, newK, newV] = o.unstack(split(qkv)) as [T, T, T];

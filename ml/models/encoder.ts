@@ -1,5 +1,5 @@
 import type { Size } from '../graph/sizes';
-import { attentionRows, paddingBias } from './attention';
+import { attentionRows, paddingBias, queryScale } from './attention';
 import type { DecoderInputs } from './decoder';
 import type { EncoderConfig } from './encoder-config';
 import { LAYER_NORM_EPSILON } from './layer-norm';
@@ -110,13 +110,10 @@ function selfAttention<T>(
   const dh = d / heads;
   const maskBias = paddingBias(o, mask);
   // Queries come out of the q|k|v projection already divided by √(head size), as the scores need.
-  const queryScale = o.constant(
-    Array.from({ length: 3 * d }, (_, i) => (i < d ? 1 / Math.sqrt(dh) : 1)),
-    [3 * d],
-  );
+  const scale = queryScale(o, d, heads);
   return (l, x, norm) => {
-    const kernel = o.mul(p(`layer${l}/attention/qkv/kernel`), queryScale);
-    const bias = o.mul(p(`layer${l}/attention/qkv/bias`), queryScale);
+    const kernel = o.mul(p(`layer${l}/attention/qkv/kernel`), scale);
+    const bias = o.mul(p(`layer${l}/attention/qkv/bias`), scale);
     const qkv = norm ? o.normalizedLinear(x, ...norm, kernel, bias, epsilonOf(config)) : o.linear(x, kernel, bias);
     // One transpose takes the fused projection to [q|k|v, batch, heads, length, head size].
     const [q, k, v] = o.unstack(o.transpose(o.reshape(qkv, [batch, length, 3, heads, dh]), [2, 0, 3, 1, 4])) as [
