@@ -3,8 +3,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DecoderCache, Memory } from '../models/decoder';
 import type { EncoderModel } from '../models/encoder-model';
-import { buildEncoderGraph, type EncoderGraph, type GraphKind } from './encoder-graph';
+import { buildDecoderStepGraph } from './decoder-graph';
+import { buildEncoderGraph, type GraphKind } from './encoder-graph';
 
 /** tfjs-node's SavedModel calls (not in tfjs's public types). */
 interface SessionBackend {
@@ -14,13 +16,16 @@ interface SessionBackend {
 
 interface Session {
   readonly id: number;
-  readonly graph: EncoderGraph;
+  /** Placeholder names in feed order. */
+  readonly inputs: readonly string[];
+  /** The parameters fed first, in order (encoder graphs: all of them, in the model's order). */
+  readonly parameters: readonly string[];
 }
 
 /**
  * Loaded graphs by model configuration, head, parameter shapes, kind and trained parameters: they
  * depend on nothing else (batch size and length are dynamic), so a process holds one inference
- * graph per model architecture and one training graph per frozen set.
+ * graph and one decoding-step graph per model architecture and one training graph per frozen set.
  */
 const sessions = new Map<string, Session>();
 
@@ -118,7 +123,7 @@ function run(
       tf,
       session.id,
       [
-        ...model.params.values(),
+        ...session.parameters.map((name) => model.params.get(name)!),
         ids,
         mask,
         types ?? made[1]!,
@@ -126,7 +131,7 @@ function run(
         ...(decoderIds ? [decoderIds, ...decoder] : []),
         ...extra,
       ],
-      session.graph.inputs,
+      session.inputs,
       outputs,
     );
   } finally {
@@ -157,14 +162,62 @@ export function runGraph(
   );
 }
 
+/** A decoding step's feeds besides the parameters (see buildDecoderStepGraph); tensors stay the caller's. */
+export interface DecoderStepFeeds {
+  readonly ids: Tf.Tensor2D;
+  readonly positions: Tf.Tensor2D;
+  readonly selfBias: Tf.Tensor2D;
+  readonly cache: DecoderCache<Tf.Tensor>;
+  readonly memory: Memory<Tf.Tensor>;
+}
+
+/** One decoding step in one session call: the last new token's logits and the grown cache. */
+export function runDecoderStepGraph(
+  tf: typeof Tf,
+  model: EncoderModel,
+  feeds: DecoderStepFeeds,
+): { logits: Tf.Tensor2D; cache: DecoderCache<Tf.Tensor> } {
+  const layers = model.config.decoderLayers ?? 0;
+  const session = sessionFor(tf, model, 'decode', []);
+  const blocks = [...Array(layers).keys()];
+  const { cache, memory } = feeds;
+  const [logits, ...grown] = runGraph(
+    tf,
+    session.id,
+    [
+      ...session.parameters.map((name) => model.params.get(name)!),
+      feeds.ids,
+      feeds.positions,
+      feeds.selfBias,
+      ...blocks.flatMap((l) => [cache.keys[l]!, cache.values[l]!]),
+      ...blocks.flatMap((l) => [memory.keys[l]!, memory.values[l]!]),
+      memory.bias,
+    ],
+    session.inputs,
+    ['logits', ...blocks.flatMap((l) => [`keys/${l}`, `values/${l}`])],
+  );
+  return {
+    logits: logits as Tf.Tensor2D,
+    cache: { keys: blocks.map((l) => grown[2 * l]!), values: blocks.map((l) => grown[2 * l + 1]!) },
+  };
+}
+
 /** The loaded graph of a kind; training graphs differ by the parameters they differentiate. */
-function sessionFor(tf: typeof Tf, model: EncoderModel, kind: GraphKind, trained: readonly string[]): Session {
+function sessionFor(
+  tf: typeof Tf,
+  model: EncoderModel,
+  kind: GraphKind | 'decode',
+  trained: readonly string[],
+): Session {
   const params = new Map([...model.params].map(([name, v]) => [name, v.shape]));
   const key = JSON.stringify([model.config, model.head.name, [...params], kind, trained]);
   let session = sessions.get(key);
   if (!session) {
-    const graph = buildEncoderGraph(model.config, model.head, params, kind, trained);
-    session = { id: loadGraph(tf, graph.savedModel), graph };
+    const graph =
+      kind === 'decode'
+        ? buildDecoderStepGraph(model.config, params)
+        : { ...buildEncoderGraph(model.config, model.head, params, kind, trained), parameters: [...params.keys()] };
+    session = { id: loadGraph(tf, graph.savedModel), inputs: graph.inputs, parameters: graph.parameters };
     sessions.set(key, session);
   }
   return session;

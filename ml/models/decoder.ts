@@ -7,15 +7,13 @@ import type { ModelOps } from './model-ops';
 /** What the decoder reads of one pass: target-side token ids [batch, length], their positions and attention bias. */
 export interface DecoderInputs<T> {
   readonly ids: T;
-  /** Positions of the target tokens [length, hidden] (sinusoidal; ignored with learned positions, see `offset`). */
+  /** Positions of the target tokens [length, hidden] (sinusoidal; learned positions are read from the parameters). */
   readonly positions: T;
   /**
    * Added to the self-attention scores, [length, keys]: the causal mask (causalValues). Absent
    * when every key may be seen, as when one new token attends to the cache.
    */
   readonly selfBias?: T;
-  /** The position of the first of `ids`: tokens already in the cache (learned positions read it). */
-  readonly offset?: number;
 }
 
 /** The encoder's output as the decoder reads it: each block's cross-attention keys and values and the source padding bias. */
@@ -80,10 +78,10 @@ export function decoderBlocks<T>(
   const epsilon = config.layerNormEpsilon ?? LAYER_NORM_EPSILON;
   const batch = o.dim(inputs.ids, 0);
   const length = o.dim(inputs.ids, 1);
+  // The new tokens follow the cached ones.
+  const offset = cache ? o.dim(cache.keys[0]!, 2) : 0;
   const positions =
-    config.positional === 'learned'
-      ? o.slice(p('embedding/positions'), [inputs.offset ?? 0, 0], [length, d])
-      : inputs.positions;
+    config.positional === 'learned' ? o.slice(p('embedding/positions'), [offset, 0], [length, d]) : inputs.positions;
   const tokens = o.embedding(p('embedding/tokens'), inputs.ids);
   let x = o.dropout(o.reshape(o.add(o.mul(tokens, o.scalar(Math.sqrt(d))), positions), [-1, d]), config.dropout);
   const scale = queryScale(o, d, heads);

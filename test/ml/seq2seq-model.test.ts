@@ -137,6 +137,71 @@ test('decoding with the key/value cache gives the logits of re-running the prefi
   }
 });
 
+/** The decoder's logits per step for `histories` (one token per row per step), on the graph or the TensorFlow.js path. */
+function stepLogits(
+  model: EncoderModel,
+  decoder: () => IncrementalDecoder,
+  histories: readonly (readonly number[])[],
+  graphs: boolean,
+  reorder?: { after: number; rows: number[] },
+): Float32Array[] {
+  const saved = process.env.PIPEWRIGHT_TF_GRAPHS;
+  process.env.PIPEWRIGHT_TF_GRAPHS = graphs ? 'on' : 'off';
+  const run = decoder();
+  process.env.PIPEWRIGHT_TF_GRAPHS = saved;
+  try {
+    return histories[0]!.map((_, t) => {
+      if (reorder && t === reorder.after) run.reorder(reorder.rows);
+      const logits = run.step(histories.map((h) => h[t]!));
+      const values = logits.dataSync() as Float32Array;
+      logits.dispose();
+      return values;
+    });
+  } finally {
+    run.dispose();
+  }
+}
+
+const largestDifference = (a: readonly Float32Array[], b: readonly Float32Array[]) =>
+  Math.max(...a.map((x, t) => Math.max(...x.map((v, i) => Math.abs(v - b[t]![i]!)))));
+
+for (const config of [CONFIG, { ...CONFIG, tiedOutput: false, positional: 'learned' as const, decoderLayers: 1 }]) {
+  test(`the decoding-step graph gives TensorFlow.js's logits, and reordering rows continues their histories (${config.positional} positions)`, () => {
+    const model = new EncoderModel(tf, config, seq2seq.head, 5);
+    const sources = [
+      [3, 4, 5, 6, 1],
+      [7, 8, 1],
+    ];
+    // Two copies of each source: rows 0, 1 read source 0; rows 2, 3 source 1.
+    const histories = [
+      [1, 5, 6, 7, 8, 9],
+      [1, 9, 10, 11, 12, 13],
+      [1, 14, 15, 16, 17, 18],
+      [1, 19, 20, 21, 22, 23],
+    ];
+    // After 3 tokens, rows continue rows 1, 1, 3, 2: as if those had been fed from the start.
+    const rows = [1, 1, 3, 2];
+    const reordered = rows.map((from, r) => [...histories[from]!.slice(0, 3), ...histories[r]!.slice(3)]);
+    try {
+      for (const useCache of [true, false]) {
+        const decoder = () => new IncrementalDecoder(tf, model, sources, 0, useCache, 2);
+        const eager = stepLogits(model, decoder, histories, false);
+        const graph = stepLogits(model, decoder, histories, true);
+        const gap = largestDifference(graph, eager);
+        assert.ok(gap < 1e-4, `cache ${useCache}: the graph is off by ${gap}`);
+        for (const graphs of [false, true]) {
+          const moved = stepLogits(model, decoder, histories, graphs, { after: 3, rows });
+          const fresh = stepLogits(model, decoder, reordered, graphs);
+          const off = largestDifference(moved.slice(3), fresh.slice(3));
+          assert.ok(off < 1e-5, `cache ${useCache}, graphs ${graphs}: reordered rows are off by ${off}`);
+        }
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
 test('greedy decoding with and without the cache produces the same tokens and leaks no tensors', () => {
   const model = new EncoderModel(tf, CONFIG, seq2seq.head, 9);
   try {

@@ -1,0 +1,96 @@
+import { decoderBlocks, outputLogits } from '../models/decoder';
+import type { EncoderConfig } from '../models/encoder-config';
+import { GraphBuilder, type Edge } from './graph-def';
+import { GraphModelOps } from './graph-model-ops';
+import { GraphOps } from './graph-ops';
+import { addSizes, subtractSizes, SymbolicSize } from './sizes';
+
+/** A decoding-step graph and the order to feed it in. */
+export interface DecoderStepGraph {
+  readonly savedModel: Buffer;
+  /** The parameters the decoder reads, in feed order. */
+  readonly parameters: readonly string[];
+  /** Placeholder names in feed order: those parameters, the new tokens, the cache, the memory. */
+  readonly inputs: readonly string[];
+}
+
+/**
+ * One step of an encoder-decoder model's autoregressive decoding as one TensorFlow graph, for any
+ * batch size, number of new tokens, cached tokens and source length. It feeds `decoder_ids`
+ * [batch, tokens] at the positions after the `past` cached ones, attending to the cache
+ * `cache/keys/<l>`, `cache/values/<l>` [batch, heads, past, head size] and the encoder's memory
+ * `memory/keys/<l>`, `memory/values/<l>` [batch, heads, source length, head size],
+ * `memory_bias` [batch, 1, 1, source length], with `decoder_bias` [tokens, past + tokens] added to
+ * the self-attention scores; `decoder_positions` [tokens, hidden] are the new tokens' sinusoidal
+ * encodings. Outputs: the next-token `logits` [batch, vocabulary] of the last new token, and the
+ * cache with the new tokens' keys and values appended. One new token on a cache is a cached step;
+ * the whole prefix on an empty cache (past 0) with the causal bias is the uncached one. Output
+ * names: `logits`, and per block `keys/<l>`, `values/<l>`.
+ */
+export function buildDecoderStepGraph(
+  config: EncoderConfig,
+  params: ReadonlyMap<string, readonly number[]>,
+): DecoderStepGraph {
+  const layers = config.decoderLayers;
+  if (layers === undefined) throw new TypeError('the model has no decoder');
+  const o = new GraphOps(new GraphBuilder());
+  const batch = SymbolicSize.named('batch');
+  const tokens = SymbolicSize.named('tokens');
+  const past = SymbolicSize.named('past');
+  const source = SymbolicSize.named('source_length');
+  const dh = config.hidden / config.heads;
+  // Parameters become placeholders as the decoder reads them: the encoder's are not fed at all.
+  const param = new Map<string, Edge>();
+  const p = (name: string): Edge => {
+    let edge = param.get(name);
+    if (!edge) {
+      const shape = params.get(name);
+      if (!shape) throw new Error(`the model has no parameter ${name}`);
+      edge = o.placeholder(`param/${name}`, 'float', shape);
+      param.set(name, edge);
+    }
+    return edge;
+  };
+  const ids = o.placeholder('decoder_ids', 'int32', [batch, tokens]);
+  const positions = o.placeholder('decoder_positions', 'float', [tokens, config.hidden]);
+  const selfBias = o.placeholder('decoder_bias', 'float', [tokens, addSizes(past, tokens)]);
+  const blocks = [...Array(layers).keys()];
+  const cacheShape = [batch, config.heads, past, dh];
+  const cache = {
+    keys: blocks.map((l) => o.placeholder(`cache/keys/${l}`, 'float', cacheShape)),
+    values: blocks.map((l) => o.placeholder(`cache/values/${l}`, 'float', cacheShape)),
+  };
+  const memoryShape = [batch, config.heads, source, dh];
+  const memory = {
+    keys: blocks.map((l) => o.placeholder(`memory/keys/${l}`, 'float', memoryShape)),
+    values: blocks.map((l) => o.placeholder(`memory/values/${l}`, 'float', memoryShape)),
+    bias: o.placeholder('memory_bias', 'float', [batch, 1, 1, source]),
+  };
+  const ops = new GraphModelOps(o);
+  const out = decoderBlocks(ops, p, config, { ids, positions, selfBias }, memory, cache);
+  const last = o.slice(
+    o.reshape(out.rows, [batch, tokens, config.hidden]),
+    [0, subtractSizes(tokens, 1), 0],
+    [-1, 1, -1],
+  );
+  o.identity(outputLogits(ops, p, config, o.reshape(last, [batch, config.hidden])), 'logits');
+  blocks.forEach((l) => {
+    o.identity(out.cache.keys[l]!, `keys/${l}`);
+    o.identity(out.cache.values[l]!, `values/${l}`);
+  });
+  const cacheInputs = blocks.flatMap((l) => [`cache/keys/${l}`, `cache/values/${l}`]);
+  const memoryInputs = [...blocks.flatMap((l) => [`memory/keys/${l}`, `memory/values/${l}`]), 'memory_bias'];
+  const parameters = [...param.keys()];
+  return {
+    savedModel: o.g.toSavedModel(),
+    parameters,
+    inputs: [
+      ...parameters.map((name) => `param/${name}`),
+      'decoder_ids',
+      'decoder_positions',
+      'decoder_bias',
+      ...cacheInputs,
+      ...memoryInputs,
+    ],
+  };
+}
