@@ -39,7 +39,13 @@ export interface TrainSettings {
   /** Unset: the task's main metric (mainMetric). */
   readonly monitor?: Metric;
   readonly answers: { readonly n_best: number; readonly max_answer_length: number };
-  readonly generation: { readonly max_new_tokens: number; readonly min_new_tokens: number };
+  readonly generation: {
+    readonly max_new_tokens: number;
+    readonly min_new_tokens: number;
+    readonly beams: number;
+    readonly length_penalty: number;
+    readonly no_repeat_ngram: number;
+  };
   readonly early_stopping?: { readonly patience: number; readonly min_delta: number };
   readonly checkpoint_every: number;
   readonly keep_last: number;

@@ -1,7 +1,8 @@
 import type * as Tf from '@tensorflow/tfjs';
 import type { EncoderModel } from '../models/encoder-model';
 import { IncrementalDecoder } from './incremental-decoder';
-import { GREEDY, tokenPicker, type SamplingOptions } from './sampling';
+import { bannedTokens, type TokenBans } from './banned-tokens';
+import { GREEDY, tokenPicker, type SamplingOptions, type TokenPicker } from './sampling';
 
 /** How a batch of sources is decoded; every sequence of the batch may sample its own way. */
 export interface DecodingOptions {
@@ -14,6 +15,8 @@ export interface DecodingOptions {
   readonly maxNewTokens: number;
   /** The stop token is not chosen before this many tokens (default 0). */
   readonly minNewTokens?: number;
+  /** No n-gram of this size is generated twice in a sequence (default 0: no such rule). */
+  readonly noRepeatNgram?: number;
   /** Reuse earlier tokens' keys and values (default); false re-runs the prefix at every step. */
   readonly useCache?: boolean;
   /** Per sequence; absent, greedy. */
@@ -34,9 +37,9 @@ export class DecodingRun {
   /** Per sequence: why it ended, or undefined while it runs. */
   readonly finished: (FinishReason | undefined)[];
   private readonly decoder: IncrementalDecoder;
-  private readonly pickers: ((logits: Float32Array, banned?: number) => number)[];
+  private readonly pickers: TokenPicker[];
+  private readonly bans: TokenBans;
   private last: number[];
-  private steps = 0;
   private released = false;
 
   constructor(
@@ -50,6 +53,7 @@ export class DecodingRun {
     this.finished = sources.map(() => undefined);
     this.pickers = sources.map((_, r) => tokenPicker(options.sampling?.[r] ?? GREEDY));
     this.last = sources.map(() => options.startId);
+    this.bans = banRules(options);
   }
 
   get done(): boolean {
@@ -76,13 +80,12 @@ export class DecodingRun {
     const values = logits.dataSync() as Float32Array;
     logits.dispose();
     const vocabulary = values.length / this.last.length;
-    const early = this.steps++ < (options.minNewTokens ?? 0);
     const grown: number[] = [];
     this.last = this.last.map((previous, r) => {
       if (this.finished[r] !== undefined) return previous;
       const token = this.pickers[r]!(
         values.subarray(r * vocabulary, (r + 1) * vocabulary),
-        early ? options.stopId : undefined,
+        bannedTokens(this.tokens[r]!, this.bans),
       );
       if (token === options.stopId) {
         this.finished[r] = 'stop';
@@ -100,6 +103,11 @@ export class DecodingRun {
     this.releaseWhenDone();
     return grown;
   }
+}
+
+/** The rules on next tokens that `options` sets. */
+export function banRules(options: DecodingOptions): TokenBans {
+  return { stopId: options.stopId, minNewTokens: options.minNewTokens ?? 0, noRepeatNgram: options.noRepeatNgram ?? 0 };
 }
 
 /** Decodes a batch to the end at once: the new tokens per source. */

@@ -34,7 +34,7 @@ export class ReplyBatch {
     tf: typeof Tf,
     model: EncoderModel,
     private readonly requests: readonly ReplyRequest[],
-    options: Pick<DecodingOptions, 'padId' | 'startId' | 'stopId' | 'minNewTokens'>,
+    options: Pick<DecodingOptions, 'padId' | 'startId' | 'stopId' | 'minNewTokens' | 'noRepeatNgram'>,
     private readonly decode: (ids: readonly number[]) => string,
   ) {
     this.run = new DecodingRun(

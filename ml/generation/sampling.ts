@@ -14,17 +14,19 @@ export interface SamplingOptions {
 
 export const GREEDY: SamplingOptions = { temperature: 0, topP: 1, topK: 0, seed: 0 };
 
-/** Picks next tokens for one sequence, one call per step; `banned` tokens are never picked. */
-export function tokenPicker(options: SamplingOptions): (logits: Float32Array, banned?: number) => number {
+/** Picks one sequence's next token from the logits, one call per step; `banned` tokens are never picked. */
+export type TokenPicker = (logits: Float32Array, banned: ReadonlySet<number>) => number;
+
+export function tokenPicker(options: SamplingOptions): TokenPicker {
   const random = seededRandom(options.seed);
   return (logits, banned) => {
     if (options.temperature === 0) {
       let best = -1;
-      for (let i = 0; i < logits.length; i++) if (i !== banned && (best < 0 || logits[i]! > logits[best]!)) best = i;
+      for (let i = 0; i < logits.length; i++) if (!banned.has(i) && (best < 0 || logits[i]! > logits[best]!)) best = i;
       return best;
     }
     // Candidates by descending logit, cut to top-k, then to the smallest set holding top-p of the mass.
-    const order = Array.from(logits.keys()).filter((i) => i !== banned);
+    const order = Array.from(logits.keys()).filter((i) => !banned.has(i));
     order.sort((a, b) => logits[b]! - logits[a]! || a - b);
     const kept = options.topK > 0 ? order.slice(0, options.topK) : order;
     const top = logits[kept[0]!]!;

@@ -1,9 +1,12 @@
 import { GENERATION_DEFAULTS } from '../../spec/contracts/train';
+import type * as Tf from '@tensorflow/tfjs';
+import { beamSearch } from '../generation/beam-search';
 import { decodeAll } from '../generation/decoding-run';
 import { ReplyBatch } from '../generation/reply-batch';
 import { corpusBleu, corpusChrf, distinctNGrams } from '../metrics/generation-metrics';
 import { decoderBlocks, encodeMemory, outputLogits } from '../models/decoder';
 import type { EncoderHead } from '../models/encoder';
+import type { EncoderModel } from '../models/encoder-model';
 import { ByteLevelBpeTokenizer } from '../tokenizers/byte-level-bpe';
 import { encodeSource, separatorId, sourceTurns } from '../tokenizers/seq2seq-encoding';
 import { IGNORED_LABEL } from '../tokenizers/task-encoding';
@@ -38,13 +41,38 @@ const SEQ2SEQ_HEAD: EncoderHead = {
   },
 };
 
-/** The `generation` train settings a checkpoint keeps, with the defaults filled in. */
-function generationSettings(settings: TaskSettings): { maxNewTokens: number; minNewTokens: number } {
-  const generation = (settings.generation ?? {}) as { max_new_tokens?: number; min_new_tokens?: number };
+/** How replies are generated: the `generation` train settings a checkpoint keeps. */
+interface GenerationSettings {
+  readonly maxNewTokens: number;
+  readonly minNewTokens: number;
+  readonly beams: number;
+  readonly lengthPenalty: number;
+  readonly noRepeatNgram: number;
+}
+
+/** The `generation` settings with the defaults filled in (checkpoints from before a setting existed lack it). */
+function generationSettings(settings: TaskSettings): GenerationSettings {
+  const given = (settings.generation ?? {}) as Partial<Record<keyof typeof GENERATION_DEFAULTS, number>>;
+  const generation = { ...GENERATION_DEFAULTS, ...given };
   return {
-    maxNewTokens: generation.max_new_tokens ?? GENERATION_DEFAULTS.max_new_tokens,
-    minNewTokens: generation.min_new_tokens ?? GENERATION_DEFAULTS.min_new_tokens,
+    maxNewTokens: generation.max_new_tokens,
+    minNewTokens: generation.min_new_tokens,
+    beams: generation.beams,
+    lengthPenalty: generation.length_penalty,
+    noRepeatNgram: generation.no_repeat_ngram,
   };
+}
+
+/** Replies to a batch of sources as `generation` says: beam search with more than one beam, else greedy. */
+function generateReplies(
+  tf: typeof Tf,
+  model: EncoderModel,
+  sources: readonly (readonly number[])[],
+  ids: { padId: number; separator: number },
+  generation: GenerationSettings,
+): number[][] {
+  const options = { padId: ids.padId, startId: ids.separator, stopId: ids.separator, ...generation };
+  return generation.beams > 1 ? beamSearch(tf, model, sources, options) : decodeAll(tf, model, sources, options);
 }
 
 /** What decoding needs of a byte-level BPE vocabulary: its separator and padding ids, and the text of some ids. */
@@ -156,12 +184,7 @@ export const seq2seq: Task<Seq2SeqBatch> = {
         if (scored.predicted[i] === label) right++;
       });
       const sources = unpaddedSources(batch);
-      const replies = decodeAll(tf, model, sources, {
-        padId: codec.padId,
-        startId: codec.separator,
-        stopId: codec.separator,
-        ...generation,
-      }).map(codec.decode);
+      const replies = generateReplies(tf, model, sources, codec, generation).map(codec.decode);
       replies.slice(0, REPORTED_EXAMPLES - examples.length).forEach((reply, r) =>
         examples.push({
           source: splitAt(sources[r]!, codec.separator).map(codec.decode),
@@ -197,7 +220,9 @@ export const seq2seq: Task<Seq2SeqBatch> = {
   /**
    * Replies to texts: the text (or, given a list of turns, its last turns as training kept them)
    * is encoded as the source, cut from its start to the model's length, and a reply is decoded
-   * greedily until the end-of-text token or `generation.max_new_tokens`.
+   * (greedily, or by beam search with `generation.beams` above 1) until the end-of-text token or
+   * `generation.max_new_tokens`. Chat replies decode greedily or sample, as each request asks,
+   * under the same `no_repeat_ngram` and `min_new_tokens`.
    */
   createPredictor(tf, model, file, _classNames, settings) {
     if (file.type !== 'byte_level_bpe') throw new TypeError('a seq2seq model serves with a byte_level_bpe tokenizer');
@@ -220,12 +245,8 @@ export const seq2seq: Task<Seq2SeqBatch> = {
         }
       },
       predict(requests): GeneratedText[] {
-        const replies = decodeAll(
-          tf,
-          model,
-          requests.map((r) => sourceOf(r.instance.text)),
-          { padId: tokenizer.padId, startId: separator, stopId: separator, ...generation },
-        );
+        const sources = requests.map((r) => sourceOf(r.instance.text));
+        const replies = generateReplies(tf, model, sources, { padId: tokenizer.padId, separator }, generation);
         return replies.map((ids) => ({ text: codec.decode(ids), tokens: ids.length }));
       },
       describe({ text }, prediction) {
@@ -241,7 +262,13 @@ export const seq2seq: Task<Seq2SeqBatch> = {
             tf,
             model,
             requests,
-            { padId: tokenizer.padId, startId: separator, stopId: separator, minNewTokens: generation.minNewTokens },
+            {
+              padId: tokenizer.padId,
+              startId: separator,
+              stopId: separator,
+              minNewTokens: generation.minNewTokens,
+              noRepeatNgram: generation.noRepeatNgram,
+            },
             codec.decode,
           ),
       },

@@ -4,7 +4,13 @@ import { METRICS, metricOutputs, TASK_METRICS, TRAIN_TASKS } from '../metrics';
 const taskList = (task: keyof typeof TASK_METRICS) => TASK_METRICS[task].join(', ');
 
 /** How a seq2seq model generates unless `generation` says otherwise (also for checkpoints that keep no setting). */
-export const GENERATION_DEFAULTS = { max_new_tokens: 40, min_new_tokens: 1 } as const;
+export const GENERATION_DEFAULTS = {
+  max_new_tokens: 40,
+  min_new_tokens: 1,
+  beams: 1,
+  length_penalty: 1,
+  no_repeat_ngram: 0,
+} as const;
 
 /** How question-answering answers are read unless `answers` says otherwise (also for checkpoints that keep no setting). */
 export const ANSWER_DEFAULTS = { n_best: 20, max_answer_length: 30 } as const;
@@ -207,6 +213,27 @@ export const TRAIN_CONTRACT: ActivityContract = {
             minimum: 0,
             default: GENERATION_DEFAULTS.min_new_tokens,
             description: 'The end-of-text token is not chosen before this many tokens: 1 means a reply is never empty.',
+          },
+          beams: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 16,
+            default: GENERATION_DEFAULTS.beams,
+            description:
+              'Beam search over this many hypotheses per reply in validation and `:predict` (1: greedy). Chat completions decode greedily or sample, as the request asks.',
+          },
+          length_penalty: {
+            type: 'number',
+            default: GENERATION_DEFAULTS.length_penalty,
+            description:
+              'Beam search ranks a finished reply by its summed token log-probabilities over its length to this power: above 0 favours longer replies, 0 ranks by the sum alone.',
+          },
+          no_repeat_ngram: {
+            type: 'integer',
+            minimum: 0,
+            default: GENERATION_DEFAULTS.no_repeat_ngram,
+            description:
+              'No n-gram of this many tokens appears twice in a reply, however it is decoded (0: no such rule). 3 is a common cure for looping replies.',
           },
         },
       },
