@@ -2,7 +2,6 @@
 // 32, with micro-batching and without, and across a hot swap to a newly deployed version.
 // The server runs as its own process (the real CLI); this process generates the load.
 // Usage: node dist/bench/serve-load.js [--seconds 5] [--concurrency 32]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { bertBaseUncasedVocab } from '../ml/tokenizers/vocab-files';
 import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
 import { saveCheckpoint } from '../ml/train/checkpoint';
 import { freePort } from '../worker/dev-server';
+import { startServer, stopServer } from './serve-process';
 import { PROJECT_ROOT } from '../worker/config';
 import { openLocalState } from '../worker/local-state';
 
@@ -93,30 +93,6 @@ async function registerModels(home: string): Promise<void> {
     });
     if (seed === 1) await registry.promote('intents', version.version);
   }
-}
-
-async function startServer(home: string, port: number, maxBatch: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(PROJECT_ROOT, 'dist', 'cli', 'main.js'),
-      'serve',
-      '--port',
-      String(port),
-      '--max-batch',
-      String(maxBatch),
-      '--max-wait-ms',
-      '2',
-      '--poll-ms',
-      '200',
-    ],
-    { env: { ...process.env, PIPEWRIGHT_HOME: home }, stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('serving intents') && resolve());
-  });
-  return child;
 }
 
 interface LoadResult {
@@ -213,7 +189,7 @@ async function main(): Promise<void> {
     );
     for (const maxBatch of [32, 1]) {
       const port = await freePort();
-      const server = await startServer(home, port, maxBatch);
+      const server = await startServer(home, port, 'intents', ['--max-batch', String(maxBatch), '--max-wait-ms', '2']);
       try {
         await load(port, texts, 4, 1);
         const mode = maxBatch === 1 ? 'no batching' : `micro-batching (≤${maxBatch}, 2 ms)`;
@@ -230,8 +206,7 @@ async function main(): Promise<void> {
           );
         }
       } finally {
-        server.kill('SIGTERM');
-        await new Promise((r) => server.once('exit', r));
+        await stopServer(server);
       }
       await openLocalState({ home }).registry.promote('intents', 1);
     }
