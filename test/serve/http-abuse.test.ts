@@ -70,6 +70,7 @@ test('2,000 slow clients are cut off by the timeouts while healthy clients keep 
   const { server, port } = await startServer();
   const rssBefore = process.memoryUsage().rss;
   const drips: NodeJS.Timeout[] = [];
+  const all: Probe[] = [];
   try {
     // Half send a request head one header at a time and never finish it (slow headers)…
     const slowHeads = await openMany(1_000, port, (socket) => {
@@ -78,6 +79,7 @@ test('2,000 slow clients are cut off by the timeouts while healthy clients keep 
     });
     // …half connect and send nothing at all.
     const silent = await openMany(1_000, port, () => undefined);
+    all.push(...slowHeads, ...silent);
 
     const latencies: number[] = [];
     for (let i = 0; i < 60; i++) {
@@ -95,7 +97,6 @@ test('2,000 slow clients are cut off by the timeouts while healthy clients keep 
     );
 
     // Every slow connection is closed by the server within its timeout (plus the checking interval).
-    const all = [...slowHeads, ...silent];
     await until(() => all.every((p) => p.closedAt !== undefined), HEADERS_TIMEOUT_MS + 3_000);
     const stillOpen = all.filter((p) => p.closedAt === undefined).length;
     assert.equal(stillOpen, 0, `${stillOpen} slow connections are still open`);
@@ -105,15 +106,18 @@ test('2,000 slow clients are cut off by the timeouts while healthy clients keep 
     t.diagnostic(`resident memory grew ${rssGrowth.toFixed(1)} MB over the abuse`);
     assert.ok(rssGrowth < 200, `memory stays bounded (grew ${rssGrowth.toFixed(1)} MB)`);
   } finally {
+    // A failed assertion leaves connections open, and the server's close waits for them.
     for (const drip of drips) clearInterval(drip);
+    for (const probe of all) probe.socket.destroy();
     await server.close();
   }
 });
 
 test('connections beyond max_connections are closed as they arrive; the server answers again once they go', async () => {
   const { server, port } = await startServer({ maxConnections: 50 });
+  const idle: Probe[] = [];
   try {
-    const idle = await openMany(60, port, () => undefined);
+    idle.push(...(await openMany(60, port, () => undefined)));
     await until(() => idle.filter((p) => p.closedAt !== undefined).length >= 10, 2_000);
     assert.ok(idle.filter((p) => p.closedAt !== undefined).length >= 10, 'the ten over the cap are closed');
     for (const probe of idle) probe.socket.destroy();
@@ -121,6 +125,7 @@ test('connections beyond max_connections are closed as they arrive; the server a
     const response = await fetch(`http://127.0.0.1:${port}/healthz`);
     assert.equal(response.status, 200);
   } finally {
+    for (const probe of idle) probe.socket.destroy();
     await server.close();
   }
 });
