@@ -31,11 +31,23 @@ export class ChatScheduler {
   private queue: Queued[] = [];
   private running = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Replies of the running batch not yet ended or cancelled. */
+  private open: number[] = [];
 
   constructor(
     private readonly source: ChatSource,
     private readonly options: BatchingOptions,
   ) {}
+
+  /** Replies being decoded now; those of departed clients are not. */
+  get decoding(): number {
+    return this.open.reduce((a, b) => a + b, 0);
+  }
+
+  /** Replies waiting for the running batch to end. */
+  get waiting(): number {
+    return this.queue.reduce((a, q) => a + q.job.replies.length, 0);
+  }
 
   /** Resolves, with the version that replied, when every reply of the job has ended. */
   submit(job: ChatJob): Promise<number> {
@@ -70,6 +82,7 @@ export class ChatScheduler {
       const owners = taken.flatMap((q, k) => q.job.replies.map((_, choice) => ({ k, choice })));
       const batch = served.chat.replies(taken.flatMap((q) => q.job.replies));
       const open = taken.map((q) => q.job.replies.length);
+      this.open = open;
       while (!batch.done) {
         taken.forEach((q, k) => {
           if (open[k] === 0 || !q.job.cancelled()) return;
@@ -92,6 +105,7 @@ export class ChatScheduler {
     } catch (error) {
       for (const q of taken) q.reject(error);
     } finally {
+      this.open = [];
       this.running = false;
       if (this.queue.length > 0) this.schedule();
     }

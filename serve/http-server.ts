@@ -311,13 +311,23 @@ export class InferenceServer {
   }
 
   private refreshGauges(): void {
-    for (const model of this.options.models.values())
+    for (const model of this.options.models.values()) {
+      const labels = { model: model.name };
+      this.metrics.gauge('pipewright_model_version', 'The registry version being served.', labels, model.version ?? 0);
+      if (!model.chat) continue;
       this.metrics.gauge(
-        'pipewright_model_version',
-        'The registry version being served.',
-        { model: model.name },
-        model.version ?? 0,
+        'pipewright_chat_replies_decoding',
+        "Chat replies being decoded now (a departed client's are not).",
+        labels,
+        model.chats.decoding,
       );
+      this.metrics.gauge(
+        'pipewright_chat_replies_waiting',
+        'Chat replies waiting for the running batch to end.',
+        labels,
+        model.chats.waiting,
+      );
+    }
   }
 }
 

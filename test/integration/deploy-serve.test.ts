@@ -701,6 +701,12 @@ async function chatWithOfficialClient(server: RunningServer): Promise<void> {
   const reader = response.body!.getReader();
   await reader.read();
   abort.abort();
+  const decoding = async () =>
+    /pipewright_chat_replies_decoding\{model="chatbot"\} (\d+)/.exec(
+      await (await fetch(`${server.url}/metrics`)).text(),
+    )?.[1];
+  for (let i = 0; i < 50 && (await decoding()) !== '0'; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await decoding(), '0', 'nothing of the departed stream is left decoding');
   const after = await client.chat.completions.create(ask);
   assert.equal(after.choices[0]!.message.content, whole.choices[0]!.message.content);
 }

@@ -1,0 +1,86 @@
+import type * as Tf from '@tensorflow/tfjs';
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { loadBackend } from '../../ml/backend/load-backend';
+import { ReplyBatch, type ReplyRequest } from '../../ml/generation/reply-batch';
+import { GREEDY } from '../../ml/generation/sampling';
+import type { EncoderConfig } from '../../ml/models/encoder-config';
+import { EncoderModel } from '../../ml/models/encoder-model';
+import type { ChatModel } from '../../ml/tasks/task';
+import { seq2seq } from '../../ml/tasks/seq2seq';
+import { ChatScheduler } from '../../serve/chat-scheduler';
+
+let tf: typeof Tf;
+before(async () => {
+  tf = (await loadBackend()).tf;
+});
+
+const CONFIG: EncoderConfig = {
+  vocabSize: 30,
+  maxLength: 400,
+  layers: 1,
+  hidden: 16,
+  heads: 2,
+  ffn: 32,
+  dropout: 0,
+  activation: 'gelu',
+  positional: 'sinusoidal',
+  pooling: 'first',
+  classes: 30,
+  decoderLayers: 1,
+  tiedOutput: true,
+};
+
+/** A chat model over a small random-weight decoder whose replies never stop early: each ends at its token limit. */
+function chatModel(model: EncoderModel): ChatModel {
+  return {
+    contextTokens: CONFIG.maxLength,
+    maxReplyTokens: CONFIG.maxLength,
+    defaultReplyTokens: 10,
+    encode: (turns) => turns.map((t) => 2 + (t.length % 20)),
+    replies: (requests) =>
+      new ReplyBatch(tf, model, requests, { padId: 0, startId: 1, stopId: 1, minNewTokens: CONFIG.maxLength }, (ids) =>
+        ids.map((id) => String.fromCharCode(97 + (id % 26))).join(''),
+      ),
+  };
+}
+
+const reply = (maxNewTokens: number): ReplyRequest => ({ source: [3, 4, 5], sampling: GREEDY, maxNewTokens, stop: [] });
+
+test('a cancelled chat stops being decoded at once: the gauge of decoding replies drops, the others finish', async () => {
+  const model = new EncoderModel(tf, CONFIG, seq2seq.head, 2);
+  const scheduler = new ChatScheduler(() => ({ chat: chatModel(model), version: 3 }), { maxBatch: 8, maxWaitMs: 1 });
+  try {
+    let gone = false;
+    let deltasAfterLeaving = 0;
+    const seen: number[] = [];
+    const leaving = scheduler.submit({
+      replies: [reply(300), reply(300)],
+      onDelta: () => {
+        if (gone) deltasAfterLeaving++;
+      },
+      cancelled: () => gone,
+    });
+    let finishedTokens = 0;
+    const staying = scheduler.submit({
+      replies: [reply(40)],
+      onDelta: (_choice, delta, tokens) => {
+        seen.push(scheduler.decoding);
+        if (delta.finish) finishedTokens = tokens;
+        if (tokens === 5) gone = true;
+      },
+      cancelled: () => false,
+    });
+    assert.equal(scheduler.waiting, 3, 'three replies wait for the batch');
+    assert.equal(await staying, 3, 'the version that replied');
+    assert.equal(await leaving, 3);
+    assert.equal(finishedTokens, 40, 'the staying reply ran to its limit');
+    assert.equal(seen[0], 3, 'all three replies decode in one batch');
+    assert.equal(seen.at(-1), 1, 'once its client left, only the staying reply is decoded');
+    assert.ok(deltasAfterLeaving <= 2, `the departed client's replies got ${deltasAfterLeaving} deltas after it left`);
+    assert.equal(scheduler.decoding, 0, 'nothing is left decoding');
+    assert.equal(scheduler.waiting, 0);
+  } finally {
+    model.dispose();
+  }
+});
