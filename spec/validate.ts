@@ -1,5 +1,6 @@
 import { asRecord } from './as-record';
 import type { ActivityCatalog, ActivityContract, JsonSchema } from './activity-catalog';
+import { PATTERN_MESSAGE_KEYWORD } from './schema';
 import type { Diagnostic } from './diagnostics';
 import type { Expr, ValueExpr } from './expression-ast';
 import { checkExpression, compatible, isArtifactType, type ExprScope } from './expression-check';
@@ -89,6 +90,7 @@ export function checkSemantics(
       text: string,
       expected: ValueType,
       what: string,
+      schema?: JsonSchema,
     ): ValueExpr | undefined => {
       let value: ValueExpr;
       try {
@@ -99,8 +101,10 @@ export function checkSemantics(
         return undefined;
       }
       const exprs = '$expr' in value ? [value.$expr] : value.$template.filter((p): p is Expr => typeof p !== 'string');
+      const types = new Map<Expr, ValueType>();
       for (const expr of exprs) {
         const result = checkExpression(expr, scope);
+        if (result.issues.length === 0) types.set(expr, result.type);
         result.issues.forEach((issue) => reportInString(path, issue.offset, `step "${id}": ${what}: ${issue.message}`));
         result.stepRefs.forEach((ref) => dependsOn.add(ref));
         const type = '$expr' in value ? result.type : 'string';
@@ -117,6 +121,10 @@ export function checkSemantics(
             `step "${id}": ${what} must be a ${expected}, but this expression is a ${type}`,
           );
         }
+      }
+      if ('$template' in value && typeof schema?.pattern === 'string') {
+        const problem = templatePatternProblem(value.$template, types, schema);
+        if (problem) report(path, `step "${id}": ${path.slice(2).join('.')}: ${problem}`);
       }
       return value;
     };
@@ -187,13 +195,18 @@ export function checkSemantics(
     const withValues = Object.fromEntries(
       Object.entries(asRecord(step.with) ?? {}).map(([key, value]) => [
         key,
-        mapExpressions(value, at('with', key), (path, text, nested) =>
-          parseAndCheck(
-            path,
-            text,
-            nested || !Object.hasOwn(withSchema, key) ? 'any' : expectedType(withSchema[key]),
-            `with.${key}`,
-          ),
+        mapExpressions(
+          value,
+          at('with', key),
+          (path, text, nested, schema) =>
+            parseAndCheck(
+              path,
+              text,
+              nested || !Object.hasOwn(withSchema, key) ? 'any' : expectedType(withSchema[key]),
+              `with.${key}`,
+              schema,
+            ),
+          Object.hasOwn(withSchema, key) ? withSchema[key] : undefined,
         ),
       ]),
     );
@@ -269,21 +282,48 @@ function expectedType(schema: JsonSchema | undefined): ValueType {
   return 'any';
 }
 
-/** Replaces every string holding `${{` inside a `with:` value by its parsed form. */
+/** Replaces every string holding `${{` inside a `with:` value by its parsed form; `schema` is the value's, as far as known. */
 function mapExpressions(
   value: unknown,
   path: SourcePath,
-  parse: (path: SourcePath, text: string, nested: boolean) => ValueExpr | undefined,
+  parse: (path: SourcePath, text: string, nested: boolean, schema: JsonSchema | undefined) => ValueExpr | undefined,
+  schema: JsonSchema | undefined,
   nested = false,
 ): unknown {
-  if (typeof value === 'string') return hasExpression(value) ? (parse(path, value, nested) ?? value) : value;
-  if (Array.isArray(value)) return value.map((item, i) => mapExpressions(item, [...path, i], parse, true));
+  if (typeof value === 'string') return hasExpression(value) ? (parse(path, value, nested, schema) ?? value) : value;
+  if (Array.isArray(value))
+    return value.map((item, i) => mapExpressions(item, [...path, i], parse, asRecord(schema?.items), true));
   const record = asRecord(value);
+  const properties = asRecord(schema?.properties);
   if (record)
     return Object.fromEntries(
-      Object.entries(record).map(([k, v]) => [k, mapExpressions(v, [...path, k], parse, true)]),
+      Object.entries(record).map(([k, v]) => [
+        k,
+        mapExpressions(v, [...path, k], parse, asRecord(properties?.[k]), true),
+      ]),
     );
   return value;
+}
+
+/** What a number or boolean looks like in text: any one will do to check the text around it. */
+const SAMPLE_TEXT: Partial<Record<ValueType, string>> = { number: '1', boolean: 'true' };
+
+/**
+ * Why a template cannot match its schema's pattern whatever its expressions' values, or
+ * undefined: each number or boolean expression is replaced by a sample value and the text checked
+ * (`f1_macro >> ${{ params.min_f1 }}` is wrong for every min_f1). Templates with expressions of
+ * other types are left to run time.
+ */
+function templatePatternProblem(
+  template: readonly (string | Expr)[],
+  types: ReadonlyMap<Expr, ValueType>,
+  schema: JsonSchema,
+): string | undefined {
+  const parts = template.map((part) => (typeof part === 'string' ? part : SAMPLE_TEXT[types.get(part) ?? 'any']));
+  if (parts.some((part) => part === undefined)) return undefined;
+  if (new RegExp(String(schema.pattern), 'u').test(parts.join(''))) return undefined;
+  const custom = schema[PATTERN_MESSAGE_KEYWORD];
+  return typeof custom === 'string' ? custom : `must match ${String(schema.pattern)}`;
 }
 
 /** Every elementary cycle found by depth-first search, each once, starting at its first step in file order. */
