@@ -23,6 +23,8 @@ function describe(
   const path = pointerToPath(error.instancePath);
   // `if` only selects a per-activity branch; the expression branch of anyOf is an alternative, not a rule broken.
   if (error.keyword === 'if' || error.keyword === 'anyOf' || error.schemaPath.includes('/anyOf/1/')) return null;
+  // Wrong or missing inputs: the semantic check says more (the artifact kind, how to wire it).
+  if (error.schemaPath.includes('/then/properties/inputs/')) return null;
   const parent = (error.parentSchema ?? {}) as Record<string, unknown>;
   switch (error.keyword) {
     case 'additionalProperties': {

@@ -1,4 +1,4 @@
-import type { ActivityCatalog, JsonSchema } from './activity-catalog';
+import type { ActivityCatalog, ActivityContract, JsonSchema } from './activity-catalog';
 import { PARAM_TYPES, QUEUES } from './types';
 
 export const IDENTIFIER_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
@@ -8,8 +8,11 @@ export const EXPRESSION_PATTERN = '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$';
 const TEMPLATE_PATTERN = '\\$\\{\\{[\\s\\S]*\\}\\}';
 const DURATION_HINT = 'a duration such as 500ms, 30s, 10m, 2h or 1d';
 
-/** Non-standard keyword: the message to show when `pattern` fails, instead of the raw regex. */
-export const PATTERN_MESSAGE_KEYWORD = 'x-pattern-message';
+/**
+ * The message to show when `pattern` fails, instead of the raw regex: not JSON Schema, but the
+ * keyword editors' YAML and JSON language servers show; our own ajv declares it (strict mode).
+ */
+export const PATTERN_MESSAGE_KEYWORD = 'patternErrorMessage';
 
 const duration = (description: string): JsonSchema => ({
   type: 'string',
@@ -35,7 +38,37 @@ function orExpression(schema: JsonSchema): JsonSchema {
   const isString = schema.type === 'string';
   return {
     description: schema.description,
-    anyOf: [inner, { type: 'string', pattern: isString ? TEMPLATE_PATTERN : EXPRESSION_PATTERN }],
+    anyOf: [
+      inner,
+      isString
+        ? {
+            type: 'string',
+            pattern: TEMPLATE_PATTERN,
+            [PATTERN_MESSAGE_KEYWORD]: 'or a text with ${{ }} expressions in it',
+          }
+        : { type: 'string', pattern: EXPRESSION_PATTERN, [PATTERN_MESSAGE_KEYWORD]: 'or one ${{ }} expression' },
+    ],
+  };
+}
+
+/**
+ * An activity's input names for editors to complete and check. validate.ts reports a wrong or
+ * missing input itself, naming the artifact kind, so schemaDiagnostics leaves these errors out.
+ */
+function inputsSchema(contract: ActivityContract): JsonSchema {
+  const required = Object.entries(contract.inputs)
+    .filter(([, input]) => input.required)
+    .map(([name]) => name);
+  return {
+    type: 'object',
+    properties: Object.fromEntries(
+      Object.entries(contract.inputs).map(([name, input]) => [
+        name,
+        { description: `${input.description} (a ${input.kind})` },
+      ]),
+    ),
+    additionalProperties: false,
+    ...(required.length > 0 && { required }),
   };
 }
 
@@ -62,7 +95,10 @@ export function buildPipelineSchema(catalog: ActivityCatalog): JsonSchema {
       inputs: {
         type: 'object',
         description: 'Artifacts this step consumes, wired as `name: ${{ steps.<id>.outputs.<output> }}`.',
-        propertyNames: { pattern: IDENTIFIER_PATTERN },
+        propertyNames: {
+          pattern: IDENTIFIER_PATTERN,
+          [PATTERN_MESSAGE_KEYWORD]: 'input names start with a letter or _ and hold only letters, digits and _',
+        },
         additionalProperties: {
           type: 'string',
           pattern: EXPRESSION_PATTERN,
@@ -118,7 +154,7 @@ export function buildPipelineSchema(catalog: ActivityCatalog): JsonSchema {
     allOf: [...catalog.values()].map((contract) => ({
       if: { properties: { uses: { const: contract.name } }, required: ['uses'] },
       then: {
-        properties: { with: allowExpressions(contract.with) },
+        properties: { with: allowExpressions(contract.with), inputs: inputsSchema(contract) },
         ...(Array.isArray(contract.with.required) && contract.with.required.length > 0 && { required: ['with'] }),
       },
     })),

@@ -35,6 +35,7 @@ export const DEPLOY_CONTRACT: ActivityContract = {
       name: {
         type: 'string',
         pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
+        [PATTERN_MESSAGE_KEYWORD]: 'must be 1 to 100 letters, digits, ., _ and -, starting with a letter or digit',
         description: 'Model name in the registry; `pipewright serve` serves it under this name.',
       },
       metric: {

@@ -1,3 +1,4 @@
+import { PATTERN_MESSAGE_KEYWORD } from '../schema';
 import type { ActivityContract } from '../activity-catalog';
 import { METRICS, metricOutputs, TASK_METRICS, TRAIN_TASKS } from '../metrics';
 
@@ -110,7 +111,11 @@ export const TRAIN_CONTRACT: ActivityContract = {
       freeze: {
         type: 'array',
         minItems: 1,
-        items: { type: 'string', pattern: '^(embeddings|pooler|layers\\.\\d+(-\\d+)?)$' },
+        items: {
+          type: 'string',
+          pattern: '^(embeddings|pooler|layers\\.\\d+(-\\d+)?)$',
+          [PATTERN_MESSAGE_KEYWORD]: 'must be `embeddings`, `pooler`, `layers.<n>` or a range `layers.<a>-<b>`',
+        },
         description:
           'Parameter groups that do not train (no gradients, no optimizer state): `embeddings`, `pooler`, `layers.<n>` or a range `layers.<a>-<b>` (0-based, inclusive). Usually lower layers of a pretrained model.',
       },
