@@ -34,6 +34,11 @@ interface Carried {
   readonly startedAt: number;
 }
 
+/** What a training workflow returns: the step's result, and its epoch table as the trainingProgress query would answer. */
+export interface TrainingResult extends StepResult {
+  readonly training: TrainingProgress;
+}
+
 /** Stops training after the current epoch; the best model so far is the step's output. */
 export const stopTrainingSignal = defineSignal<[reason?: string]>('stopTraining');
 export const trainingProgressQuery = defineQuery<TrainingProgress>('trainingProgress');
@@ -45,7 +50,7 @@ export const stepProgressSignal = defineSignal<[stepId: string, summary: string]
  * (verify, retention) and `validate`; early stopping and best-model selection happen here, so every
  * decision is in the history.
  */
-export async function training(input: TrainingInput): Promise<StepResult> {
+export async function training(input: TrainingInput): Promise<TrainingResult> {
   const settings = withDefaults(TRAIN_CONTRACT.with, input.step.with) as unknown as TrainSettings;
   const metrics = TASK_METRICS[settings.task];
   const monitor = settings.monitor ?? mainMetric(settings.task);
@@ -229,6 +234,7 @@ export async function training(input: TrainingInput): Promise<StepResult> {
       metrics.filter((m) => m !== 'loss'),
     )}${ending}`,
     cached: false,
+    training: progress,
   };
 }
 

@@ -1,40 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
-import type { PipewrightConfig } from '../../worker/config';
-import { PROJECT_ROOT } from '../../worker/config';
 import { FIXTURES } from '../spec/corpus';
+import { envFor, pipewright } from '../support/run-cli';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { withWorker } from '../support/with-worker';
-
-const run = promisify(execFile);
-const MAIN = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
-
-async function pipewright(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-function envFor(config: PipewrightConfig): Record<string, string> {
-  return {
-    TEMPORAL_ADDRESS: config.temporalAddress,
-    PIPEWRIGHT_TASK_QUEUE: config.taskQueue,
-    PIPEWRIGHT_HOME: config.home,
-  };
-}
 
 describe('pipewright without a server', () => {
   test('validate: exit 0 for valid files, 2 with every problem for invalid ones, no stack traces', async () => {

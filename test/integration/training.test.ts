@@ -22,6 +22,7 @@ import {
   SAMPLE_DATA_STEPS,
   SLOT_DATA_STEPS,
 } from '../support/sample-pipeline';
+import { envFor, pipewright } from '../support/run-cli';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { startWorker } from '../support/with-worker';
 
@@ -271,6 +272,7 @@ test('the stopTraining signal ends training after the current epoch, keeping the
 test('early stopping ends training when the monitored metric stops improving, and continue-as-new keeps the history', async () => {
   const config = trainingConfig();
   const stop = await startWorker(config);
+  let workflowId: string | undefined;
   try {
     // A learning rate of almost 0 never improves validation loss by min_delta.
     const yaml = trainingPipeline({
@@ -279,6 +281,7 @@ test('early stopping ends training when the monitored metric stops improving, an
         'monitor: loss\n      early_stopping: { patience: 2, min_delta: 0.5 }\n      optimizer: { learning_rate: 0.000001 }\n      history_limit: 50',
     });
     const handle = await startRun(config, yaml);
+    workflowId = handle.workflowId;
     const result = (await handle.result()) as PipelineResult;
     const outputs = result.steps.find((s) => s.id === 'train')!.outputs!;
     assert.equal(outputs.epochs, 3, 'epoch 1 sets the best, 2 and 3 do not improve by 0.5: stop after 3');
@@ -290,4 +293,15 @@ test('early stopping ends training when the monitored metric stops improving, an
   } finally {
     await stop();
   }
+  // No worker is left: the epoch table comes from the finished training workflow, all three epochs of it.
+  assert.ok(workflowId);
+  const status = await pipewright(['status', workflowId], envFor(config));
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /training train: stopped, 3\/6 epochs \(.+\), best by loss/);
+  assert.match(
+    status.stdout,
+    /epoch {2}step {2}train loss {2}val accuracy {2}val f1_macro {2}val loss {2}samples\/s {2}time/,
+  );
+  const rows = status.stdout.split('\n').filter((line) => /^[123] +\d+ +\d+\.\d{4} /.test(line));
+  assert.equal(rows.length, 3, status.stdout);
 });
