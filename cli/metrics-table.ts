@@ -8,12 +8,19 @@ import type { RunOutcome } from './watch-run';
 
 const f4 = (x: number) => x.toFixed(4);
 
+/** How much of a report to print: the headline and what most needs a look, or every table. */
+export type ReportDetail = 'summary' | 'full';
+
+/** Rows of the weakest classes and the largest confusions a summary shows. */
+const SUMMARY_ROWS = 5;
+
 /**
- * A metrics report as text: the task's headline scores, the counts behind them, thresholds,
- * per-class (or per entity type) scores, the scores per group, generated examples (sequence to
- * sequence) and, for classification, the confusion matrix.
+ * A metrics report as text: the task's headline scores, the counts behind them, thresholds, then
+ * in full the per-class (or per entity type) scores, the scores per group, generated examples
+ * (sequence to sequence) and, for classification, the confusion matrix; a summary shows only the
+ * weakest classes and the largest confusions instead of the tables.
  */
-export function renderMetricsReport(report: MetricsReport): string[] {
+export function renderMetricsReport(report: MetricsReport, detail: ReportDetail = 'full'): string[] {
   const names = TASK_METRICS[report.task].filter((name) => report.metrics[name] !== undefined);
   const scores = names.map((name) => `${name} ${f4(report.metrics[name]!)}`);
   const lines = [
@@ -27,6 +34,7 @@ export function renderMetricsReport(report: MetricsReport): string[] {
         .join(', '),
     );
   for (const t of report.thresholds) lines.push(`${t.passed ? '✔' : '✘'} ${t.condition}  (measured ${f4(t.value)})`);
+  if (detail === 'summary') return [...lines, ...summaryLines(report)];
   const heading = report.task === 'token_classification' ? 'entity' : 'label';
   const width = Math.max(heading.length, ...report.per_class.map((c) => c.label.length));
   if (report.per_class.length > 0) lines.push('', `${heading.padEnd(width)}  precision  recall  f1      support`);
@@ -42,6 +50,32 @@ export function renderMetricsReport(report: MetricsReport): string[] {
   report.confusion.forEach((row, i) =>
     lines.push(`${report.labels[i]!.padEnd(width)}  ${row.map((n) => String(n).padStart(cell)).join('')}`),
   );
+  return lines;
+}
+
+/** The weakest classes by F1 and the most frequent confusions, a line each; none when there is no per-class table. */
+function summaryLines(report: MetricsReport): string[] {
+  const lines: string[] = [];
+  if (report.per_class.length > SUMMARY_ROWS) {
+    const weakest = [...report.per_class].sort((a, b) => a.f1 - b.f1 || a.label.localeCompare(b.label));
+    lines.push(
+      `weakest ${report.task === 'token_classification' ? 'entity types' : 'labels'} by f1: ${weakest
+        .slice(0, SUMMARY_ROWS)
+        .map((c) => `${c.label} ${f4(c.f1)}`)
+        .join(', ')}`,
+    );
+  }
+  const confusions = (report.confusion ?? [])
+    .flatMap((row, actual) => row.map((count, predicted) => ({ actual, predicted, count })))
+    .filter((c) => c.actual !== c.predicted && c.count > 0)
+    .sort((a, b) => b.count - a.count || a.actual - b.actual || a.predicted - b.predicted);
+  if (confusions.length > 0)
+    lines.push(
+      `most confused (actual → predicted): ${confusions
+        .slice(0, SUMMARY_ROWS)
+        .map((c) => `${report.labels[c.actual]} → ${report.labels[c.predicted]} ${c.count}`)
+        .join(', ')}`,
+    );
   return lines;
 }
 
@@ -73,10 +107,15 @@ function renderGroups(groups: NonNullable<MetricsReport['groups']>, metrics: rea
 }
 
 /**
- * Prints the metrics table of every validate step when its report is in the local store (the worker
+ * Prints the metrics of every validate step when its report is in the local store (the worker
  * shares this machine's state folder); otherwise says how to print them where it is.
  */
-export async function printMetrics(config: PipewrightConfig, outcome: RunOutcome, workflowId: string): Promise<void> {
+export async function printMetrics(
+  config: PipewrightConfig,
+  outcome: RunOutcome,
+  workflowId: string,
+  detail: ReportDetail = 'full',
+): Promise<void> {
   const scored = outcome.progress?.steps.filter((s) => s.uses === 'validate' && s.outputs?.metrics) ?? [];
   const { store } = openLocalState(config);
   for (const step of scored) {
@@ -87,7 +126,7 @@ export async function printMetrics(config: PipewrightConfig, outcome: RunOutcome
       );
       continue;
     }
-    const table = renderMetricsReport(await readMetricsReport(store, ref));
+    const table = renderMetricsReport(await readMetricsReport(store, ref), detail);
     process.stdout.write([`\nMetrics of ${step.id}:`, ...table.map((line) => `  ${line}`)].join('\n') + '\n');
   }
 }

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createCatalog } from '../../spec/activity-catalog';
@@ -6,9 +6,9 @@ import { buildPlan } from '../../spec/load-pipeline';
 import { loadConfig, workflowUrl } from '../../worker/config';
 import type { PipelineInput } from '../../workflows/pipeline';
 import { connectClient } from '../client';
-import { printMetrics } from '../metrics-table';
+import { printMetrics, type ReportDetail } from '../metrics-table';
 import { collectSet } from '../parse-set';
-import { ProgressPrinter } from '../render-progress';
+import { ProgressPrinter, table } from '../render-progress';
 import { watchRun, type RunOutcome } from '../watch-run';
 
 interface RunOptions {
@@ -18,6 +18,7 @@ interface RunOptions {
   detach?: boolean;
   id?: string;
   name?: string;
+  report: ReportDetail;
 }
 
 /** Exit code of a run's outcome: 0 success, 1 failure, 3 cancelled or ended otherwise. */
@@ -36,6 +37,11 @@ export function registerRun(program: Command): void {
     .option('--detach', 'start the run and return without following it')
     .option('--id <workflowId>', 'workflow id to use (default: <pipeline>-<timestamp>)')
     .option('--name <runName>', 'a label for this run, shown in the UI and listings')
+    .addOption(
+      new Option('--report <detail>', 'what of each validation report to print at the end: the summary or every table')
+        .choices(['summary', 'full'])
+        .default('summary'),
+    )
     .action(async (ref: string, options: RunOptions) => {
       const config = loadConfig();
       // A file path goes to the worker as an absolute path, so it does not depend on the worker's folder.
@@ -77,13 +83,24 @@ export function registerRun(program: Command): void {
           }) + '\n',
         );
       else {
+        // A terminal shows the redrawn step table; a log gets it once more, one line per step.
+        if (!process.stdout.isTTY && outcome.progress)
+          process.stdout.write(['', ...table(outcome.progress, Date.now()), ''].join('\n'));
         process.stdout.write(
           outcome.status === 'succeeded'
             ? `Run ${workflowId} succeeded.\n`
             : `Run ${workflowId} ${outcome.status}: ${outcome.error ?? ''}\n`,
         );
-        await printMetrics(config, outcome, workflowId);
+        await printMetrics(config, outcome, workflowId, options.report);
+        for (const line of deployDecisions(outcome)) process.stdout.write(`${line}\n`);
       }
       process.exitCode = exitCodeFor(outcome);
     });
+}
+
+/** One line per deploy step that ran: its decision. */
+function deployDecisions(outcome: RunOutcome): string[] {
+  return (outcome.progress?.steps ?? [])
+    .filter((s) => s.uses === 'deploy' && typeof s.outputs?.decision === 'string')
+    .map((s) => `Deploy ${s.id}: ${String(s.outputs!.decision)}`);
 }

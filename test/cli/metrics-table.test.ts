@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { MetricsReport } from '../../ml/metrics/metrics-report';
+import { renderMetricsReport } from '../../cli/metrics-table';
+
+/** A 150-class report (CLINC150's size): 20 rows per class, a few classes confused with others. */
+function report150(): MetricsReport {
+  const labels = Array.from({ length: 150 }, (_, i) => `intent_${String(i).padStart(3, '0')}`);
+  const confusion = labels.map((_, actual) => labels.map((_, predicted) => (actual === predicted ? 20 : 0)));
+  const confuse = (actual: number, predicted: number, count: number) => {
+    confusion[actual]![actual]! -= count;
+    confusion[actual]![predicted]! += count;
+  };
+  confuse(7, 9, 6);
+  confuse(42, 41, 9);
+  confuse(100, 3, 2);
+  const f1 = (i: number) => (confusion[i]![i]! / 20) * 0.99;
+  return {
+    task: 'classification',
+    model: { sha256: 'a'.repeat(64), step: 10, epoch: 1 },
+    dataset: { sha256: 'b'.repeat(64), rows: 3000 },
+    backend: 'tensorflow',
+    metrics: { accuracy: 0.9943, f1_macro: 0.9941, loss: 0.03 },
+    labels,
+    per_class: labels.map((label, i) => ({ label, precision: 0.99, recall: 0.99, f1: f1(i), support: 20 })),
+    confusion,
+    thresholds: [{ condition: 'f1_macro >= 0.9', metric: 'f1_macro', value: 0.9941, passed: true }],
+    passed: true,
+  };
+}
+
+test('a run prints a summary of a 150-class report — the weakest classes and largest confusions — and the full tables only when asked', () => {
+  const summary = renderMetricsReport(report150(), 'summary');
+  assert.ok(summary.length <= 6, summary.join('\n'));
+  assert.ok(Math.max(...summary.map((l) => l.length)) < 300, 'no line is a matrix row');
+  assert.match(summary[0]!, /^accuracy 0\.9943 {3}f1_macro 0\.9941 {3}loss 0\.0300/);
+  assert.ok(summary.includes('✔ f1_macro >= 0.9  (measured 0.9941)'));
+  assert.ok(
+    summary.some((l) => l.startsWith('weakest labels by f1: intent_042 0.5445, intent_007 0.6930, intent_100 ')),
+  );
+  assert.ok(
+    summary.includes(
+      'most confused (actual → predicted): intent_042 → intent_041 9, intent_007 → intent_009 6, intent_100 → intent_003 2',
+    ),
+  );
+  const full = renderMetricsReport(report150(), 'full');
+  assert.equal(full.filter((l) => /^intent_\d{3} {2}0\.9900/.test(l)).length, 150, 'the per-class table');
+  assert.equal(full.filter((l) => /^intent_\d{3} +(\s+\d+){150}$/.test(l)).length, 150, 'the confusion matrix');
+});
