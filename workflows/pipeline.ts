@@ -14,6 +14,7 @@ import {
   isCancellation,
   proxyActivities,
   setCurrentDetails,
+  setDefaultSignalHandler,
   setHandler,
   upsertMemo,
   workflowInfo,
@@ -72,27 +73,40 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
     steps: [],
     startedAt: Date.now(),
   };
-  setHandler(progressQuery, () => progress);
+  setHandler(progressQuery, () => progress, {
+    description: 'The run: its status, params and every step with its status, times, summary and outputs.',
+  });
   const publish = () => setCurrentDetails(progressMarkdown(progress, Date.now()));
   publish();
-  setHandler(stepProgressSignal, (stepId, summary) => {
+  // Training steps report each epoch through a signal that is plumbing, not for people: handled by
+  // the default handler, it is not among the handlers the Web UI offers in its Signal dialog.
+  setDefaultSignalHandler((name, ...args) => {
+    if (name !== stepProgressSignal.name) return;
+    const [stepId, summary] = args as [string, string];
     const entry = progress.steps.find((s) => s.id === stepId);
     if (entry?.status !== 'running') return;
     entry.summary = summary;
     publish();
   });
   // A stop request for the run reaches every training step in flight.
-  setHandler(stopTrainingSignal, async (reason) => {
-    const training = progress.steps.filter((s) => s.status === 'running' && CHILD_WORKFLOWS[s.uses]);
-    await Promise.all(
-      training.map((s) =>
-        getExternalWorkflowHandle(childWorkflowId(s.id))
-          .signal(stopTrainingSignal, reason)
-          // A training that has just finished (or not started yet) needs no stop; never fail the run over it.
-          .catch(() => undefined),
-      ),
-    );
-  });
+  setHandler(
+    stopTrainingSignal,
+    async (reason) => {
+      const training = progress.steps.filter((s) => s.status === 'running' && CHILD_WORKFLOWS[s.uses]);
+      await Promise.all(
+        training.map((s) =>
+          getExternalWorkflowHandle(childWorkflowId(s.id))
+            .signal(stopTrainingSignal, reason)
+            // A training that has just finished (or not started yet) needs no stop; never fail the run over it.
+            .catch(() => undefined),
+        ),
+      );
+    },
+    {
+      description:
+        'Ends every running train step after its current epoch, keeping its best model; the argument is the reason shown.',
+    },
+  );
 
   let plan: PipelinePlan;
   try {
@@ -156,10 +170,17 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   };
 
   const approvals = new Map<string, ApprovalDecision>();
-  setHandler(approveSignal, (decision) => {
-    const waiting = progress.steps.filter((s) => s.status === 'running' && s.uses === 'deploy').map((s) => s.id);
-    for (const id of decision.step === undefined ? waiting : [decision.step]) approvals.set(id, decision);
-  });
+  setHandler(
+    approveSignal,
+    (decision) => {
+      const waiting = progress.steps.filter((s) => s.status === 'running' && s.uses === 'deploy').map((s) => s.id);
+      for (const id of decision.step === undefined ? waiting : [decision.step]) approvals.set(id, decision);
+    },
+    {
+      description:
+        'Decides a deploy waiting for approval: {"approved": true} or false, with "step" for one deploy (else all waiting) and optional "by" and "comment".',
+    },
+  );
   /** A deploy with `approval: required` waits here for the approve signal, then carries the decision. */
   const awaitApproval = async (step: PlanStep, input: StepInput): Promise<StepInput> => {
     if (step.uses !== 'deploy') return input;

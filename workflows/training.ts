@@ -78,10 +78,17 @@ export async function training(input: TrainingInput): Promise<TrainingResult> {
     history: epochs,
     startedAt,
   };
-  setHandler(trainingProgressQuery, () => progress);
-  setHandler(stopTrainingSignal, (reason) => {
-    stopReason = reason ?? 'stop requested';
+  setHandler(trainingProgressQuery, () => progress, {
+    description:
+      'The epoch table: each finished epoch’s train loss, validation metrics, speed and checkpoint; the epoch in flight.',
   });
+  setHandler(
+    stopTrainingSignal,
+    (reason) => {
+      stopReason = reason ?? 'stop requested';
+    },
+    { description: 'Ends training after the current epoch, keeping the best model; the argument is the reason shown.' },
+  );
   const publish = () => {
     progress.history = epochs;
     setCurrentDetails(trainingMarkdown(progress, Date.now()));

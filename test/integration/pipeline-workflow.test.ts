@@ -301,6 +301,15 @@ steps:
     }
   });
 
+  /** What the `__temporal_workflow_metadata` query answers (the parts the Web UI reads). */
+  interface WorkflowMetadata {
+    readonly currentDetails?: string;
+    readonly definition: {
+      readonly signalDefinitions: { name: string; description?: string }[];
+      readonly queryDefinitions: { name: string; description?: string }[];
+    };
+  }
+
   test('a running pipeline answers the progress query and shows a step table in the UI details', async () => {
     const config = env.config();
     const yaml = `
@@ -318,8 +327,17 @@ steps:
       assert.equal(progress.pipeline, 'observable');
       assert.equal(progress.status, 'running');
       assert.equal(progress.steps.find((s) => s.id === 'first')?.status, 'succeeded');
-      const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      const metadata = await handle.query<WorkflowMetadata>('__temporal_workflow_metadata');
       assert.match(metadata.currentDetails ?? '', /\*\*observable · nightly\*\* — running, 1\/2 steps finished/);
+      // What the Web UI offers: described queries and signals for people, no internal plumbing.
+      const described = (list: { name: string; description?: string }[]) =>
+        Object.fromEntries(list.filter((d) => !d.name.startsWith('__')).map((d) => [d.name, d.description ?? '']));
+      const signals = described(metadata.definition.signalDefinitions);
+      assert.deepEqual(Object.keys(signals).sort(), ['approve', 'stopTraining']);
+      const queries = described(metadata.definition.queryDefinitions);
+      assert.deepEqual(Object.keys(queries), ['progress']);
+      for (const [name, description] of Object.entries({ ...signals, ...queries }))
+        assert.ok(description.length > 20, `${name} has a description`);
       assert.match(metadata.currentDetails ?? '', /\| second \| wait \| cpu \| 🔄 running \|/);
       await handle.result();
     });

@@ -246,6 +246,11 @@ test('the stopTraining signal ends training after the current epoch, keeping the
       async () => ((await child.query(trainingProgressQuery)).history.length >= 1 ? true : undefined),
       'one epoch',
     );
+    // Each epoch's line reaches the run's step table (through the internal step-progress signal).
+    await until(async () => {
+      const train = (await handle.query(progressQuery)).steps.find((s) => s.id === 'train');
+      return /^epoch \d+\/50 · loss \d+\.\d{4} · val /.test(train?.summary ?? '') ? true : undefined;
+    }, 'the epoch summary in the run');
     // Sent to the pipeline run, which passes it on to its training steps.
     await handle.signal(stopTrainingSignal, 'enough');
     const result = (await handle.result()) as PipelineResult;
