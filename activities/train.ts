@@ -1,4 +1,11 @@
-import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import {
+  activityInfo,
+  ApplicationFailure,
+  CancelledFailure,
+  cancellationSignal,
+  heartbeat,
+  log,
+} from '@temporalio/activity';
 import type * as Tf from '@tensorflow/tfjs';
 import { loadBackend } from '../ml/backend/load-backend';
 import type { EncoderConfig } from '../ml/models/encoder-config';
@@ -27,7 +34,13 @@ import type { JournalKey } from '../store/checkpoint-journal';
 import { isNonRetryable } from './define-step';
 import type { ActivityDeps } from './deps';
 import { pretrainedDirectory } from './pretrained';
-import type { TrainEpochInput, TrainEpochResult, TrainHeartbeat, TrainSettings } from './training-io';
+import type {
+  TrainCancellation,
+  TrainEpochInput,
+  TrainEpochResult,
+  TrainHeartbeat,
+  TrainSettings,
+} from './training-io';
 
 /** The encoder a train step's settings describe, sized for its vocabulary, sequence length and classes. */
 function encoderConfig(settings: TrainSettings, vocabSize: number, maxLength: number, classes: number): EncoderConfig {
@@ -276,7 +289,16 @@ async function trainWith(deps: ActivityDeps, input: TrainEpochInput, setup: Trai
           while (written.length > 2) await deps.store.remove(written.shift()!.sha256);
         },
       },
-    );
+    ).catch((error: unknown) => {
+      if (!cancellationSignal().aborted) throw error;
+      // The workflow learns where training stopped and what was saved.
+      const stoppedAt: TrainCancellation = {
+        epoch: input.epoch + 1,
+        step: optimizer.step,
+        ...(newest && { checkpoint: newest }),
+      };
+      throw new CancelledFailure(`cancelled at epoch ${stoppedAt.epoch}, step ${stoppedAt.step}`, [stoppedAt]);
+    });
     return {
       checkpoint: newest!,
       step: outcome.position.step,

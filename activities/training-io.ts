@@ -94,6 +94,13 @@ export interface TrainHeartbeat {
   readonly checkpoint?: ArtifactRef;
 }
 
+/** Where a cancelled `train` activity stopped, as the details of its cancellation: the epoch (1-based), the step, what it saved. */
+export interface TrainCancellation {
+  readonly epoch: number;
+  readonly step: number;
+  readonly checkpoint?: ArtifactRef;
+}
+
 /** Input of the `checkpoint` activity: commit an epoch's checkpoint, let go of those retention dropped. */
 export interface CheckpointInput {
   readonly run: StepInput['run'];

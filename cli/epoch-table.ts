@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { trainingProgressQuery, type TrainingResult } from '../workflows/training';
-import type { TrainingProgress } from '../workflows/training-progress';
+import { cancelledText, type TrainingProgress } from '../workflows/training-progress';
 import type { PipelineProgress } from '../workflows/progress';
 
 const QUERY_DEADLINE_MS = 5_000;
@@ -51,8 +51,9 @@ export function epochTable(progress: TrainingProgress): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const format = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const state =
-    progress.status === 'training'
+  const state = progress.cancelled
+    ? cancelledText(progress.cancelled, progress.epochs)
+    : progress.status === 'training'
       ? `${progress.history.length}/${progress.epochs} epochs so far`
       : `${progress.status}, ${progress.history.length}/${progress.epochs} epochs${progress.stopReason ? ` (${progress.stopReason})` : ''}`;
   return [`training ${progress.step}: ${state}, best by ${progress.monitor}`, format(header), ...rows.map(format)];

@@ -1,10 +1,11 @@
+import type { TrainCancellation } from '../activities';
 import type { Metric } from '../spec/metrics';
 import type { EpochRecord } from './training-policy';
 
 /** What the `trainingProgress` query answers and the Web UI shows for a training workflow. */
 export interface TrainingProgress {
   readonly step: string;
-  status: 'training' | 'finished' | 'stopped';
+  status: 'training' | 'finished' | 'stopped' | 'cancelled';
   readonly epochs: number;
   readonly monitor: string;
   /** The validation metrics the task reports, the epoch table's columns. */
@@ -14,6 +15,8 @@ export interface TrainingProgress {
   current?: { readonly epoch: number; readonly phase: 'shuffling' | 'training' | 'validating' };
   backend?: string;
   stopReason?: string;
+  /** Where a cancelled run's training stopped and the checkpoint it saved there. */
+  cancelled?: TrainCancellation;
   readonly startedAt: number;
 }
 
@@ -22,9 +25,11 @@ export function trainingMarkdown(progress: TrainingProgress, nowMs: number): str
   const done = progress.history.length;
   const elapsed = nowMs - progress.startedAt;
   const eta = done === 0 ? undefined : (elapsed / done) * (progress.epochs - done);
-  const state = progress.current
-    ? `epoch ${progress.current.epoch}/${progress.epochs} ${progress.current.phase} (step progress: the train activity's heartbeat details)`
-    : `${progress.status}, ${done}/${progress.epochs} epochs`;
+  const state = progress.cancelled
+    ? cancelledText(progress.cancelled, progress.epochs)
+    : progress.current
+      ? `epoch ${progress.current.epoch}/${progress.epochs} ${progress.current.phase} (step progress: the train activity's heartbeat details)`
+      : `${progress.status}, ${done}/${progress.epochs} epochs`;
   const lines = [
     `**training ${progress.step}** — ${state}${eta !== undefined && progress.status === 'training' ? ` · ETA ${Math.round(eta / 1000)}s` : ''}${progress.backend ? ` · backend ${progress.backend}` : ''}`,
     '',
@@ -38,7 +43,17 @@ export function trainingMarkdown(progress: TrainingProgress, nowMs: number): str
   if (progress.stopReason) lines.push('', `Stopped: ${progress.stopReason}`);
   lines.push(
     '',
-    `Best model by ${progress.monitor}; send the \`stopTraining\` signal to stop after the current epoch.`,
+    progress.status === 'training'
+      ? `Best model by ${progress.monitor}; send the \`stopTraining\` signal to stop after the current epoch.`
+      : `Best model by ${progress.monitor}.`,
   );
   return lines.join('\n');
+}
+
+/** Where a cancelled training stopped, for people: the epoch, the step and the checkpoint saved there. */
+export function cancelledText(cancelled: TrainCancellation, epochs: number): string {
+  const saved = cancelled.checkpoint
+    ? `checkpoint ${cancelled.checkpoint.sha256.slice(0, 12)} saved`
+    : 'no checkpoint saved';
+  return `cancelled in epoch ${cancelled.epoch}/${epochs} at step ${cancelled.step}, ${saved}`;
 }

@@ -1,6 +1,9 @@
 import {
   ActivityCancellationType,
+  ActivityFailure,
   ApplicationFailure,
+  CancelledFailure,
+  CancellationScope,
   continueAsNew,
   defineQuery,
   defineSignal,
@@ -10,7 +13,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, StepInput, StepResult, TrainSettings } from '../activities';
+import type { Activities, StepInput, StepResult, TrainCancellation, TrainSettings } from '../activities';
 import { TRAIN_CONTRACT } from '../spec/contracts/train';
 import { mainMetric, TASK_METRICS, type Metric } from '../spec/metrics';
 import type { ArtifactRef, PlanRetry, PlanTimeouts } from '../spec/types';
@@ -117,6 +120,33 @@ export async function training(input: TrainingInput): Promise<TrainingResult> {
     // On cancel the activity saves a checkpoint before it stops; wait for that.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
+  // A cancelled run's table says where training stopped and what was saved, not a stale "running".
+  let saved: TrainCancellation | undefined = epochs.at(-1) && {
+    epoch: epochs.at(-1)!.epoch,
+    step: epochs.at(-1)!.step,
+    checkpoint: epochs.at(-1)!.checkpoint,
+  };
+  const recordCancel = (where: TrainCancellation | undefined) => {
+    progress.status = 'cancelled';
+    progress.cancelled = where ?? saved ?? { epoch: progress.current?.epoch ?? epochs.length + 1, step: 0 };
+    progress.current = undefined;
+    publish();
+  };
+  CancellationScope.current().cancelRequested.catch(() => recordCancel(undefined));
+  /** The train activity, noting what it saved: its epoch's checkpoint, or on cancel the one it wrote as it stopped. */
+  const trainNoting = async (epochInput: Parameters<typeof train>[0]) => {
+    try {
+      const trained = await train(epochInput);
+      saved = { epoch: epochInput.epoch + 1, step: trained.step, checkpoint: trained.checkpoint };
+      if (progress.status === 'cancelled') recordCancel(saved);
+      return trained;
+    } catch (error) {
+      const cause = error instanceof ActivityFailure ? error.cause : error;
+      if (cause instanceof CancelledFailure && cause.details.length > 0)
+        recordCancel(cause.details[0] as TrainCancellation);
+      throw error;
+    }
+  };
   const stepInput = (suffix: string, withValues: Record<string, unknown>, inputs: Record<string, ArtifactRef>) => ({
     run: input.step.run,
     stepId: `${input.step.stepId}.${suffix}`,
@@ -140,7 +170,7 @@ export async function training(input: TrainingInput): Promise<TrainingResult> {
     progress.current = { epoch: e + 1, phase: 'training' };
     publish();
     const previous = epochs.at(-1)?.checkpoint;
-    const trained = await train({
+    const trained = await trainNoting({
       run: self,
       stepId: input.step.stepId,
       settings,

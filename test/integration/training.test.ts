@@ -210,6 +210,15 @@ test('cancelling a run mid-epoch saves a checkpoint, then the run ends cancelled
     assert.ok(await store.verify(written.at(-1)!), 'the cancel checkpoint is stored and verifies');
     const progress = await handle.query(progressQuery);
     assert.equal(progress.status, 'cancelled');
+    // The training workflow says where it stopped and what it saved, not a stale "running … ETA".
+    const training = await child.query(trainingProgressQuery);
+    assert.equal(training.status, 'cancelled');
+    assert.equal(training.cancelled?.epoch, 1);
+    assert.ok(training.cancelled.step > 0);
+    assert.equal(training.cancelled.checkpoint?.sha256, written.at(-1)!.sha256, 'the checkpoint saved on cancel');
+    const { currentDetails } = await child.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    assert.match(currentDetails, /— cancelled in epoch 1\/3 at step \d+, checkpoint [0-9a-f]{12} saved/);
+    assert.doesNotMatch(currentDetails, /ETA|stopTraining/);
   } finally {
     await stop();
   }
