@@ -22,10 +22,16 @@ export interface ExtraActivities {
   readonly implementations: Readonly<Record<string, (...args: never[]) => Promise<unknown>>>;
 }
 
+export const WORKER_ROLES = ['workflows', 'activities', 'both'] as const;
+/** What a worker process runs: workflow tasks, activities (steps), or both. */
+export type WorkerRole = (typeof WORKER_ROLES)[number];
+
 export interface WorkerSetup {
   readonly connection: NativeConnection;
   readonly config: PipewrightConfig;
   readonly queue: WorkerQueue;
+  /** Default both. Workflows only polls the main queue, whatever `queue` says; the gpu queue has no workflows. */
+  readonly role?: WorkerRole;
   readonly extra?: ExtraActivities;
   readonly log?: (line: string) => void;
 }
@@ -63,26 +69,30 @@ export function activityDeps(config: PipewrightConfig, contracts: readonly Activ
 
 /**
  * Creates the workers for a queue: `cpu` polls the main task queue (workflows and CPU activities),
- * `gpu` polls `<queue>-gpu` (training), `all` does both in one process.
+ * `gpu` polls `<queue>-gpu` (training), `all` does both in one process. A `workflows` role runs
+ * only workflow tasks, an `activities` role only steps: split across two processes, a long step
+ * never keeps a workflow task or a query waiting.
  */
 export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   const { config, connection } = setup;
+  const role = setup.role ?? 'both';
+  const runsActivities = role !== 'workflows';
   const deps = activityDeps(config, setup.extra?.contracts);
-  const activities = { ...createActivities(deps), ...setup.extra?.implementations };
+  const activities = runsActivities ? { ...createActivities(deps), ...setup.extra?.implementations } : undefined;
   const workers: Worker[] = [];
-  if (setup.queue === 'cpu' || setup.queue === 'all') {
+  if (setup.queue === 'cpu' || setup.queue === 'all' || role === 'workflows') {
     workers.push(
       await Worker.create({
         connection,
         namespace: config.namespace,
         taskQueue: config.taskQueue,
-        workflowBundle: await workflowBundle(),
-        activities,
+        ...(role !== 'activities' && { workflowBundle: await workflowBundle() }),
+        ...(activities && { activities }),
         maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
       }),
     );
   }
-  if (setup.queue === 'gpu' || setup.queue === 'all') {
+  if (runsActivities && (setup.queue === 'gpu' || setup.queue === 'all')) {
     workers.push(
       await Worker.create({
         connection,
@@ -96,7 +106,10 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       }),
     );
   }
-  setup.log?.(`worker polling ${workers.map((w) => w.options.taskQueue).join(' and ')} on ${config.temporalAddress}`);
+  const what = role === 'both' ? '' : ` (${role} only)`;
+  setup.log?.(
+    `worker polling ${workers.map((w) => w.options.taskQueue).join(' and ')}${what} on ${config.temporalAddress}`,
+  );
   return workers;
 }
 
@@ -107,8 +120,9 @@ export function connectWorker(config: PipewrightConfig): Promise<NativeConnectio
   if (!runtimeInstalled) {
     const level = (process.env.PIPEWRIGHT_LOG_LEVEL?.toUpperCase() ?? 'WARN') as LogLevel;
     const logger = new DefaultLogger(level, (entry) => {
-      // The gpu worker polls activities only; the SDK warns about that by design.
-      if (entry.message.startsWith('No workflows registered')) return;
+      // Activity-only and workflow-only workers are by design; the SDK warns about them.
+      if (entry.message.startsWith('No workflows registered') || entry.message.startsWith('No activities registered'))
+        return;
       process.stderr.write(
         `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}\n`,
       );

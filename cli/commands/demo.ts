@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { loadConfig, PROJECT_ROOT, workflowUrl } from '../../worker/config';
+import { startActivityProcess } from '../../worker/activity-process';
 import { connectWorker, createWorkers, runWorkers } from '../../worker/create-workers';
 import { freePort, portOpen, startDevServer } from '../../worker/dev-server';
 import { findTemporalCli } from '../../worker/temporal-cli';
@@ -38,8 +39,10 @@ export function registerDemo(program: Command): void {
       onShutdownSignal(() => controller.abort());
       const connection = await connectWorker(config);
       let workersDone: Promise<void> | undefined;
+      // Workflow tasks here, steps in a process of their own (as `pipewright dev` does).
+      const steps = startActivityProcess(config, say);
       try {
-        const workers = await createWorkers({ connection, config, queue: 'all', log: say });
+        const workers = await createWorkers({ connection, config, queue: 'all', role: 'workflows', log: say });
         workersDone = runWorkers(workers, controller.signal);
         const client = await connectClient(config);
         const workflowId = `${DEMO_PIPELINE}-demo-${Date.now()}`;
@@ -69,6 +72,7 @@ export function registerDemo(program: Command): void {
       } finally {
         controller.abort();
         await workersDone;
+        await steps.stop();
         await connection.close();
         await server.stop();
       }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { devServerRecordPath, loadConfig, type DevServerRecord } from '../../worker/config';
+import { startActivityProcess } from '../../worker/activity-process';
 import { connectWorker, createWorkers, runWorkers } from '../../worker/create-workers';
 import { portOpen, startDevServer } from '../../worker/dev-server';
 import { findTemporalCli } from '../../worker/temporal-cli';
@@ -40,15 +41,17 @@ export function registerDev(program: Command): void {
       onShutdownSignal(() => controller.abort());
       try {
         if (options.worker) {
-          const connection = await connectWorker(config);
-          const workers = await createWorkers({
-            connection,
-            config,
-            queue: 'all',
-            log: (l) => process.stdout.write(`${l}\n`),
-          });
-          await runWorkers(workers, controller.signal);
-          await connection.close();
+          const log = (l: string) => process.stdout.write(`${l}\n`);
+          // Workflow tasks here, steps in a process of their own: a long epoch never keeps a query waiting.
+          const steps = startActivityProcess(config, log);
+          try {
+            const connection = await connectWorker(config);
+            const workers = await createWorkers({ connection, config, queue: 'all', role: 'workflows', log });
+            await runWorkers(workers, controller.signal);
+            await connection.close();
+          } finally {
+            await steps.stop();
+          }
         } else {
           await new Promise((resolve) => controller.signal.addEventListener('abort', resolve, { once: true }));
         }

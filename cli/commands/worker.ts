@@ -1,6 +1,14 @@
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../../worker/config';
-import { connectWorker, createWorkers, runWorkers, WORKER_QUEUES, type WorkerQueue } from '../../worker/create-workers';
+import {
+  connectWorker,
+  createWorkers,
+  runWorkers,
+  WORKER_QUEUES,
+  WORKER_ROLES,
+  type WorkerQueue,
+  type WorkerRole,
+} from '../../worker/create-workers';
 import { onShutdownSignal } from '../shutdown';
 
 export function registerWorker(program: Command): void {
@@ -12,14 +20,20 @@ export function registerWorker(program: Command): void {
         .choices(WORKER_QUEUES)
         .default('all'),
     )
+    .addOption(
+      new Option('--role <role>', 'run workflow tasks, steps (activities), or both')
+        .choices(WORKER_ROLES)
+        .default('both'),
+    )
     .option('--task-queue <name>', 'base task queue name (gpu steps use <name>-gpu)')
-    .action(async (options: { queue: WorkerQueue; taskQueue?: string }) => {
+    .action(async (options: { queue: WorkerQueue; role: WorkerRole; taskQueue?: string }) => {
       const config = { ...loadConfig(), ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }) };
       const connection = await connectWorker(config);
       const workers = await createWorkers({
         connection,
         config,
         queue: options.queue,
+        role: options.role,
         log: (l) => process.stdout.write(`${l}\n`),
       });
       const controller = new AbortController();

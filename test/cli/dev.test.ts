@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import { devServerRecordPath, PROJECT_ROOT } from '../../worker/config';
+import { Client, Connection } from '@temporalio/client';
+import { devServerRecordPath, loadConfig, PROJECT_ROOT } from '../../worker/config';
 import { freePort } from '../../worker/dev-server';
+import { progressQuery } from '../../workflows/pipeline';
 
 const exec = promisify(execFile);
 const MAIN = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
@@ -24,7 +26,8 @@ async function startDev(port: number, uiPort: number): Promise<ChildProcess> {
     child.once('exit', (code) => reject(new Error(`pipewright dev exited with ${code}: ${output}`)));
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('worker polling')) resolve();
+      // Both the workflow worker and the step worker are polling.
+      if (output.includes('(workflows only)') && output.includes('(activities only)')) resolve();
     });
   });
   assert.match(output, new RegExp(`Web UI: http://127\\.0\\.0\\.1:${uiPort}`));
@@ -66,5 +69,41 @@ test('pipewright dev serves runs and keeps them across a restart; commands on it
     assert.match(list.stdout, /kept-run\s+COMPLETED\s+snips-intent-data/);
   } finally {
     await stopDev(second);
+  }
+});
+
+test('while steps compute for seconds, the run answers queries within two seconds: steps run in a process of their own', async (t) => {
+  const [port, uiPort] = [await freePort(), await freePort()];
+  const dev = await startDev(port, uiPort);
+  const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+  try {
+    const client = new Client({ connection });
+    const handle = await client.workflow.start('pipeline', {
+      taskQueue: loadConfig().taskQueue,
+      workflowId: 'busy-run',
+      args: [{ pipeline: 'chatbot', params: { epochs: 2 } }],
+    });
+    let finished = false;
+    const result = handle.result().finally(() => (finished = true));
+    const latencies: number[] = [];
+    let whileComputing = 0;
+    while (!finished) {
+      const started = performance.now();
+      const progress = await handle.query(progressQuery);
+      latencies.push(performance.now() - started);
+      if (progress.steps.some((s) => s.status === 'running' && ['tokenize', 'train', 'validate'].includes(s.uses)))
+        whileComputing++;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await result;
+    const slowest = Math.max(...latencies);
+    t.diagnostic(
+      `${latencies.length} progress queries, ${whileComputing} while a step computed; slowest ${slowest.toFixed(0)} ms`,
+    );
+    assert.ok(whileComputing >= 10, `${whileComputing} queries while tokenize, train or validate ran`);
+    assert.ok(slowest < 2_000, `the slowest query took ${slowest.toFixed(0)} ms`);
+  } finally {
+    await connection.close();
+    await stopDev(dev);
   }
 });
