@@ -1,13 +1,13 @@
 import type { TrainCancellation } from '../activities';
 import type { Metric } from '../spec/metrics';
-import type { EpochRecord } from './training-policy';
+import { bestEpoch, type EpochRecord } from './training-policy';
 
 /** What the `trainingProgress` query answers and the Web UI shows for a training workflow. */
 export interface TrainingProgress {
   readonly step: string;
   status: 'training' | 'finished' | 'stopped' | 'cancelled';
   readonly epochs: number;
-  readonly monitor: string;
+  readonly monitor: Metric;
   /** The validation metrics the task reports, the epoch table's columns. */
   readonly metrics: readonly Metric[];
   history: readonly EpochRecord[];
@@ -35,11 +35,14 @@ export function trainingMarkdown(progress: TrainingProgress, nowMs: number): str
     '',
     `| epoch | step | train loss | ${progress.metrics.map((m) => `val ${m}`).join(' | ')} | samples/s | time |`,
     `|---|---|---|${progress.metrics.map(() => '---|').join('')}---|---|`,
-    ...progress.history.map(
+    ...shownEpochs(progress).map(
       (e) =>
         `| ${e.epoch}${e.resumedAt ? ` (resumed at step ${e.resumedAt.step})` : ''} | ${e.step} | ${e.trainLoss.toFixed(4)} | ${progress.metrics.map((m) => (e.validation[m] ?? Number.NaN).toFixed(4)).join(' | ')} | ${e.samplesPerSecond.toFixed(1)} | ${e.seconds.toFixed(1)}s |`,
     ),
   ];
+  const hidden = progress.history.length - shownEpochs(progress).length;
+  if (hidden > 0)
+    lines.push('', `${hidden} earlier epoch(s) not shown; \`pipewright status <run id>\` lists every epoch.`);
   if (progress.stopReason) lines.push('', `Stopped: ${progress.stopReason}`);
   lines.push(
     '',
@@ -56,4 +59,13 @@ export function cancelledText(cancelled: TrainCancellation, epochs: number): str
     ? `checkpoint ${cancelled.checkpoint.sha256.slice(0, 12)} saved`
     : 'no checkpoint saved';
   return `cancelled in epoch ${cancelled.epoch}/${epochs} at step ${cancelled.step}, ${saved}`;
+}
+
+/** Epochs the Web UI's table shows: the latest ones, and the best by the monitored metric when it is older. */
+export const SHOWN_EPOCHS = 10;
+
+function shownEpochs(progress: TrainingProgress): EpochRecord[] {
+  const latest = progress.history.slice(-SHOWN_EPOCHS);
+  const best = bestEpoch(progress.history, progress.monitor);
+  return best && !latest.includes(best) ? [best, ...latest] : latest;
 }
