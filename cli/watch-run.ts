@@ -1,4 +1,4 @@
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { PipelineProgress } from '../workflows/progress';
 import type { ProgressPrinter } from './render-progress';
 import { queryProgress, runProgress } from './run-progress';
@@ -10,17 +10,24 @@ export interface RunOutcome {
   readonly error?: string;
 }
 
-/** Follows a run until it closes, printing progress as it changes. */
+/** Whether the server is reachable, as a run is followed: told when it is lost and when it is back. */
+export type ConnectionNotice = (state: 'lost' | 'restored') => void;
+
+/** Waits between attempts to reach a server that has gone away. */
+const RECONNECT_MS = 2_000;
+
+/**
+ * Follows a run until it closes, printing progress as it changes. The run lives on the server, so
+ * losing the server ends nothing: the result is asked for again until the server answers.
+ */
 export async function watchRun(
   handle: WorkflowHandle,
   printer: ProgressPrinter,
   intervalMs = 500,
+  onConnection: ConnectionNotice = () => undefined,
 ): Promise<RunOutcome> {
   let closed = false;
-  const outcome = handle.result().then(
-    (): RunOutcome => ({ status: 'succeeded' }),
-    (error: unknown): RunOutcome => failureOutcome(error),
-  );
+  const outcome = resultAcrossOutages(handle, onConnection);
   void outcome.finally(() => (closed = true));
   let last: PipelineProgress | undefined;
   while (!closed) {
@@ -44,6 +51,33 @@ async function withLiveTraining(handle: WorkflowHandle, progress: PipelineProgre
     }),
   );
   return { ...progress, steps };
+}
+
+async function resultAcrossOutages(handle: WorkflowHandle, onConnection: ConnectionNotice): Promise<RunOutcome> {
+  let lost = false;
+  for (;;) {
+    try {
+      await handle.result();
+      if (lost) onConnection('restored');
+      return { status: 'succeeded' };
+    } catch (error) {
+      if (!serverUnreachable(error)) {
+        if (lost) onConnection('restored');
+        return failureOutcome(error);
+      }
+      if (!lost) onConnection('lost');
+      lost = true;
+      await new Promise((r) => setTimeout(r, RECONNECT_MS));
+    }
+  }
+}
+
+/** gRPC's UNAVAILABLE and DEADLINE_EXCEEDED: the server is down or not answering, which waiting can mend. */
+const UNREACHABLE_CODES: readonly number[] = [14, 4];
+
+function serverUnreachable(error: unknown): boolean {
+  if (!(error instanceof ServiceError)) return false;
+  return isGrpcServiceError(error.cause) && UNREACHABLE_CODES.includes(error.cause.code);
 }
 
 function failureOutcome(error: unknown): RunOutcome {

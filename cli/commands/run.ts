@@ -9,7 +9,7 @@ import { connectClient } from '../client';
 import { printMetrics, type ReportDetail } from '../metrics-table';
 import { collectSet } from '../parse-set';
 import { ProgressPrinter, table } from '../render-progress';
-import { watchRun, type RunOutcome } from '../watch-run';
+import { watchRun, type ConnectionNotice, type RunOutcome } from '../watch-run';
 
 interface RunOptions {
   set: Record<string, string>;
@@ -73,7 +73,15 @@ export function registerRun(program: Command): void {
         );
       else process.stdout.write(`Started ${plan.name} as ${workflowId}\n  ${url}\n`);
       if (options.detach) return;
-      const outcome = await watchRun(handle, ProgressPrinter.for(process.stdout, options.json ?? false));
+      const notice: ConnectionNotice = (state) =>
+        process.stdout.write(
+          options.json
+            ? `${JSON.stringify({ event: 'connection', state })}\n`
+            : state === 'lost'
+              ? `Lost the Temporal server at ${config.temporalAddress}; the run goes on there. Following it again once the server answers…\n`
+              : `The Temporal server answers again; following the run.\n`,
+        );
+      const outcome = await watchRun(handle, ProgressPrinter.for(process.stdout, options.json ?? false), 500, notice);
       if (options.json)
         process.stdout.write(
           JSON.stringify({
