@@ -20,7 +20,10 @@ export interface PipewrightConfig {
 
 /** What a running `pipewright dev` leaves in its state folder, so commands there find its ports. */
 export interface DevServerRecord {
+  /** The `pipewright dev` process. */
   readonly pid: number;
+  /** The Temporal server it started (at the time it started it; it restarts a server that dies). */
+  readonly serverPid: number;
   readonly address: string;
   readonly uiUrl: string;
 }

@@ -103,3 +103,66 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
+
+/** A dev server kept running: started again if it exits while nobody asked it to stop. */
+export interface SupervisedDevServer {
+  readonly address: string;
+  readonly uiUrl?: string;
+  /** The pid of the server process running now. */
+  readonly pid: () => number | undefined;
+  stop(): Promise<void>;
+}
+
+/** Restarts within this long of the previous one count as a crash loop. */
+const CRASH_LOOP_MS = 60_000;
+const MAX_QUICK_RESTARTS = 5;
+
+/**
+ * Starts the dev server and starts it again, on the same ports and database file, whenever it
+ * dies on its own; workers and clients reconnect by themselves. Gives up (and says so) after
+ * five restarts within a minute of each other.
+ */
+export async function superviseDevServer(
+  options: DevServerOptions,
+  log: (line: string) => void,
+): Promise<SupervisedDevServer> {
+  let current = await startDevServer(options);
+  let stopping = false;
+  let quickRestarts = 0;
+  let lastStart = Date.now();
+  const watch = (server: DevServer) => {
+    server.process.once('exit', (code, signal) => {
+      if (stopping) return;
+      quickRestarts = Date.now() - lastStart < CRASH_LOOP_MS ? quickRestarts + 1 : 0;
+      if (quickRestarts > MAX_QUICK_RESTARTS) {
+        log(`the Temporal dev server keeps exiting (last: ${signal ?? `code ${code}`}); not starting it again`);
+        return;
+      }
+      log(
+        `the Temporal dev server (pid ${server.process.pid}) exited (${signal ?? `code ${code}`}); starting it again`,
+      );
+      lastStart = Date.now();
+      startDevServer(options).then(
+        (next) => {
+          current = next;
+          if (stopping) void next.stop();
+          else {
+            log(`the Temporal dev server is back on ${next.address}`);
+            watch(next);
+          }
+        },
+        (error: unknown) => log(`could not start the Temporal dev server again: ${(error as Error).message}`),
+      );
+    });
+  };
+  watch(current);
+  return {
+    address: current.address,
+    ...(current.uiUrl !== undefined && { uiUrl: current.uiUrl }),
+    pid: () => current.process.pid,
+    stop: async () => {
+      stopping = true;
+      await current.stop();
+    },
+  };
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { devServerRecordPath, loadConfig, type DevServerRecord } from '../../worker/config';
 import { startActivityProcess } from '../../worker/activity-process';
 import { connectWorker, createWorkers, runWorkers } from '../../worker/create-workers';
-import { portOpen, startDevServer } from '../../worker/dev-server';
+import { portOpen, superviseDevServer } from '../../worker/dev-server';
 import { findTemporalCli } from '../../worker/temporal-cli';
 import { onShutdownSignal } from '../shutdown';
 import { UserError } from '../user-error';
@@ -28,20 +28,25 @@ export function registerDev(program: Command): void {
       }
       const cli = await findTemporalCli({ install: true, log: (l) => process.stderr.write(`${l}\n`) });
       const dbFile = join(base.home, 'temporal.sqlite');
-      const server = await startDevServer({ cli, port: options.port, uiPort: options.uiPort, dbFile });
+      const log = (l: string) => process.stdout.write(`${l}\n`);
+      const server = await superviseDevServer({ cli, port: options.port, uiPort: options.uiPort, dbFile }, log);
       const config = { ...base, temporalAddress: server.address, uiUrl: server.uiUrl! };
       process.stdout.write(
         `Temporal dev server on ${server.address} (runs kept in ${dbFile})\nWeb UI: ${server.uiUrl}\n` +
           `Start a run: pipewright run <pipeline>, or Start Workflow in the UI with type "pipeline", task queue "${config.taskQueue}"\n`,
       );
-      const record: DevServerRecord = { pid: process.pid, address: server.address, uiUrl: server.uiUrl! };
+      const record: DevServerRecord = {
+        pid: process.pid,
+        serverPid: server.pid()!,
+        address: server.address,
+        uiUrl: server.uiUrl!,
+      };
       mkdirSync(base.home, { recursive: true });
       writeFileSync(devServerRecordPath(base.home), JSON.stringify(record));
       const controller = new AbortController();
       onShutdownSignal(() => controller.abort());
       try {
         if (options.worker) {
-          const log = (l: string) => process.stdout.write(`${l}\n`);
           // Workflow tasks here, steps in a process of their own: a long epoch never keeps a query waiting.
           const steps = startActivityProcess(config, log);
           try {

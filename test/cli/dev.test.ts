@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { devServerRecordPath, loadConfig, PROJECT_ROOT } from '../../worker/config';
+import { devServerRecordPath, loadConfig, PROJECT_ROOT, type DevServerRecord } from '../../worker/config';
 import { freePort } from '../../worker/dev-server';
 import { progressQuery } from '../../workflows/pipeline';
 
@@ -105,5 +105,28 @@ test('while steps compute for seconds, the run answers queries within two second
   } finally {
     await connection.close();
     await stopDev(dev);
+  }
+});
+
+test('pipewright dev starts its Temporal server again when the server dies; the runs it kept are still there', async () => {
+  const [port, uiPort] = [await freePort(), await freePort()];
+  const dev = await startDev(port, uiPort);
+  let output = '';
+  dev.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  try {
+    const record = JSON.parse(readFileSync(devServerRecordPath(home), 'utf8')) as DevServerRecord;
+    process.kill(record.serverPid, 'SIGKILL');
+    const deadline = Date.now() + 60_000;
+    while (!output.includes(`the Temporal dev server is back on 127.0.0.1:${port}`) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    assert.match(
+      output,
+      new RegExp(`the Temporal dev server \\(pid ${record.serverPid}\\) exited \\(SIGKILL\\); starting it again`),
+    );
+    const env = { ...process.env, PIPEWRIGHT_HOME: home, TEMPORAL_ADDRESS: `127.0.0.1:${port}` };
+    const list = await exec(process.execPath, [MAIN, 'list'], { cwd: PROJECT_ROOT, env });
+    assert.match(list.stdout, /kept-run\s+COMPLETED\s+snips-intent-data/);
+  } finally {
+    assert.equal(await stopDev(dev), 0);
   }
 });
