@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { dirname } from 'node:path';
+import { PIPELINE_SEARCH_ATTRIBUTE } from './search-attribute';
 
 export interface DevServerOptions {
   readonly cli: string;
@@ -25,6 +26,7 @@ export interface DevServer {
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? (await freePort());
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  args.push('--search-attribute', `${PIPELINE_SEARCH_ATTRIBUTE.name}=Keyword`);
   if (options.uiPort !== undefined) args.push('--ui-ip', '127.0.0.1', '--ui-port', String(options.uiPort));
   else args.push('--headless');
   if (options.dbFile) {

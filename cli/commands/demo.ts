@@ -4,6 +4,7 @@ import { loadConfig, PROJECT_ROOT, workflowUrl } from '../../worker/config';
 import { startActivityProcess } from '../../worker/activity-process';
 import { connectWorker, createWorkers, runWorkers } from '../../worker/create-workers';
 import { freePort, portOpen, startDevServer } from '../../worker/dev-server';
+import { PIPELINE_SEARCH_ATTRIBUTE } from '../../worker/search-attribute';
 import { findTemporalCli } from '../../worker/temporal-cli';
 import type { PipelineInput } from '../../workflows/pipeline';
 import { connectClient } from '../client';
@@ -52,6 +53,7 @@ export function registerDemo(program: Command): void {
           workflowId,
           args: [input],
           memo: { pipeline: DEMO_PIPELINE },
+          typedSearchAttributes: [{ key: PIPELINE_SEARCH_ATTRIBUTE, value: DEMO_PIPELINE }],
           staticSummary: `Pipewright pipeline ${DEMO_PIPELINE} (demo)`,
         });
         say(`Started ${DEMO_PIPELINE} as ${workflowId}\n  ${workflowUrl(config, workflowId)}\n`);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../worker/config';
+import { PIPELINE_SEARCH_ATTRIBUTE } from '../../worker/search-attribute';
 import { connectClient } from '../client';
 
 export function registerList(program: Command): void {
@@ -7,12 +8,20 @@ export function registerList(program: Command): void {
     .command('list')
     .description('List recent pipeline runs')
     .option('--limit <n>', 'how many runs to show', (v) => Number.parseInt(v, 10), 20)
+    .option(
+      '--pipeline <name>',
+      `only runs of this pipeline (by the ${PIPELINE_SEARCH_ATTRIBUTE.name} search attribute)`,
+    )
     .option('--json', 'print as JSON lines')
-    .action(async (options: { limit: number; json?: boolean }) => {
+    .action(async (options: { limit: number; pipeline?: string; json?: boolean }) => {
       const config = loadConfig();
       const client = await connectClient(config);
       const rows: string[][] = [];
-      for await (const run of client.workflow.list({ query: "WorkflowType = 'pipeline'" })) {
+      const query =
+        options.pipeline === undefined
+          ? "WorkflowType = 'pipeline'"
+          : `WorkflowType = 'pipeline' AND ${PIPELINE_SEARCH_ATTRIBUTE.name} = ${JSON.stringify(options.pipeline)}`;
+      for await (const run of client.workflow.list({ query })) {
         const pipeline = typeof run.memo?.pipeline === 'string' ? run.memo.pipeline : '-';
         if (options.json) {
           process.stdout.write(

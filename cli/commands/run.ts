@@ -1,9 +1,11 @@
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createCatalog } from '../../spec/activity-catalog';
 import { buildPlan } from '../../spec/load-pipeline';
 import { loadConfig, workflowUrl } from '../../worker/config';
+import { PIPELINE_SEARCH_ATTRIBUTE } from '../../worker/search-attribute';
 import type { PipelineInput } from '../../workflows/pipeline';
 import { connectClient } from '../client';
 import { printMetrics, type ReportDetail } from '../metrics-table';
@@ -59,12 +61,22 @@ export function registerRun(program: Command): void {
         ...(options.name !== undefined && { runName: options.name }),
         ...(!options.cache && { noCache: true }),
       };
-      const handle = await client.workflow.start('pipeline', {
-        taskQueue: config.taskQueue,
-        workflowId,
-        args: [input],
-        memo: { pipeline: plan.name, ...(options.name !== undefined && { runName: options.name }) },
-        staticSummary: `Pipewright pipeline ${plan.name}${options.name !== undefined ? ` · ${options.name}` : ''}`,
+      const start = (searchable: boolean) =>
+        client.workflow.start('pipeline', {
+          taskQueue: config.taskQueue,
+          workflowId,
+          args: [input],
+          memo: { pipeline: plan.name, ...(options.name !== undefined && { runName: options.name }) },
+          staticSummary: `Pipewright pipeline ${plan.name}${options.name !== undefined ? ` · ${options.name}` : ''}`,
+          ...(searchable && { typedSearchAttributes: [{ key: PIPELINE_SEARCH_ATTRIBUTE, value: plan.name }] }),
+        });
+      const handle = await start(true).catch((error: unknown) => {
+        if (!unknownSearchAttribute(error)) throw error;
+        process.stderr.write(
+          `note: this Temporal server has no ${PIPELINE_SEARCH_ATTRIBUTE.name} search attribute, so runs cannot be filtered by pipeline; ` +
+            `add it with: temporal operator search-attribute create --name ${PIPELINE_SEARCH_ATTRIBUTE.name} --type Keyword\n`,
+        );
+        return start(false);
       });
       const url = workflowUrl(config, workflowId);
       if (options.json)
@@ -112,3 +124,16 @@ function deployDecisions(outcome: RunOutcome): string[] {
     .filter((s) => s.uses === 'deploy' && typeof s.outputs?.decision === 'string')
     .map((s) => `Deploy ${s.id}: ${String(s.outputs!.decision)}`);
 }
+
+/** The server refused a start because it does not know the search attribute (INVALID_ARGUMENT, "no mapping defined"). */
+function unknownSearchAttribute(error: unknown): boolean {
+  const cause = error instanceof ServiceError ? error.cause : undefined;
+  return (
+    isGrpcServiceError(cause) &&
+    cause.code === INVALID_ARGUMENT &&
+    cause.details.includes(`search attribute ${PIPELINE_SEARCH_ATTRIBUTE.name}`)
+  );
+}
+
+/** gRPC's status code for a request the server will not take as it is. */
+const INVALID_ARGUMENT = 3;

@@ -108,6 +108,11 @@ describe('pipewright against a real dev server', () => {
 
       const list = await pipewright(['list'], envFor(config));
       assert.match(list.stdout, /cli-run-1\s+COMPLETED\s+snips-intent-data/);
+      // Runs carry their pipeline as a search attribute: the list (and the Web UI's) filters by it.
+      const byPipeline = await pipewright(['list', '--pipeline', 'snips-intent-data'], envFor(config));
+      assert.match(byPipeline.stdout, /cli-run-1\s+COMPLETED\s+snips-intent-data/);
+      const other = await pipewright(['list', '--pipeline', 'snips-intent'], envFor(config));
+      assert.doesNotMatch(other.stdout, /cli-run-1/);
     });
     // With no worker left to answer queries, a completed run's step table comes from its history.
     const offline = await pipewright(['status', 'cli-run-1'], envFor(config));
