@@ -1,5 +1,6 @@
 import { isGrpcServiceError, ServiceError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { PipelineProgress } from '../workflows/progress';
+import { GRPC_CODES } from './grpc-codes';
 import type { ProgressPrinter } from './render-progress';
 import { queryProgress, runProgress } from './run-progress';
 import { liveTrainingLine } from './training-live';
@@ -72,8 +73,8 @@ async function resultAcrossOutages(handle: WorkflowHandle, onConnection: Connect
   }
 }
 
-/** gRPC's UNAVAILABLE and DEADLINE_EXCEEDED: the server is down or not answering, which waiting can mend. */
-const UNREACHABLE_CODES: readonly number[] = [14, 4];
+/** The server is down or not answering, which waiting can mend. */
+const UNREACHABLE_CODES: readonly number[] = [GRPC_CODES.UNAVAILABLE, GRPC_CODES.DEADLINE_EXCEEDED];
 
 function serverUnreachable(error: unknown): boolean {
   if (!(error instanceof ServiceError)) return false;

@@ -8,6 +8,7 @@ import { loadConfig, workflowUrl } from '../../worker/config';
 import { PIPELINE_SEARCH_ATTRIBUTE } from '../../worker/search-attribute';
 import type { PipelineInput } from '../../workflows/pipeline';
 import { connectClient } from '../client';
+import { GRPC_CODES } from '../grpc-codes';
 import { printMetrics, type ReportDetail } from '../metrics-table';
 import { collectSet } from '../parse-set';
 import { ProgressPrinter, table } from '../render-progress';
@@ -130,10 +131,7 @@ function unknownSearchAttribute(error: unknown): boolean {
   const cause = error instanceof ServiceError ? error.cause : undefined;
   return (
     isGrpcServiceError(cause) &&
-    cause.code === INVALID_ARGUMENT &&
+    Number(cause.code) === GRPC_CODES.INVALID_ARGUMENT &&
     cause.details.includes(`search attribute ${PIPELINE_SEARCH_ATTRIBUTE.name}`)
   );
 }
-
-/** gRPC's status code for a request the server will not take as it is. */
-const INVALID_ARGUMENT = 3;
