@@ -118,7 +118,7 @@ async function streamOnce(port: number, dialogue: Dialogue): Promise<Stream> {
   let pending = '';
   const decoder = new TextDecoder();
   for await (const chunk of response.body) {
-    pending += decoder.decode(chunk, { stream: true });
+    pending += decoder.decode(chunk as Uint8Array, { stream: true });
     const events = pending.split('\n\n');
     pending = events.pop()!;
     for (const event of events) {

@@ -79,7 +79,7 @@ async function child(weightsPath: string | undefined): Promise<void> {
 
 type Side = 'pytorch' | 'tfjs-node, oneDNN on' | 'tfjs-node, oneDNN off';
 
-async function main(): Promise<void> {
+function main(): void {
   const rounds = arg('rounds', 3);
   const threads = arg('threads', 2);
   const dir = mkdtempSync(join(tmpdir(), 'decode-speed-'));
