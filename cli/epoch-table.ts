@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { trainingProgressQuery, type TrainingResult } from '../workflows/training';
-import { cancelledText, type TrainingProgress } from '../workflows/training-progress';
+import { cancelledText, trainingWorkflowId, type TrainingProgress } from '../workflows/training-progress';
 import type { PipelineProgress } from '../workflows/progress';
 
 const QUERY_DEADLINE_MS = 5_000;
@@ -17,7 +17,7 @@ export async function trainingHistories(
   const found: TrainingProgress[] = [];
   for (const step of progress.steps) {
     if (step.uses !== 'train' || step.status === 'pending' || step.status === 'skipped') continue;
-    const child = pipeline.client.getHandle(`${pipeline.workflowId}.${step.id}`);
+    const child = pipeline.client.getHandle(trainingWorkflowId(pipeline.workflowId, step.id));
     try {
       const { status } = await child.describe();
       // Runs from before training results carried the table are asked, like running ones.

@@ -1,6 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TrainHeartbeat } from '../activities';
+import { trainingWorkflowId } from '../workflows/training-progress';
 
 /**
  * Step-level progress of a running train step, read from its `train` activity's last heartbeat
@@ -8,7 +9,7 @@ import type { TrainHeartbeat } from '../activities';
  */
 export async function liveTrainingLine(pipeline: WorkflowHandle, stepId: string): Promise<string | undefined> {
   try {
-    const child = pipeline.client.getHandle(`${pipeline.workflowId}.${stepId}`);
+    const child = pipeline.client.getHandle(trainingWorkflowId(pipeline.workflowId, stepId));
     const { raw } = await child.describe();
     const pending = raw.pendingActivities?.find((a) => a.activityType?.name === 'train');
     const payload = pending?.heartbeatDetails?.payloads?.[0];

@@ -28,6 +28,7 @@ import type { ArtifactRef, PipelinePlan, PlanStep } from '../spec/types';
 import { withDefaults } from '../spec/with-defaults';
 import { progressMarkdown, type PipelineProgress, type StepProgress } from './progress';
 import { stepProgressSignal, stopTrainingSignal, training } from './training';
+import { trainingWorkflowId } from './training-progress';
 
 /** Input of the `pipeline` workflow, as typed into the Web UI or sent by the CLI. */
 export interface PipelineInput {
@@ -286,7 +287,7 @@ function launch(
 const CHILD_WORKFLOWS: Readonly<Record<string, true>> = { train: true };
 
 function childWorkflowId(stepId: string): string {
-  return `${workflowInfo().workflowId}.${stepId}`;
+  return trainingWorkflowId(workflowInfo().workflowId, stepId);
 }
 
 function runChild(step: PlanStep, input: StepInput): Promise<StepResult> {

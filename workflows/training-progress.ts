@@ -2,6 +2,11 @@ import type { TrainCancellation } from '../activities';
 import type { Metric } from '../spec/metrics';
 import { bestEpoch, type EpochRecord } from './training-policy';
 
+/** The id of the training workflow a run's train step starts: `<run id>.<step id>`. */
+export function trainingWorkflowId(runWorkflowId: string, stepId: string): string {
+  return `${runWorkflowId}.${stepId}`;
+}
+
 /** What the `trainingProgress` query answers and the Web UI shows for a training workflow. */
 export interface TrainingProgress {
   readonly step: string;
