@@ -9,7 +9,7 @@ import { lowerIsBetter, mainMetric, type Metric } from '../spec/metrics';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `validate` for the same input could change. */
-export const VALIDATE_VERSION = '2';
+export const VALIDATE_VERSION = '3';
 
 interface ValidateOptions {
   thresholds: string[];
@@ -68,6 +68,8 @@ export const validate: StepImplementation = async (input, { deps, progress, prov
       ...(evaluation.confusion && { confusion: evaluation.confusion }),
       ...(evaluation.counts && { counts: evaluation.counts }),
       ...(evaluation.examples && { examples: evaluation.examples }),
+      ...(evaluation.mistakes && { mistakes: evaluation.mistakes }),
+      ...(evaluation.tagged && { tagged: evaluation.tagged }),
       ...(groups && { groups }),
       thresholds: checks,
       passed,

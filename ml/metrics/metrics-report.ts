@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Metric, TrainTask } from '../../spec/metrics';
 import type { ArtifactRef } from '../../spec/types';
 import type { ArtifactStore } from '../../store/artifact-store';
-import type { ClassScore, GeneratedExample } from '../tasks/task';
+import type { ClassScore, GeneratedExample, Mistake, TaggedExample } from '../tasks/task';
 
 /** The JSON a `validate` step stores as its `metrics` report artifact. */
 export interface MetricsReport {
@@ -22,6 +22,10 @@ export interface MetricsReport {
   readonly counts?: Readonly<Record<string, number>>;
   /** The first rows' generations beside their targets (sequence to sequence). */
   readonly examples?: readonly GeneratedExample[];
+  /** The rows the model was most confidently wrong about, most confident first (classification). */
+  readonly mistakes?: readonly Mistake[];
+  /** The first sentences with a wrongly tagged word (token classification). */
+  readonly tagged?: readonly TaggedExample[];
   /** The task's metrics per group of rows, when the validate step had `group_by`. */
   readonly groups?: {
     readonly column: string;

@@ -4,7 +4,13 @@ import { tokenizerFromFile } from '../tokenizers/tokenizer-file';
 import { truncateIds } from '../tokenizers/truncate';
 import { paddedInputs, TrainingDataError } from '../train/dataset-batches';
 import { predictRows, probabilities, type EncoderBatch } from './encoder-objective';
-import type { Task } from './task';
+import { REPORTED_ROWS, type Mistake, type Task } from './task';
+
+/** A classification batch: each row's text besides its ids, for the report's mistakes. */
+export interface ClassificationBatch extends EncoderBatch {
+  /** Each row's `text` column, when the dataset keeps one. */
+  readonly texts?: readonly (string | undefined)[];
+}
 
 /** One classification answer: the label, its probability, and the k most likely labels. */
 export interface ClassPrediction {
@@ -14,7 +20,7 @@ export interface ClassPrediction {
 }
 
 /** Sequence classification: one class per text, from the first token's vector or the mean over tokens. */
-export const classification: Task = {
+export const classification: Task<ClassificationBatch> = {
   name: 'classification',
   head: { name: 'sequence', pooled: true, logits: classifierLogits },
   classNames: (tokenizer) => tokenizer.labels ?? [],
@@ -23,7 +29,7 @@ export const classification: Task = {
   columns: ['input_ids', 'attention_mask', 'label_id'],
 
   /** Packs padded rows (input_ids, attention_mask, label_id) into one batch. */
-  batch(rows, classes): EncoderBatch {
+  batch(rows, classes): ClassificationBatch {
     const inputs = paddedInputs(rows);
     const labels = new Int32Array(inputs.size);
     rows.forEach((row, r) => {
@@ -34,19 +40,28 @@ export const classification: Task = {
         );
       labels[r] = label;
     });
-    return { ...inputs, labels };
+    return { ...inputs, labels, texts: rows.map((row) => (typeof row.text === 'string' ? row.text : undefined)) };
   },
 
   async evaluate(tf, model, batches, classNames, _settings, onBatch) {
     const actual: number[] = [];
     const predicted: number[] = [];
     let lossSum = 0;
+    const mistakes = new ConfidentMistakes(REPORTED_ROWS * 2);
     for await (const batch of batches) {
-      const rows = predictRows(tf, model, batch);
+      const rows = predictRows(tf, model, batch, true);
+      const k = classNames.length;
       for (let i = 0; i < batch.size; i++) {
         actual.push(batch.labels[i]!);
         predicted.push(rows.predicted[i]!);
         lossSum += rows.losses[i]!;
+        if (rows.predicted[i] !== batch.labels[i])
+          mistakes.add({
+            text: batch.texts?.[i] ?? '',
+            actual: classNames[batch.labels[i]!]!,
+            predicted: classNames[rows.predicted[i]!]!,
+            probability: softmaxAt(rows.logits!.subarray(i * k, (i + 1) * k), rows.predicted[i]!),
+          });
       }
       onBatch?.(actual.length);
     }
@@ -57,6 +72,7 @@ export const classification: Task = {
       rows: actual.length,
       perClass: scores.perClass,
       confusion: scores.confusion,
+      mistakes: mistakes.worst(),
     };
   },
 
@@ -91,3 +107,27 @@ export const classification: Task = {
     };
   },
 };
+
+/** The probability softmax gives class `c` of one row of logits. */
+function softmaxAt(logits: Float32Array, c: number): number {
+  let max = -Infinity;
+  for (const l of logits) max = Math.max(max, l);
+  let sum = 0;
+  for (const l of logits) sum += Math.exp(l - max);
+  return Math.exp(logits[c]! - max) / sum;
+}
+
+/** The `limit` most confident mistakes seen so far, in bounded memory; ties keep the earlier row. */
+class ConfidentMistakes {
+  private kept: Mistake[] = [];
+  constructor(private readonly limit: number) {}
+
+  add(mistake: Mistake): void {
+    this.kept.push(mistake);
+    if (this.kept.length >= this.limit * 2) this.kept = this.worst();
+  }
+
+  worst(): Mistake[] {
+    return [...this.kept].sort((a, b) => b.probability - a.probability).slice(0, this.limit);
+  }
+}

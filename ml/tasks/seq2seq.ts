@@ -14,7 +14,7 @@ import { BPE_SPECIALS, tokenizerFromFile } from '../tokenizers/tokenizer-file';
 import { keptPositions } from '../tokenizers/truncate';
 import { paddedInputs, TrainingDataError } from '../train/dataset-batches';
 import { predictRows, type EncoderBatch } from './encoder-objective';
-import { InvalidInstanceError, type GeneratedExample, type Task, type TaskSettings } from './task';
+import { InvalidInstanceError, REPORTED_ROWS, type GeneratedExample, type Task, type TaskSettings } from './task';
 
 /** A generated reply: its text and how many tokens it took. */
 export interface GeneratedText {
@@ -26,9 +26,6 @@ export interface GeneratedText {
 export interface Seq2SeqBatch extends EncoderBatch {
   readonly references: readonly string[];
 }
-
-/** Validation rows whose source, target and generation the report shows. */
-const REPORTED_EXAMPLES = 10;
 
 /** The encoder over the source, the decoder over the shifted target, next-token logits per target position. */
 const SEQ2SEQ_HEAD: EncoderHead = {
@@ -185,7 +182,7 @@ export const seq2seq: Task<Seq2SeqBatch> = {
       });
       const sources = unpaddedSources(batch);
       const replies = generateReplies(tf, model, sources, codec, generation).map(codec.decode);
-      replies.slice(0, REPORTED_EXAMPLES - examples.length).forEach((reply, r) =>
+      replies.slice(0, REPORTED_ROWS - examples.length).forEach((reply, r) =>
         examples.push({
           source: splitAt(sources[r]!, codec.separator).map(codec.decode),
           target: batch.references[r]!,

@@ -29,6 +29,29 @@ export interface TaskEvaluation {
   readonly counts?: Readonly<Record<string, number>>;
   /** The first rows' generations beside their targets (sequence to sequence). */
   readonly examples?: readonly GeneratedExample[];
+  /** The rows the model was most confidently wrong about (classification). */
+  readonly mistakes?: readonly Mistake[];
+  /** The first rows whose predicted tags differ from the gold ones (token classification). */
+  readonly tagged?: readonly TaggedExample[];
+}
+
+/** How many rows a report shows as examples: generations, mistakes, tagged sentences. */
+export const REPORTED_ROWS = 10;
+
+/** A row the model got wrong: its text (when the dataset keeps a `text` column), the true class, and what it predicted how surely. */
+export interface Mistake {
+  readonly text: string;
+  readonly actual: string;
+  readonly predicted: string;
+  /** The probability the model gave the class it predicted. */
+  readonly probability: number;
+}
+
+/** One sentence of a token-classification dataset: its words (from its `tokens` column) with the gold and the predicted tag of each. */
+export interface TaggedExample {
+  readonly words: readonly string[];
+  readonly actual: readonly string[];
+  readonly predicted: readonly string[];
 }
 
 /** One validation row of a generating model: its source (turns), the target text and what the model generated. */

@@ -6,7 +6,7 @@ import { wordPieceFromFile } from '../tokenizers/tokenizer-file';
 import type { Encoding, WordPieceTokenizer } from '../tokenizers/wordpiece';
 import { paddedInputs, TrainingDataError } from '../train/dataset-batches';
 import { predictRows, probabilities, type EncoderBatch } from './encoder-objective';
-import type { Task } from './task';
+import { REPORTED_ROWS, type TaggedExample, type Task } from './task';
 
 /** One entity found in a text: its type, the text it covers and where, and how sure the model is. */
 export interface EntitySpan {
@@ -55,6 +55,8 @@ export interface TokenBatch extends EncoderBatch {
   readonly wordIds: Int32Array;
   /** Every word's true tag id per row, including words truncation cut off. */
   readonly wordTags: readonly (readonly number[])[];
+  /** The row's words (its `tokens` column), when the dataset keeps them, for the report's examples. */
+  readonly words: readonly (readonly string[] | undefined)[];
 }
 
 function intList(value: unknown, column: string, row: number, length?: number): number[] {
@@ -100,7 +102,10 @@ export const tokenClassification: Task<TokenBatch> = {
       wordIds.set(intList(row.word_ids, 'word_ids', r, width), r * inputs.length);
       return intList(row.word_tag_ids, 'word_tag_ids', r);
     });
-    return { ...inputs, labels, wordIds, wordTags };
+    const words = rows.map((row) =>
+      Array.isArray(row.tokens) && row.tokens.every((w) => typeof w === 'string') ? row.tokens : undefined,
+    );
+    return { ...inputs, labels, wordIds, wordTags, words };
   },
 
   async evaluate(tf, model, batches, classNames, _settings, onBatch) {
@@ -108,6 +113,7 @@ export const tokenClassification: Task<TokenBatch> = {
     const predicted: string[][] = [];
     let lossSum = 0;
     let labelled = 0;
+    const tagged: TaggedExample[] = [];
     for await (const batch of batches) {
       const rows = predictRows(tf, model, batch);
       for (let r = 0; r < batch.size; r++) {
@@ -120,14 +126,16 @@ export const tokenClassification: Task<TokenBatch> = {
             labelled++;
           }
         }
-        const gold = batch.wordTags[r]!;
-        actual.push(gold.map((id) => classNames[id]!));
-        predicted.push(
-          gold.map((_, w) => {
-            const at = firstToken.get(w);
-            return at === undefined ? 'O' : classNames[rows.predicted[at]!]!;
-          }),
-        );
+        const gold = batch.wordTags[r]!.map((id) => classNames[id]!);
+        const guessed = gold.map((_, w) => {
+          const at = firstToken.get(w);
+          return at === undefined ? 'O' : classNames[rows.predicted[at]!]!;
+        });
+        actual.push(gold);
+        predicted.push(guessed);
+        const words = batch.words[r];
+        if (words && tagged.length < REPORTED_ROWS && guessed.some((tag, w) => tag !== gold[w]))
+          tagged.push({ words, actual: gold, predicted: guessed });
       }
       onBatch?.(actual.length);
     }
@@ -142,6 +150,7 @@ export const tokenClassification: Task<TokenBatch> = {
       },
       rows: actual.length,
       perClass: scores.perType,
+      tagged,
     };
   },
 

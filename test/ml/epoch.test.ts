@@ -8,6 +8,7 @@ import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
 import { TrainingDataError } from '../../ml/train/dataset-batches';
 import { trainEpoch } from '../../ml/train/epoch';
 import { classification } from '../../ml/tasks/classification';
+import type { TaskEvaluation } from '../../ml/tasks/task';
 import { encoderObjective, type EncoderBatch } from '../../ml/tasks/encoder-objective';
 
 let tf: typeof Tf;
@@ -42,7 +43,12 @@ function* toyBatches(count: number): Generator<EncoderBatch> {
       const ids = Array.from({ length: 6 }, (_, i) =>
         i >= length ? 0 : i === 1 && label ? 7 : 8 + ((b + r + i) % 20),
       );
-      return { input_ids: ids, attention_mask: ids.map((_, i) => (i < length ? 1 : 0)), label_id: label };
+      return {
+        input_ids: ids,
+        attention_mask: ids.map((_, i) => (i < length ? 1 : 0)),
+        label_id: label,
+        text: `row ${b}.${r}`,
+      };
     });
     yield classification.batch(rows, 2);
   }
@@ -89,9 +95,31 @@ test('an epoch of thousands of steps keeps the tensor count flat, checkpoints on
   assert.equal(evaluation.rows, 200);
   assert.ok(evaluation.metrics.accuracy! > 0.9, `accuracy ${evaluation.metrics.accuracy}`);
   assert.equal(evaluation.perClass.length, 2);
+  assertMistakes(evaluation);
+  const untrained = new EncoderModel(tf, CONFIG, classification.head, 6);
+  const guesses = await classification.evaluate(tf, untrained, batches(50), ['absent', 'present'], {});
+  assert.ok(guesses.metrics.accuracy! < 0.85, `an untrained model errs often: ${guesses.metrics.accuracy}`);
+  assertMistakes(guesses);
+  untrained.dispose();
   model.dispose();
   optimizer.dispose();
 });
+
+/** The evaluation keeps its (up to) 20 most confident mistakes, most confident first, each with its text. */
+function assertMistakes(evaluation: TaskEvaluation): void {
+  const wrong = Math.round(evaluation.rows * (1 - evaluation.metrics.accuracy!));
+  const mistakes = evaluation.mistakes!;
+  assert.equal(mistakes.length, Math.min(20, wrong), `${wrong} wrong rows`);
+  for (const [i, mistake] of mistakes.entries()) {
+    assert.match(mistake.text, /^row \d+\.\d$/, 'each mistake carries its row text');
+    assert.notEqual(mistake.actual, mistake.predicted);
+    assert.ok(
+      mistake.probability >= 0.5 && mistake.probability <= 1,
+      `a 2-class argmax has p ≥ 0.5: ${mistake.probability}`,
+    );
+    if (i > 0) assert.ok(mistake.probability <= mistakes[i - 1]!.probability, 'the most confident mistakes first');
+  }
+}
 
 test('an aborted epoch stops after the current step, checkpoints, and rethrows', async () => {
   const model = new EncoderModel(tf, CONFIG, classification.head, 5);
