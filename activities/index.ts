@@ -7,6 +7,7 @@ import { deploy, DEPLOY_VERSION } from './deploy';
 import type { ActivityDeps } from './deps';
 import { load, LOAD_VERSION } from './load';
 import { pad, PAD_VERSION } from './pad';
+import { createRunReportActivity } from './run-report';
 import { split, SPLIT_VERSION } from './split';
 import { tokenize, TOKENIZE_VERSION } from './tokenize';
 import { createTrainActivity } from './train';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     checkpoint: createCheckpointActivity(deps),
     validate: defineStep(deps, 'validate', VALIDATE_VERSION, validate),
     deploy: defineStep(deps, 'deploy', DEPLOY_VERSION, deploy, { cacheable: false }),
+    runReport: createRunReportActivity(deps),
   };
 }
 

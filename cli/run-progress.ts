@@ -18,6 +18,7 @@ export async function runProgress(handle: WorkflowHandle): Promise<PipelineProgr
       steps: [...result.steps],
       startedAt: description.startTime.getTime(),
       ...(description.closeTime && { endedAt: description.closeTime.getTime() }),
+      ...(result.report && { report: result.report }),
     };
   }
   return queryProgress(handle);

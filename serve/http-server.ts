@@ -2,7 +2,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { InvalidInstanceError, type Instance } from '../ml/tasks/task';
+import { readFile } from 'node:fs/promises';
+import { recordedRunReport } from '../report/run-report';
+import type { ArtifactStore } from '../store/artifact-store';
 import type { ModelRegistry } from '../store/model-registry';
+import type { RunRecords } from '../store/run-records';
 import { ChatRequestError, completeChat, parseChatRequest } from './chat-completions';
 import { openApiDocument } from './openapi';
 import { Metrics } from './prometheus';
@@ -35,6 +39,9 @@ export const DEFAULT_LIMITS: ServeLimits = {
 export interface InferenceServerOptions {
   readonly models: ReadonlyMap<string, ServedModel>;
   readonly registry: ModelRegistry;
+  /** Where the HTML reports of the runs that made the models are found. */
+  readonly store: ArtifactStore;
+  readonly runs: RunRecords;
   readonly limits: ServeLimits;
   /** When set, every /v1 request, and /metrics unless `publicMetrics`, needs `Authorization: Bearer <token>`. */
   readonly token?: string;
@@ -118,6 +125,14 @@ export class InferenceServer {
         requireMethod(req, 'POST');
         await this.chatCompletion(req, res);
         status = res.statusCode;
+        return;
+      } else if (REPORT_ROUTE.test(path)) {
+        this.authorize(req);
+        requireMethod(req, 'GET');
+        const html = await this.runReport(path);
+        status = 200;
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': REPORT_POLICY });
+        res.end(html);
         return;
       } else if (path.startsWith('/v1/')) {
         this.authorize(req);
@@ -208,6 +223,34 @@ export class InferenceServer {
       instances.length,
     );
     return { model: model.name, version: answer.version, predictions: answer.predictions };
+  }
+
+  /**
+   * GET /v1/models/{name}/report or /v1/models/{name}/versions/{n}/report: the HTML report of the
+   * run that made the served (or the given) version.
+   */
+  private async runReport(path: string): Promise<Buffer> {
+    const [, escaped, number] = REPORT_ROUTE.exec(path)!;
+    const name = decodedName(escaped!);
+    const served = this.options.models.get(name)?.version;
+    const wanted = number === undefined ? served : Number(number);
+    if (wanted === undefined)
+      throw new HttpError(
+        404,
+        'unknown_model',
+        `no version of "${name}" is served here; ask for /v1/models/${escaped}/versions/<n>/report`,
+      );
+    const version = await this.options.registry.version(name, wanted).catch(() => undefined);
+    if (!version) throw new HttpError(404, 'unknown_version', `model "${name}" has no version ${wanted}`);
+    const { workflowId } = version.lineage;
+    const ref = await recordedRunReport(this.options.runs, workflowId);
+    if (!ref)
+      throw new HttpError(
+        404,
+        'no_report',
+        `run ${workflowId}, which made ${name} version ${wanted}, has no HTML report here (\`pipewright report ${workflowId} --html\` makes one)`,
+      );
+    return readFile(await this.options.store.localPath(ref));
   }
 
   /** POST /v1/chat/completions: OpenAI's request and response shapes, streamed as server-sent events on request. */
@@ -331,6 +374,12 @@ export class InferenceServer {
   }
 }
 
+/** A run report's path: the served version's, or a given version's. */
+const REPORT_ROUTE = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d{1,9}))?\/report$/;
+
+/** A report page loads nothing from anywhere; its own styles and zoom script are inline. */
+const REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
+
 /** The route a path belongs to, as a metrics label. */
 function routeOf(path: string): string {
   if (['/healthz', '/readyz', '/metrics', '/openapi.json'].includes(path)) return path.slice(1).replace('.json', '');
@@ -338,6 +387,7 @@ function routeOf(path: string): string {
   if (path === '/v1/chat/completions') return 'chat';
   if (/^\/v1\/models\/[^/:]+:predict$/.test(path)) return 'predict';
   if (/^\/v1\/models\/[^/:]+$/.test(path)) return 'model';
+  if (REPORT_ROUTE.test(path)) return 'report';
   return 'other';
 }
 

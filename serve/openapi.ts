@@ -187,6 +187,34 @@ export function openApiDocument() {
           responses: { '200': { description: 'The model' }, '401': error, '404': error },
         },
       },
+      '/v1/models/{name}/report': {
+        get: {
+          summary:
+            'The HTML report of the run that made the served version: training curves, scores, confusions, mistakes, lineage',
+          description:
+            'One self-contained page (no scripts or styles from elsewhere), under a Content-Security-Policy that lets it load nothing.',
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'The report', content: { 'text/html': {} } },
+            '401': error,
+            '404': error,
+          },
+        },
+      },
+      '/v1/models/{name}/versions/{version}/report': {
+        get: {
+          summary: 'The HTML report of the run that made one version of the model',
+          parameters: [
+            { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'version', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } },
+          ],
+          responses: {
+            '200': { description: 'The report', content: { 'text/html': {} } },
+            '401': error,
+            '404': error,
+          },
+        },
+      },
       '/v1/models/{name}:predict': {
         post: {
           summary:

@@ -1,6 +1,7 @@
 import { loadBackend } from '../ml/backend/load-backend';
 import type { ArtifactStore } from '../store/artifact-store';
 import type { ModelRegistry } from '../store/model-registry';
+import type { RunRecords } from '../store/run-records';
 import { InferenceServer, type ServeLimits } from './http-server';
 import type { BatchingOptions } from './micro-batcher';
 import { ServedModel } from './served-model';
@@ -8,6 +9,8 @@ import { ServedModel } from './served-model';
 export interface ServeOptions {
   readonly store: ArtifactStore;
   readonly registry: ModelRegistry;
+  /** The run records, where each version's run report is found. */
+  readonly runs: RunRecords;
   /** Model names to serve; all registered ones when empty. */
   readonly models: readonly string[];
   readonly port: number;
@@ -44,6 +47,8 @@ export async function startInferenceServer(options: ServeOptions): Promise<Runni
   const server = new InferenceServer({
     models,
     registry: options.registry,
+    store: options.store,
+    runs: options.runs,
     limits: options.limits,
     ...(options.token !== undefined && { token: options.token }),
     publicMetrics: options.publicMetrics === true,

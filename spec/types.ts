@@ -1,6 +1,6 @@
 import type { ValueExpr } from './expression-ast';
 
-export const ARTIFACT_KINDS = ['dataset', 'tokenizer', 'checkpoint', 'model', 'report'] as const;
+export const ARTIFACT_KINDS = ['dataset', 'tokenizer', 'checkpoint', 'model', 'report', 'run-report'] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 
 /** The type of a value an expression can see: a plain value or an artifact of some kind. */

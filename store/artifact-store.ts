@@ -107,6 +107,8 @@ export interface ArtifactStore {
   verify(ref: Pick<ArtifactRef, 'sha256'>): Promise<boolean>;
   /** Deletes an artifact; a missing one is not an error. */
   remove(sha256: string): Promise<void>;
+  /** What is known of a stored artifact (kind, size, provenance), or undefined when it is not stored. */
+  metadata(sha256: string): Promise<StoredArtifact | undefined>;
 }
 
 /** Content-addressed artifacts in a folder: objects/ab/abcd…, with metadata beside them in meta/. */

@@ -1,4 +1,4 @@
-import type { FileArtifactStore, StoredArtifact } from './artifact-store';
+import type { ArtifactStore, StoredArtifact } from './artifact-store';
 
 /** An artifact with the artifacts it was made from, back to source files. */
 export interface LineageNode {
@@ -23,11 +23,7 @@ export function resolveArtifact(artifacts: readonly StoredArtifact[], prefix: st
  * Walks provenance from an artifact to its sources, depth first. An artifact reached a second time
  * is marked `repeated` and not expanded again; a parent whose metadata is gone has no `artifact`.
  */
-export async function lineageOf(
-  store: FileArtifactStore,
-  sha256: string,
-  seen = new Set<string>(),
-): Promise<LineageNode> {
+export async function lineageOf(store: ArtifactStore, sha256: string, seen = new Set<string>()): Promise<LineageNode> {
   const artifact = await store.metadata(sha256);
   if (seen.has(sha256)) return { sha256, ...(artifact && { artifact }), parents: [], repeated: true };
   seen.add(sha256);

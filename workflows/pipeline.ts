@@ -12,6 +12,8 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   isCancellation,
+  log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setDefaultSignalHandler,
@@ -27,8 +29,8 @@ import { evaluateValue, resolveNested, type EvalContext } from '../spec/expressi
 import type { ArtifactRef, PipelinePlan, PlanStep } from '../spec/types';
 import { withDefaults } from '../spec/with-defaults';
 import { progressMarkdown, type PipelineProgress, type StepProgress } from './progress';
-import { stepProgressSignal, stopTrainingSignal, training } from './training';
-import { trainingWorkflowId } from './training-progress';
+import { stepProgressSignal, stopTrainingSignal, training, type TrainingResult } from './training';
+import { trainingWorkflowId, type TrainingProgress } from './training-progress';
 
 /** Input of the `pipeline` workflow, as typed into the Web UI or sent by the CLI. */
 export interface PipelineInput {
@@ -44,6 +46,8 @@ export interface PipelineResult {
   readonly status: 'succeeded';
   readonly params: Readonly<Record<string, unknown>>;
   readonly steps: readonly StepProgress[];
+  /** The run's HTML report (`pipewright report <id> --html`). */
+  readonly report?: ArtifactRef;
 }
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');
@@ -57,10 +61,30 @@ export interface ApprovalDecision {
 }
 export const approveSignal = defineSignal<[ApprovalDecision]>('approve');
 
-const { compilePipeline } = proxyActivities<Activities>({
+const { compilePipeline, runReport } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 3 },
 });
+
+/**
+ * Writes the run's HTML report once it has ended; a report that cannot be written is logged, and
+ * never changes how the run ends. Runs begun before reports existed replay without it.
+ */
+async function writeReport(
+  progress: PipelineProgress,
+  trainings: readonly TrainingProgress[],
+): Promise<ArtifactRef | undefined> {
+  if (!patched('run-report')) return undefined;
+  const { workflowId, runId } = workflowInfo();
+  try {
+    const ref = await runReport({ workflowId, runId, progress, trainings });
+    progress.report = ref;
+    return ref;
+  } catch (error) {
+    log.warn('the run report could not be written', { error: rootMessage(error) });
+    return undefined;
+  }
+}
 
 type Settled = { id: string; result: StepResult } | { id: string; error: unknown };
 
@@ -132,6 +156,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   const byId = new Map(plan.steps.map((s) => [s.id, s]));
   const state = new Map(progress.steps.map((s) => [s.id, s]));
   const results = new Map<string, StepResult>();
+  const trainings: TrainingProgress[] = [];
   const running = new Map<string, { scope: CancellationScope; settled: Promise<Settled> }>();
   const context = (): EvalContext => ({
     params: plan.params,
@@ -229,6 +254,8 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
     entry.endedAt = Date.now();
     if ('result' in settled) {
       results.set(settled.id, settled.result);
+      const { training: epochs } = settled.result as Partial<TrainingResult>;
+      if (epochs) trainings.push(epochs);
       entry.status = settled.result.cached ? 'cached' : 'succeeded';
       entry.summary = settled.result.summary;
       entry.outputs = settled.result.outputs;
@@ -252,12 +279,20 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
     const message = `step "${step.id}" (${step.uses}) failed: ${rootMessage(failed.error)}`;
     for (const s of progress.steps) if (s.status === 'pending') s.status = 'cancelled';
     finish(progress, 'failed', message);
+    await writeReport(progress, trainings);
     publish();
     throw ApplicationFailure.create({ message, type: 'StepFailed', nonRetryable: true, cause: failed.error as Error });
   }
   finish(progress, 'succeeded');
+  const report = await writeReport(progress, trainings);
   publish();
-  return { pipeline: plan.name, status: 'succeeded', params: plan.params, steps: progress.steps };
+  return {
+    pipeline: plan.name,
+    status: 'succeeded',
+    params: plan.params,
+    steps: progress.steps,
+    ...(report && { report }),
+  };
 }
 
 /** Starts one step's activity in its own cancellation scope; the promise never rejects. */

@@ -1,3 +1,5 @@
+import type { ArtifactRef } from '../spec/types';
+
 export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'cached', 'skipped', 'failed', 'cancelled'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
@@ -25,6 +27,8 @@ export interface PipelineProgress {
   startedAt: number;
   endedAt?: number;
   error?: string;
+  /** The run's HTML report, once written at its end. */
+  report?: ArtifactRef;
 }
 
 const ICONS: Record<StepStatus, string> = {

@@ -36,7 +36,7 @@ export function registerArtifacts(program: Command): void {
   program
     .command('artifacts')
     .description('List stored artifacts with what produced them')
-    .option('--kind <kind>', 'only this kind (dataset, tokenizer, checkpoint, model, report)')
+    .option('--kind <kind>', 'only this kind (dataset, tokenizer, checkpoint, model, report, run-report)')
     .option('--json', 'print JSON lines')
     .action(async (options: { kind?: string; json?: boolean }) => {
       const { store } = openLocalState(loadConfig());

@@ -89,11 +89,12 @@ export function registerServe(program: Command): void {
         token?: string;
         publicMetrics?: boolean;
       }) => {
-        const { store, registry } = openLocalState(loadConfig());
+        const { store, registry, runs } = openLocalState(loadConfig());
         const token = options.token ?? process.env.PIPEWRIGHT_SERVE_TOKEN;
         const running = await startInferenceServer({
           store,
           registry,
+          runs,
           models: options.models?.split(',').filter(Boolean) ?? [],
           port: options.port,
           host: options.host,

@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { ArtifactRef } from '../../spec/types';
 import type { ArtifactProvenance, ArtifactStore } from '../../store/artifact-store';
 import type { TrainTask } from '../../spec/metrics';
@@ -221,6 +221,25 @@ export async function readCheckpoint(store: ArtifactStore, ref: ArtifactRef): Pr
     at += t.length;
   }
   return { ref, manifest: { ...own.manifest, tensors }, values };
+}
+
+/** A checkpoint's manifest alone, without reading its tensors (the store verifies the file). */
+export async function readCheckpointManifest(
+  store: ArtifactStore,
+  ref: Pick<ArtifactRef, 'sha256'>,
+): Promise<CheckpointManifest> {
+  const file = await open(await store.localPath(ref), 'r');
+  try {
+    const head = Buffer.alloc(MAGIC.length + 4);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    if (bytesRead < head.length || !head.subarray(0, MAGIC.length).equals(MAGIC))
+      throw new CheckpointError(`artifact ${ref.sha256} is not a Pipewright checkpoint`);
+    const json = Buffer.alloc(head.readUInt32LE(MAGIC.length));
+    await file.read(json, 0, json.length, head.length);
+    return JSON.parse(json.toString('utf8')) as CheckpointManifest;
+  } finally {
+    await file.close();
+  }
 }
 
 async function readCheckpointBytes(

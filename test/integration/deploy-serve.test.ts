@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,10 +22,14 @@ import { approveSignal, progressQuery, type PipelineResult } from '../../workflo
 import { SAMPLE_DATA, SAMPLE_DATA_STEPS } from '../support/sample-pipeline';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { startWorker } from '../support/with-worker';
+import { launchChromium } from '../support/browser';
+import { envFor, pipewright } from '../support/run-cli';
 
 let env: TestServer;
 let config: PipewrightConfig;
 let stopWorker: () => Promise<void>;
+/** The inference server the tests from "the server answers predictions" on share. */
+let server: RunningServer;
 before(async () => {
   env = await startTestServer();
   config = {
@@ -35,6 +40,7 @@ before(async () => {
   stopWorker = await startWorker(config);
 });
 after(async () => {
+  await server?.stop();
   await stopWorker?.();
   await env?.stop();
   if (config) rmSync(config.home, { recursive: true, force: true });
@@ -83,9 +89,12 @@ function start(params: Record<string, unknown> = {}) {
 const deployOf = (result: PipelineResult) => result.steps.find((s) => s.id === 'deploy')!;
 
 let first: PipelineResult;
+let firstRunId: string;
 
 test('the gate deploys the first model, refuses an equal one, and deploys when forced', async () => {
-  first = (await (await start()).result()) as PipelineResult;
+  const firstRun = await start();
+  firstRunId = firstRun.workflowId;
+  first = (await firstRun.result()) as PipelineResult;
   assert.equal(deployOf(first).outputs!.deployed, true);
   assert.equal(deployOf(first).outputs!.version, 1);
   assert.equal(deployOf(first).outputs!.champion, -1);
@@ -147,8 +156,6 @@ test('a deploy that needs approval waits for the approve signal and honours a re
   assert.match(deployOf(result).outputs!.decision as string, /approval refused by tester: not today/);
 });
 
-let server: RunningServer;
-
 async function call(path: string, init: RequestInit = {}, token = 'secret') {
   const response = await fetch(`${server.url}${path}`, {
     ...init,
@@ -193,10 +200,11 @@ const predict = (body: unknown, token?: string) =>
   );
 
 test('the server answers predictions, health, metrics and its API description', async () => {
-  const { store, registry } = openLocalState(config);
+  const { store, registry, runs } = openLocalState(config);
   server = await startInferenceServer({
     store,
     registry,
+    runs,
     models: ['intents'],
     port: 0,
     batching: { maxBatch: 16, maxWaitMs: 2 },
@@ -239,6 +247,75 @@ test('the server answers predictions, health, metrics and its API description', 
     /pipewright_http_requests_total\{route="predict",code="200"\} 1/,
   );
   assert.equal(((await call('/openapi.json')).body as { openapi: string }).openapi, '3.1.0');
+});
+
+test('each run writes an HTML report, served beside its model, that renders in a real browser', async () => {
+  const { store } = openLocalState(config);
+  assert.equal(first.report?.kind, 'run-report', 'the run ended by writing its report');
+  const stored = await readFile(await store.localPath(first.report), 'utf8');
+  for (const section of [
+    'Training <code>train</code>',
+    'learning-rate schedule',
+    'Confusion matrix',
+    'Most confident mistakes',
+    '<h2>Deploy</h2>',
+    '<h2>Lineage</h2>',
+  ])
+    assert.ok(stored.includes(section), `the report has ${section}`);
+  assert.doesNotMatch(stored, /(src|href)="(https?:)?\/\//, 'nothing is loaded from elsewhere');
+
+  // Version 1 came from the first run; the CLI copies the same report out of the store.
+  const served = await call('/v1/models/intents/versions/1/report');
+  assert.equal(served.status, 200);
+  assert.equal(served.body, stored);
+  const file = join(config.home, 'report.html');
+  const cli = await pipewright(['report', firstRunId, '--html', file], envFor(config));
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.match(cli.stdout, /the report written when the run ended/);
+  assert.equal(await readFile(file, 'utf8'), stored);
+  const missing = await call('/v1/models/intents/versions/99/report');
+  assert.equal(missing.status, 404);
+  assert.equal((missing.body as { error: { code: string } }).error.code, 'unknown_version');
+  assert.equal((await call('/v1/models/intents/report', {}, 'wrong')).status, 401, 'reports need the token');
+
+  const { browser, missing: noBrowser } = await launchChromium();
+  if (!browser) return void console.log(`# skipped the browser check: ${noBrowser}`);
+  try {
+    const page = await browser.newPage({
+      viewport: { width: 1200, height: 900 },
+      extraHTTPHeaders: { authorization: 'Bearer secret' },
+    });
+    const problems: string[] = [];
+    page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
+    page.on('pageerror', (e) => problems.push(e.message));
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
+    const response = await page.goto(`${server.url}/v1/models/intents/report`);
+    assert.equal(response?.status(), 200);
+    assert.equal(await page.locator('svg.line-chart').count(), 3, 'loss, validation metrics, learning rate');
+    assert.ok((await page.locator('svg.line-chart path.series').count()) >= 4, 'every chart drew its lines');
+    assert.ok((await page.locator('svg.bar-chart g.bar').count()) >= 7, 'F1 bars for the 7 intents');
+    assert.ok((await page.locator('svg.heat-map rect.cell').count()) >= 7, 'the confusion heat map has cells');
+    const heatMap = page.locator('svg.heat-map').last();
+    const box = await heatMap.boundingBox();
+    // Moved as a user drags it: the value changes and an input event follows.
+    await page
+      .locator('input[data-zoom]')
+      .last()
+      .evaluate((slider: { value: string; dispatchEvent(event: Event): boolean }) => {
+        slider.value = '2';
+        slider.dispatchEvent(new Event('input'));
+      });
+    const zoomed = await heatMap.boundingBox();
+    assert.ok(zoomed!.width > box!.width * 1.9, `the heat map zooms (${box!.width} → ${zoomed!.width})`);
+    assert.deepEqual(problems, [], 'no console errors');
+    assert.deepEqual(requested, [`${server.url}/v1/models/intents/report`], 'the page fetched nothing else');
+    const shot = process.env.PIPEWRIGHT_REPORT_SCREENSHOT ?? join(config.home, 'report.png');
+    await page.screenshot({ path: shot, fullPage: true, clip: { x: 0, y: 0, width: 1200, height: 2000 } });
+    console.log(`# report screenshot: ${shot}`);
+  } finally {
+    await browser.close();
+  }
 });
 
 test('bad requests get a 4xx with a JSON error, never a crash', async () => {
@@ -327,7 +404,6 @@ test('a version deployed by a run is swapped in under load without a failed requ
   }
   assert.deepEqual(failures, []);
   assert.equal(server.models.get('intents')!.version, from);
-  await server.stop();
 });
 
 test('the snips-slots example deploys a slot tagger; one server answers it with entity spans beside the classifier', async () => {
@@ -349,10 +425,11 @@ test('the snips-slots example deploys a slot tagger; one server answers it with 
   assert.ok((scored.f1 as number) > 0.1, `the tagger learned something: test entity F1 ${String(scored.f1)}`);
   assert.equal(deployOf(run).outputs!.deployed, true);
 
-  const { store, registry } = openLocalState(config);
+  const { store, registry, runs } = openLocalState(config);
   const both = await startInferenceServer({
     store,
     registry,
+    runs,
     models: ['intents', 'snips-slots'],
     port: 0,
     batching: { maxBatch: 16, maxWaitMs: 2 },
@@ -438,7 +515,7 @@ test('the babi-qa example trains a span reader from scratch; the server answers 
   assert.ok((scored.f1 as number) > 0.1, `the reader learned something: test F1 ${String(scored.f1)}`);
   assert.equal(deployOf(run).outputs!.deployed, true);
 
-  const { store, registry } = openLocalState(config);
+  const { store, registry, runs } = openLocalState(config);
   // The report scores each bAbI task of the sample (25 test questions each) on its own; exact match
   // is a mean over questions, so the groups' question-weighted mean is the overall score.
   const report = await readMetricsReport(store, scored.metrics as ArtifactRef);
@@ -458,6 +535,7 @@ test('the babi-qa example trains a span reader from scratch; the server answers 
   const server = await startInferenceServer({
     store,
     registry,
+    runs,
     models: ['babi-qa'],
     port: 0,
     batching: { maxBatch: 16, maxWaitMs: 2 },
@@ -566,10 +644,11 @@ test('the chatbot example trains an encoder-decoder from scratch; the server rep
   const [first] = report.examples!;
   assert.ok(first!.source.length >= 1 && first!.target.length > 0 && typeof first!.generated === 'string');
 
-  const { store, registry } = openLocalState(config);
+  const { store, registry, runs } = openLocalState(config);
   const server = await startInferenceServer({
     store,
     registry,
+    runs,
     models: ['chatbot'],
     port: 0,
     batching: { maxBatch: 8, maxWaitMs: 2 },

@@ -5,17 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DEFAULT_LIMITS, InferenceServer } from '../../serve/http-server';
-import { ModelRegistry } from '../../store/model-registry';
+import { openLocalState } from '../../worker/local-state';
 
 const root = mkdtempSync(join(tmpdir(), 'pipewright-abuse-'));
 after(() => rmSync(root, { recursive: true, force: true }));
+const { store, registry, runs } = openLocalState({ home: root });
 
 const HEADERS_TIMEOUT_MS = 1_000;
 
 async function startServer(limits: Partial<typeof DEFAULT_LIMITS> = {}) {
   const server = new InferenceServer({
     models: new Map(),
-    registry: new ModelRegistry(join(root, 'registry')),
+    store,
+    registry,
+    runs,
     limits: {
       ...DEFAULT_LIMITS,
       headersTimeoutMs: HEADERS_TIMEOUT_MS,
@@ -150,7 +153,9 @@ test('the token is compared in constant time and guards /metrics; probes stay op
   }
   const open = new InferenceServer({
     models: new Map(),
-    registry: new ModelRegistry(join(root, 'registry')),
+    store,
+    registry,
+    runs,
     limits: DEFAULT_LIMITS,
     token: 'secret',
     publicMetrics: true,
