@@ -1,14 +1,4 @@
-import { formatDuration, isFinished, type PipelineProgress, type StepStatus } from '../workflows/progress';
-
-const MARKS: Record<StepStatus, string> = {
-  pending: '·',
-  running: '▶',
-  succeeded: '✔',
-  cached: '♻',
-  skipped: '↷',
-  failed: '✘',
-  cancelled: '■',
-};
+import { formatDuration, isFinished, STATUS_MARKS, stepTable, type PipelineProgress } from '../workflows/progress';
 
 /** Prints a run's progress: a redrawn table on a terminal, one line per change elsewhere, or JSON lines. */
 export class ProgressPrinter {
@@ -52,7 +42,7 @@ export class ProgressPrinter {
             ? ` ${formatDuration(step.startedAt, step.endedAt, Date.now())}`
             : '';
         this.out.write(
-          `${MARKS[step.status]} ${step.id} (${step.uses}) ${step.status}${time}${detail ? `: ${detail}` : ''}\n`,
+          `${STATUS_MARKS[step.status]} ${step.id} (${step.uses}) ${step.status}${time}${detail ? `: ${detail}` : ''}\n`,
         );
       }
     }
@@ -70,31 +60,11 @@ export class ProgressPrinter {
   }
 }
 
-/** The step table as text lines, for terminals and `pipewright status`. */
+/** The step table as text lines under the run's status, for terminals and `pipewright status`. */
 export function table(progress: PipelineProgress, nowMs: number): string[] {
-  const rows = progress.steps.map((s) => [
-    `${MARKS[s.status]} ${s.id}`,
-    s.uses,
-    s.status,
-    formatDuration(s.startedAt, s.endedAt, nowMs),
-    oneLine(s.error ?? s.summary ?? ''),
-  ]);
-  const header = ['  step', 'activity', 'status', 'time', 'result'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const format = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
   const done = progress.steps.filter((s) => isFinished(s.status)).length;
   return [
     `${progress.pipeline}: ${progress.status} (${done}/${progress.steps.length} steps)`,
-    format(header),
-    ...rows.map(format),
+    ...stepTable(progress, nowMs),
   ];
-}
-
-function oneLine(text: string): string {
-  const first = text.split('\n')[0] ?? '';
-  return first.length > 100 ? `${first.slice(0, 99)}…` : first;
 }

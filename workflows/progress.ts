@@ -1,4 +1,5 @@
 import type { ArtifactRef } from '../spec/types';
+import { codeBlock, textTable } from './text-table';
 
 export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'cached', 'skipped', 'failed', 'cancelled'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
@@ -31,14 +32,15 @@ export interface PipelineProgress {
   report?: ArtifactRef;
 }
 
-const ICONS: Record<StepStatus, string> = {
-  pending: '⏳ pending',
-  running: '🔄 running',
-  succeeded: '✅ succeeded',
-  cached: '♻️ cached',
-  skipped: '⏭️ skipped',
-  failed: '❌ failed',
-  cancelled: '🚫 cancelled',
+/** Each status's mark in step tables, in the terminal and in the Web UI. */
+export const STATUS_MARKS: Record<StepStatus, string> = {
+  pending: '·',
+  running: '▶',
+  succeeded: '✔',
+  cached: '♻',
+  skipped: '↷',
+  failed: '✘',
+  cancelled: '■',
 };
 
 /** True once a step will not change any more. */
@@ -52,32 +54,42 @@ export function formatDuration(startMs: number | undefined, endMs: number | unde
   return `${(((endMs ?? nowMs) - startMs) / 1000).toFixed(1)}s`;
 }
 
-/** The step table shown in the Temporal Web UI (`setCurrentDetails`), as markdown. */
+/** The step table as text lines: a header, then per step its mark and id, activity, status, time and result. */
+export function stepTable(progress: PipelineProgress, nowMs: number): string[] {
+  return textTable(
+    ['  step', 'activity', 'status', 'time', 'result'],
+    progress.steps.map((s) => [
+      `${STATUS_MARKS[s.status]} ${s.id}`,
+      s.uses,
+      s.status,
+      formatDuration(s.startedAt, s.endedAt, nowMs),
+      oneLine(s.error ?? s.summary ?? ''),
+    ]),
+  );
+}
+
+/**
+ * The step table shown in the Temporal Web UI (`setCurrentDetails`): a markdown headline over the
+ * text table in a code block (the UI's markdown view draws tables without cell spacing).
+ */
 export function progressMarkdown(progress: PipelineProgress, nowMs: number): string {
-  const done = progress.steps.filter((s) => isFinished(s.status)).length;
   const title = progress.runName ? `${progress.pipeline} · ${progress.runName}` : progress.pipeline;
+  const done = progress.steps.filter((s) => isFinished(s.status)).length;
   const lines = [
-    `**${escapeCell(title)}** — ${progress.status}, ${done}/${progress.steps.length} steps finished`,
+    `**${escapeMarkdown(title)}** — ${progress.status}, ${done} of ${progress.steps.length} steps finished`,
     '',
-    '| step | activity | queue | status | time | result |',
-    '|---|---|---|---|---|---|',
-    ...progress.steps
-      .map((s) =>
-        [
-          s.id,
-          s.uses,
-          s.queue,
-          ICONS[s.status],
-          formatDuration(s.startedAt, s.endedAt, nowMs),
-          escapeCell(s.error ?? s.summary ?? ''),
-        ].join(' | '),
-      )
-      .map((row) => `| ${row} |`),
+    codeBlock(stepTable(progress, nowMs)),
   ];
-  if (progress.error) lines.push('', `**Error:** ${escapeCell(progress.error)}`);
+  if (progress.error) lines.push('', `**Error:** ${escapeMarkdown(progress.error.replace(/\n/g, ' '))}`);
   return lines.join('\n');
 }
 
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** Text that markdown shows as it is: its punctuation escaped. */
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()<>#+|!~-]/g, '\\$&');
+}
+
+function oneLine(text: string): string {
+  const first = text.split('\n')[0] ?? '';
+  return first.length > 100 ? `${first.slice(0, 99)}…` : first;
 }

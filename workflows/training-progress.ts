@@ -1,5 +1,6 @@
 import type { TrainCancellation } from '../activities';
 import type { Metric } from '../spec/metrics';
+import { codeBlock, textTable, type Align } from './text-table';
 import { bestEpoch, type EpochRecord } from './training-policy';
 
 /** The id of the training workflow a run's train step starts: `<run id>.<step id>`. */
@@ -25,7 +26,42 @@ export interface TrainingProgress {
   readonly startedAt: number;
 }
 
-/** The epoch table shown in the Temporal Web UI (`setCurrentDetails`), as markdown. */
+/** A train step's epochs as text lines: epoch, step, train loss, each validation metric, samples/s and time. */
+export function epochTable(progress: TrainingProgress, epochs: readonly EpochRecord[] = progress.history): string[] {
+  return textTable(
+    ['epoch', 'step', 'train loss', ...progress.metrics.map((m) => `val ${m}`), 'samples/s', 'time'],
+    epochs.map((e) => [
+      `${e.epoch}${e.resumedAt ? ` (resumed at step ${e.resumedAt.step})` : ''}`,
+      String(e.step),
+      e.trainLoss.toFixed(4),
+      ...progress.metrics.map((m) => (e.validation[m] ?? Number.NaN).toFixed(4)),
+      e.samplesPerSecond.toFixed(1),
+      `${e.seconds.toFixed(1)}s`,
+    ]),
+    ['left', ...Array<Align>(progress.metrics.length + 4).fill('right')],
+  );
+}
+
+/** Where a training stands, in words: in flight, cancelled, or how it ended, with the epochs done. */
+function trainingState(progress: TrainingProgress): string {
+  if (progress.cancelled) return cancelledText(progress.cancelled, progress.epochs);
+  const done = `${progress.history.length}/${progress.epochs} epochs`;
+  if (progress.status === 'training') return `${done} so far`;
+  return `${progress.status}, ${done}${progress.stopReason ? ` (${progress.stopReason})` : ''}`;
+}
+
+/** A train step's epoch table under its state, for the terminal (`pipewright status`, `report`). */
+export function epochTableText(progress: TrainingProgress): string[] {
+  return [
+    `training ${progress.step}: ${trainingState(progress)}, best by ${progress.monitor}`,
+    ...epochTable(progress),
+  ];
+}
+
+/**
+ * The epoch table shown in the Temporal Web UI (`setCurrentDetails`): a markdown headline over the
+ * text table in a code block, bounded to the latest epochs and the best.
+ */
 export function trainingMarkdown(progress: TrainingProgress, nowMs: number): string {
   const done = progress.history.length;
   const elapsed = nowMs - progress.startedAt;
@@ -33,19 +69,15 @@ export function trainingMarkdown(progress: TrainingProgress, nowMs: number): str
   const state = progress.cancelled
     ? cancelledText(progress.cancelled, progress.epochs)
     : progress.current
-      ? `epoch ${progress.current.epoch}/${progress.epochs} ${progress.current.phase} (step progress: the train activity's heartbeat details)`
-      : `${progress.status}, ${done}/${progress.epochs} epochs`;
+      ? `epoch ${progress.current.epoch} of ${progress.epochs} ${progress.current.phase} (step progress: the train activity's heartbeat details)`
+      : `${progress.status}, ${done} of ${progress.epochs} epochs`;
+  const shown = shownEpochs(progress);
   const lines = [
     `**training ${progress.step}** — ${state}${eta !== undefined && progress.status === 'training' ? ` · ETA ${Math.round(eta / 1000)}s` : ''}${progress.backend ? ` · backend ${progress.backend}` : ''}`,
     '',
-    `| epoch | step | train loss | ${progress.metrics.map((m) => `val ${m}`).join(' | ')} | samples/s | time |`,
-    `|---|---|---|${progress.metrics.map(() => '---|').join('')}---|---|`,
-    ...shownEpochs(progress).map(
-      (e) =>
-        `| ${e.epoch}${e.resumedAt ? ` (resumed at step ${e.resumedAt.step})` : ''} | ${e.step} | ${e.trainLoss.toFixed(4)} | ${progress.metrics.map((m) => (e.validation[m] ?? Number.NaN).toFixed(4)).join(' | ')} | ${e.samplesPerSecond.toFixed(1)} | ${e.seconds.toFixed(1)}s |`,
-    ),
+    codeBlock(epochTable(progress, shown)),
   ];
-  const hidden = progress.history.length - shownEpochs(progress).length;
+  const hidden = progress.history.length - shown.length;
   if (hidden > 0)
     lines.push('', `${hidden} earlier epoch(s) not shown; \`pipewright status <run id>\` lists every epoch.`);
   if (progress.stopReason) lines.push('', `Stopped: ${progress.stopReason}`);

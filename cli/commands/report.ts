@@ -7,7 +7,8 @@ import type { RunRecords } from '../../store/run-records';
 import { isArtifactRef } from '../../store/step-cache';
 import type { PipewrightConfig } from '../../worker/config';
 import { connectClient } from '../client';
-import { trainingHistories } from '../epoch-table';
+import { trainingHistories } from '../training-histories';
+import { epochTableText } from '../../workflows/training-progress';
 import { runProgress } from '../run-progress';
 import { resolveArtifact } from '../../store/lineage';
 import { loadConfig } from '../../worker/config';
@@ -19,7 +20,9 @@ import { UserError } from '../user-error';
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('Print the validation metrics of a run (every step that produced a report) or of one report artifact')
+    .description(
+      "Print the validation metrics of a run (every step that produced a report) and its train steps' epoch tables, or one report artifact",
+    )
     .argument('<target>', 'a run’s workflow id, or a report artifact’s sha256 (or a unique start of it)')
     .option('--json', 'print the reports as JSON')
     .option(
@@ -44,7 +47,8 @@ export function registerReport(program: Command): void {
           if (isArtifactRef(value) && value.kind === 'report')
             found.push({ title: `${record.step} (${record.activity}) · ${name}`, sha256: value.sha256 });
       }
-      if (found.length === 0) {
+      const fromRun = found.length > 0;
+      if (!fromRun) {
         try {
           const artifact = resolveArtifact(await store.list(), target);
           if (artifact.kind !== 'report')
@@ -59,7 +63,20 @@ export function registerReport(program: Command): void {
         if (options.json) process.stdout.write(`${JSON.stringify({ title, ...report })}\n`);
         else process.stdout.write([`== ${title}`, ...renderMetricsReport(report), ''].join('\n') + '\n');
       }
+      if (!options.json && fromRun) process.stdout.write(await epochTables(config, target));
     });
+}
+
+/** The epoch table of each train step of a run, as Temporal knows them; a note instead when it cannot be asked. */
+async function epochTables(config: PipewrightConfig, workflowId: string): Promise<string> {
+  try {
+    const handle = (await connectClient(config)).workflow.getHandle(workflowId);
+    const progress = await runProgress(handle);
+    const trainings = progress ? await trainingHistories(handle, progress) : [];
+    return trainings.map((training) => [...epochTableText(training), ''].join('\n') + '\n').join('');
+  } catch (error) {
+    return `(no epoch tables: ${(error as Error).message.split('\n')[0]})\n`;
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig, workflowUrl } from '../../worker/config';
 import { connectClient } from '../client';
-import { epochTable, trainingHistories } from '../epoch-table';
+import { trainingHistories } from '../training-histories';
+import { epochTableText } from '../../workflows/training-progress';
 import { table } from '../render-progress';
 import { runProgress } from '../run-progress';
 
@@ -30,7 +31,7 @@ export function registerStatus(program: Command): void {
       if (progress) {
         process.stdout.write(table(progress, Date.now()).join('\n') + '\n');
         if (progress.error) process.stdout.write(`error: ${progress.error}\n`);
-        for (const history of training) process.stdout.write(['', ...epochTable(history)].join('\n') + '\n');
+        for (const history of training) process.stdout.write(['', ...epochTableText(history)].join('\n') + '\n');
       } else {
         process.stdout.write('(no step table: no worker is available to answer the progress query)\n');
       }

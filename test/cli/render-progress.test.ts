@@ -50,16 +50,25 @@ describe('progress display', () => {
     assert.deepEqual(chunks, ['✔ load (load) succeeded 1.5s: 280 rows\n', '▶ clean (clean) running\n']);
   });
 
-  test('the Web UI details are a markdown table, with pipes in results escaped', () => {
-    const markdown = progressMarkdown({ ...running, steps: [{ ...running.steps[0]!, summary: 'a | b' }] }, 2000);
+  test('the Web UI details are the step table in a code block, which keeps its columns in markdown', () => {
+    const failed: PipelineProgress = {
+      ...running,
+      status: 'failed',
+      error: 'step clean: *bad* row\nat line 2',
+      steps: [{ ...running.steps[0]!, summary: 'a | b ```' }, running.steps[1]!],
+    };
     assert.equal(
-      markdown,
+      progressMarkdown(failed, 2000),
       [
-        '**demo** — running, 1/1 steps finished',
+        '**demo** — failed, 1 of 2 steps finished',
         '',
-        '| step | activity | queue | status | time | result |',
-        '|---|---|---|---|---|---|',
-        '| load | load | cpu | ✅ succeeded | 1.5s | a \\| b |',
+        '````',
+        '  step   activity  status     time  result',
+        '✔ load   load      succeeded  1.5s  a | b ```',
+        '▶ clean  clean     running    0.5s',
+        '````',
+        '',
+        '**Error:** step clean: \\*bad\\* row at line 2',
       ].join('\n'),
     );
   });

@@ -18,6 +18,7 @@ import { activityDeps } from '../../worker/create-workers';
 import { PROJECT_ROOT, type PipewrightConfig } from '../../worker/config';
 import type { ModelRegistry } from '../../store/model-registry';
 import { openLocalState } from '../../worker/local-state';
+import { recordedRunReport } from '../../report/run-report';
 import { approveSignal, progressQuery, type PipelineResult } from '../../workflows/pipeline';
 import { SAMPLE_DATA, SAMPLE_DATA_STEPS } from '../support/sample-pipeline';
 import { startTestServer, type TestServer } from '../support/test-server';
@@ -250,7 +251,7 @@ test('the server answers predictions, health, metrics and its API description', 
 });
 
 test('each run writes an HTML report, served beside its model, that renders in a real browser', async () => {
-  const { store } = openLocalState(config);
+  const { store, registry, runs } = openLocalState(config);
   assert.equal(first.report?.kind, 'run-report', 'the run ended by writing its report');
   const stored = await readFile(await store.localPath(first.report), 'utf8');
   for (const section of [
@@ -273,6 +274,23 @@ test('each run writes an HTML report, served beside its model, that renders in a
   assert.equal(cli.code, 0, cli.stderr);
   assert.match(cli.stdout, /the report written when the run ended/);
   assert.equal(await readFile(file, 'utf8'), stored);
+  // The text report ends with the epoch table, read from the finished training workflow.
+  const text = await pipewright(['report', firstRunId], envFor(config));
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /== evaluate \(validate\) · metrics/);
+  assert.match(text.stdout, /training train: finished, 2\/2 epochs, best by f1_macro/);
+  assert.equal(text.stdout.split('\n').filter((line) => /^[12] +\d+ +\d+\.\d{4} /.test(line)).length, 2, text.stdout);
+  // The served version's report is its run's; a version a run did not deploy (the retry test's) has none.
+  const current = (await registry.current('intents'))!;
+  const servedReport = await call('/v1/models/intents/report');
+  const expected = await recordedRunReport(runs, current.lineage.workflowId);
+  if (expected) {
+    assert.equal(servedReport.status, 200);
+    assert.equal(servedReport.body, await readFile(await store.localPath(expected), 'utf8'));
+  } else {
+    assert.equal(servedReport.status, 404);
+    assert.equal((servedReport.body as { error: { code: string } }).error.code, 'no_report');
+  }
   const missing = await call('/v1/models/intents/versions/99/report');
   assert.equal(missing.status, 404);
   assert.equal((missing.body as { error: { code: string } }).error.code, 'unknown_version');
@@ -290,7 +308,7 @@ test('each run writes an HTML report, served beside its model, that renders in a
     page.on('pageerror', (e) => problems.push(e.message));
     const requested: string[] = [];
     page.on('request', (r) => requested.push(r.url()));
-    const response = await page.goto(`${server.url}/v1/models/intents/report`);
+    const response = await page.goto(`${server.url}/v1/models/intents/versions/1/report`);
     assert.equal(response?.status(), 200);
     assert.equal(await page.locator('svg.line-chart').count(), 3, 'loss, validation metrics, learning rate');
     assert.ok((await page.locator('svg.line-chart path.series').count()) >= 4, 'every chart drew its lines');
@@ -309,7 +327,7 @@ test('each run writes an HTML report, served beside its model, that renders in a
     const zoomed = await heatMap.boundingBox();
     assert.ok(zoomed!.width > box!.width * 1.9, `the heat map zooms (${box!.width} → ${zoomed!.width})`);
     assert.deepEqual(problems, [], 'no console errors');
-    assert.deepEqual(requested, [`${server.url}/v1/models/intents/report`], 'the page fetched nothing else');
+    assert.deepEqual(requested, [`${server.url}/v1/models/intents/versions/1/report`], 'the page fetched nothing else');
     const shot = process.env.PIPEWRIGHT_REPORT_SCREENSHOT ?? join(config.home, 'report.png');
     await page.screenshot({ path: shot, fullPage: true, clip: { x: 0, y: 0, width: 1200, height: 2000 } });
     console.log(`# report screenshot: ${shot}`);

@@ -29,11 +29,16 @@ function progressOf(count: number, best: number): TrainingProgress {
   };
 }
 
-const tableRows = (markdown: string) =>
-  markdown
-    .split('\n')
-    .filter((line) => /^\| \d+/.test(line))
-    .map((line) => Number(/^\| (\d+)/.exec(line)![1]));
+/** The epochs in the code block's rows, which stay aligned under its header. */
+const tableRows = (markdown: string) => {
+  const block = /```\n(.*)\n```/s.exec(markdown)![1]!.split('\n');
+  assert.match(
+    block[0]!,
+    /^epoch {2}step {2}train loss {2}val accuracy {2}val f1_macro {2}val loss {2}samples\/s {2}time$/,
+  );
+  for (const row of block.slice(1)) assert.equal(row.length, block[0]!.length, `aligned: ${row}`);
+  return block.slice(1).map((line) => Number(/^(\d+)/.exec(line)![1]));
+};
 
 test('the Web UI epoch table of a long run shows the latest epochs and the best, and counts the rest', () => {
   const long = trainingMarkdown(progressOf(40, 3), 1_000);

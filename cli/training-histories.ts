@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { trainingProgressQuery, type TrainingResult } from '../workflows/training';
-import { cancelledText, trainingWorkflowId, type TrainingProgress } from '../workflows/training-progress';
+import { trainingWorkflowId, type TrainingProgress } from '../workflows/training-progress';
 import type { PipelineProgress } from '../workflows/progress';
 
 const QUERY_DEADLINE_MS = 5_000;
@@ -35,26 +35,4 @@ export async function trainingHistories(
     }
   }
   return found;
-}
-
-/** A train step's epochs as text lines: epoch, step, train loss, each validation metric, samples/s and time. */
-export function epochTable(progress: TrainingProgress): string[] {
-  const header = ['epoch', 'step', 'train loss', ...progress.metrics.map((m) => `val ${m}`), 'samples/s', 'time'];
-  const rows = progress.history.map((e) => [
-    `${e.epoch}${e.resumedAt ? ` (resumed at step ${e.resumedAt.step})` : ''}`,
-    String(e.step),
-    e.trainLoss.toFixed(4),
-    ...progress.metrics.map((m) => (e.validation[m] ?? Number.NaN).toFixed(4)),
-    e.samplesPerSecond.toFixed(1),
-    `${e.seconds.toFixed(1)}s`,
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const format = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const state = progress.cancelled
-    ? cancelledText(progress.cancelled, progress.epochs)
-    : progress.status === 'training'
-      ? `${progress.history.length}/${progress.epochs} epochs so far`
-      : `${progress.status}, ${progress.history.length}/${progress.epochs} epochs${progress.stopReason ? ` (${progress.stopReason})` : ''}`;
-  return [`training ${progress.step}: ${state}, best by ${progress.monitor}`, format(header), ...rows.map(format)];
 }
