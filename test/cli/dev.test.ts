@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { devServerRecordPath, loadConfig, PROJECT_ROOT, type DevServerRecord } from '../../worker/config';
 import { freePort } from '../../worker/dev-server';
 import { progressQuery } from '../../workflows/pipeline';
+import { launchChromium } from '../support/browser';
 
 const exec = promisify(execFile);
 const MAIN = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
@@ -40,6 +41,33 @@ async function stopDev(child: ChildProcess): Promise<number | null> {
   return exited;
 }
 
+/**
+ * Opens a finished run's link in the real Web UI (headless Chromium) and checks that its current
+ * details show the step table as aligned text, every column starting where its header does.
+ */
+async function checkWebUiDetails(link: string, defaultShot: string): Promise<void> {
+  const { browser, missing } = await launchChromium();
+  if (!browser) return void console.log(`# skipped the Web UI check: ${missing}`);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(link);
+    await page.getByText('User Metadata', { exact: true }).click();
+    const details = page.frameLocator('iframe[src*="steps%20finished"]');
+    const table = (await details.locator('pre code').innerText({ timeout: 30_000 })).trimEnd().split('\n');
+    assert.match(table[0]!, /^ {2}step +activity +status +time +result$/);
+    assert.equal(table.length, 11, 'a header and the 10 steps of snips-intent-data');
+    const columns = ['activity', 'status', 'time', 'result'].map((name) => table[0]!.indexOf(name));
+    for (const row of table.slice(1)) {
+      assert.match(row, /^✔ \S+ +\S+ +succeeded +\d+\.\ds +\S/);
+      for (const column of columns) assert.match(row.slice(column - 2, column + 1), /^ {2}\S$/, `aligned: ${row}`);
+    }
+    assert.equal(await details.locator('table').count(), 0, 'no markdown table, which this UI draws run together');
+    await page.screenshot({ path: process.env.PIPEWRIGHT_UI_SCREENSHOT ?? defaultShot });
+  } finally {
+    await browser.close();
+  }
+}
+
 test('pipewright dev serves runs and keeps them across a restart; commands on its state folder find its ports', async () => {
   const [port, uiPort] = [await freePort(), await freePort()];
   // No TEMPORAL_ADDRESS or PIPEWRIGHT_UI_URL: the running dev server's record in the state folder says where it is.
@@ -55,10 +83,9 @@ test('pipewright dev serves runs and keeps them across a restart; commands on it
       env,
     });
     assert.match(run.stdout, /Run kept-run succeeded\./);
-    assert.ok(
-      run.stdout.includes(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/kept-run`),
-      'the link follows the UI port dev chose',
-    );
+    const link = `http://127.0.0.1:${uiPort}/namespaces/default/workflows/kept-run`;
+    assert.ok(run.stdout.includes(link), 'the link follows the UI port dev chose');
+    await checkWebUiDetails(link, join(home, 'web-ui.png'));
   } finally {
     assert.equal(await stopDev(first), 0, 'dev shuts down cleanly on Ctrl-C');
   }
