@@ -6,10 +6,11 @@ import { evaluateGroups } from '../ml/tasks/group-evaluation';
 import { checkThresholds } from '../ml/thresholds';
 import { datasetBatches } from '../ml/train/dataset-batches';
 import { lowerIsBetter, mainMetric, type Metric } from '../spec/metrics';
+import { datasetChain, droppedRows, droppedSummary } from '../store/row-history';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `validate` for the same input could change. */
-export const VALIDATE_VERSION = '3';
+export const VALIDATE_VERSION = '4';
 
 interface ValidateOptions {
   thresholds: string[];
@@ -54,6 +55,8 @@ export const validate: StepImplementation = async (input, { deps, progress, prov
         groupBy,
         (rows) => progress({ rows: (dataset.rows ?? 0) + rows, of }),
       ));
+    const chain = await datasetChain(deps.store, dataset.sha256);
+    const dropped = droppedRows(chain);
     const measured = evaluation.metrics as Readonly<Record<string, number>>;
     const checks = checkThresholds(options.thresholds, measured, `the ${task.name} model`);
     const passed = checks.every((c) => c.passed);
@@ -71,6 +74,7 @@ export const validate: StepImplementation = async (input, { deps, progress, prov
       ...(evaluation.mistakes && { mistakes: evaluation.mistakes }),
       ...(evaluation.tagged && { tagged: evaluation.tagged }),
       ...(groups && { groups }),
+      upstream: { chain, dropped },
       thresholds: checks,
       passed,
     };
@@ -98,7 +102,7 @@ export const validate: StepImplementation = async (input, { deps, progress, prov
           : `, FAILED ${failedChecks.map((c) => c.condition).join(', ')}`;
     return {
       outputs: { metrics, ...measured, passed },
-      summary: `${task.summarize(evaluation)}${groups ? `; ${weakestGroup(groups, mainMetric(task.name))}` : ''}${verdict}`,
+      summary: `${task.summarize(evaluation)}${groups ? `; ${weakestGroup(groups, mainMetric(task.name))}` : ''}${dropped.length > 0 ? `; ${droppedSummary(dropped)}` : ''}${verdict}`,
     };
   } finally {
     model.dispose();

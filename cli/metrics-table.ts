@@ -2,6 +2,7 @@ import { readMetricsReport, type MetricsReport } from '../ml/metrics/metrics-rep
 import type { GeneratedExample } from '../ml/tasks/task';
 import { TASK_METRICS, type Metric } from '../spec/metrics';
 import type { ArtifactRef } from '../spec/types';
+import { droppedSummary } from '../store/row-history';
 import type { PipewrightConfig } from '../worker/config';
 import { openLocalState } from '../worker/local-state';
 import type { RunOutcome } from './watch-run';
@@ -33,6 +34,7 @@ export function renderMetricsReport(report: MetricsReport, detail: ReportDetail 
         .map(([name, n]) => `${name.replaceAll('_', ' ')} ${n}`)
         .join(', '),
     );
+  if (report.upstream?.dropped.length) lines.push(`note: ${droppedSummary(report.upstream.dropped)}`);
   for (const t of report.thresholds) lines.push(`${t.passed ? '✔' : '✘'} ${t.condition}  (measured ${f4(t.value)})`);
   if (detail === 'summary') return [...lines, ...summaryLines(report)];
   const heading = report.task === 'token_classification' ? 'entity' : 'label';

@@ -3,6 +3,7 @@ import { entities } from '../ml/metrics/entity-metrics';
 import type { TaggedExample } from '../ml/tasks/task';
 import { lowerIsBetter, TASK_METRICS } from '../spec/metrics';
 import type { LineageNode } from '../store/lineage';
+import { droppedSummary } from '../store/row-history';
 import { formatDuration } from '../workflows/progress';
 import type { RunReport, TrainingSection } from './run-report';
 import { barChart, escapeHtml as h, heatMap, lineChart } from './svg-charts';
@@ -124,6 +125,11 @@ function evaluationSection(title: string, report: MetricsReport, id: string): st
   const parts = [
     `<h2>Evaluation <code>${h(title)}</code></h2>`,
     `<p>${h(report.task)} model <code>${h(report.model.sha256.slice(0, 12))}</code> (at step ${report.model.step}) on ${report.dataset.rows} rows, ${h(report.backend)}.</p>`,
+    report.upstream?.dropped.length
+      ? `<p class="note">${h(droppedSummary(report.upstream.dropped))}: ${report.upstream.chain
+          .map((d) => `${h(d.step ?? d.activity ?? d.sha256.slice(0, 12))} ${d.rows ?? '?'}`)
+          .join(' → ')} rows.</p>`
+      : '',
     `<div class="scores">${names.map((n) => `<div class="score"><span>${h(n)}</span><b>${f4(report.metrics[n])}</b></div>`).join('')}</div>`,
   ];
   if (report.counts)
@@ -277,6 +283,7 @@ table.numbers td:not(:first-child) { text-align: right; font-variant-numeric: ta
 .status { font-size: 12px; padding: 1px 6px; border-radius: 8px; background: #eee; }
 .status.succeeded, .status.cached { background: #d9f2d9; } .status.failed { background: #f8d0d0; } .status.cancelled { background: #f3e2c0; }
 .error { color: #a00; }
+.note { color: #8a5a00; }
 .scores { display: flex; flex-wrap: wrap; gap: 8px; } .score { border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; }
 .score span { display: block; font-size: 12px; color: #666; } .score b { font-size: 18px; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }

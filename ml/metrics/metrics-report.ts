@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Metric, TrainTask } from '../../spec/metrics';
 import type { ArtifactRef } from '../../spec/types';
 import type { ArtifactStore } from '../../store/artifact-store';
+import type { DatasetRows, DroppedRows } from '../../store/row-history';
 import type { ClassScore, GeneratedExample, Mistake, TaggedExample } from '../tasks/task';
 
 /** The JSON a `validate` step stores as its `metrics` report artifact. */
@@ -32,6 +33,8 @@ export interface MetricsReport {
     readonly match?: string;
     readonly scores: readonly GroupScore[];
   };
+  /** The datasets the scored one was made from, source first, and the steps that left out rows on the way. */
+  readonly upstream?: { readonly chain: readonly DatasetRows[]; readonly dropped: readonly DroppedRows[] };
   readonly thresholds: readonly { condition: string; metric: string; value: number; passed: boolean }[];
   readonly passed: boolean;
 }

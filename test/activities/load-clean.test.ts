@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import { createActivities, type StepInput, type StepResult } from '../../activities';
 import type { ArtifactRef } from '../../spec/types';
 import { readDataset } from '../../store/arrow-io';
+import { datasetChain, droppedRows, droppedSummary } from '../../store/row-history';
 import { activityDeps } from '../../worker/create-workers';
 import { loadConfig, PROJECT_ROOT } from '../../worker/config';
 
@@ -195,6 +196,26 @@ describe('load and clean activities', () => {
       { text: 'play jazz', label: 'PlayMusic' },
       { text: 'book a table', label: 'BookRestaurant' },
     ]);
+    // A later step can tell where rows went: clean left out 3 of the 5 loaded; a split divides on purpose.
+    const split: StepResult = await env.run(
+      activities.split,
+      input(
+        { train: 0.5, validation: 0.5, test: 0, seed: 1 },
+        { dataset: tolerant.outputs.dataset as ArtifactRef },
+        dir,
+      ),
+    );
+    const chain = await datasetChain(deps.store, (split.outputs.validation as ArtifactRef).sha256);
+    assert.deepEqual(
+      chain.map((d) => [d.activity, d.rows]),
+      [
+        ['load', 5],
+        ['clean', 2],
+        ['split', 1],
+      ],
+    );
+    assert.deepEqual(droppedRows(chain), [{ step: 'step', activity: 'clean', dropped: 3 }]);
+    assert.equal(droppedSummary(droppedRows(chain)), '3 rows left out upstream (step 3)');
     const quarantine = await rowsOf(tolerant.outputs.quarantine as ArtifactRef);
     assert.deepEqual(
       quarantine.map((q) => [q.row, q.reason]),
