@@ -1,12 +1,22 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { PROJECT_ROOT } from '../../worker/config';
 import { FIXTURES } from '../spec/corpus';
 import { envFor, pipewright } from '../support/run-cli';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { withWorker } from '../support/with-worker';
 
 describe('pipewright without a server', () => {
+  test('every example pipeline validates', async () => {
+    const examples = readdirSync(join(PROJECT_ROOT, 'pipelines')).filter((name) => name.endsWith('.yaml'));
+    assert.ok(examples.includes('intent-given-splits.yaml'));
+    const checked = await pipewright(['validate', ...examples.map((name) => join('pipelines', name))]);
+    assert.equal(checked.code, 0, checked.stderr);
+    assert.equal(checked.stdout.match(/: valid \(\d+ steps\)/g)?.length, examples.length, checked.stdout);
+  });
+
   test('validate: exit 0 for valid files, 2 with every problem for invalid ones, no stack traces', async () => {
     const ok = await pipewright([
       'validate',
