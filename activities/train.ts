@@ -1,11 +1,4 @@
-import {
-  activityInfo,
-  ApplicationFailure,
-  CancelledFailure,
-  cancellationSignal,
-  heartbeat,
-  log,
-} from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, CancelledFailure, cancellationSignal, log } from '@temporalio/activity';
 import type * as Tf from '@tensorflow/tfjs';
 import { loadBackend } from '../ml/backend/load-backend';
 import type { EncoderConfig } from '../ml/models/encoder-config';
@@ -33,6 +26,7 @@ import type { ArtifactRef } from '../spec/types';
 import type { JournalKey } from '../store/checkpoint-journal';
 import { isNonRetryable } from './define-step';
 import type { ActivityDeps } from './deps';
+import { KeptHeartbeat } from './kept-heartbeat';
 import { pretrainedDirectory } from './pretrained';
 import type {
   TrainCancellation,
@@ -73,6 +67,9 @@ function lrSchedule(settings: TrainSettings, totalSteps: number): LrSchedule {
   };
 }
 
+/** How often a training attempt repeats its latest heartbeat while it awaits; well under the heartbeat timeout. */
+const KEEP_ALIVE_MS = 2_000;
+
 /**
  * The `train` activity: one epoch over the `batch` step's file. It heartbeats every step, writes a
  * checkpoint every `checkpoint_every` steps, and on a retry continues from the newest checkpoint that
@@ -80,17 +77,25 @@ function lrSchedule(settings: TrainSettings, totalSteps: number): LrSchedule {
  */
 export function createTrainActivity(deps: ActivityDeps) {
   return async function train(input: TrainEpochInput): Promise<TrainEpochResult> {
+    // Until this attempt reports a step, the last attempt's details (naming its checkpoint) are kept.
+    const beats = new KeptHeartbeat(activityInfo().heartbeatDetails, KEEP_ALIVE_MS);
     try {
-      return await trainOneEpoch(deps, input);
+      return await trainOneEpoch(deps, input, beats);
     } catch (error) {
       if (isNonRetryable(error))
         throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
       throw error;
+    } finally {
+      beats.stop();
     }
   };
 }
 
-async function trainOneEpoch(deps: ActivityDeps, input: TrainEpochInput): Promise<TrainEpochResult> {
+async function trainOneEpoch(
+  deps: ActivityDeps,
+  input: TrainEpochInput,
+  beats: KeptHeartbeat,
+): Promise<TrainEpochResult> {
   const { tf, backend } = await loadBackend();
   const { settings } = input;
   const task = taskNamed(settings.task);
@@ -121,7 +126,7 @@ async function trainOneEpoch(deps: ActivityDeps, input: TrainEpochInput): Promis
         })
       : encoderConfig(settings, tokenizer.vocab.length, input.maxLength, labels.length);
     if (checkpoint) checkPretrainedFit(input, tokenizer, config);
-    return await trainWith(deps, input, { tf, backend, task, labels, config, checkpoint });
+    return await trainWith(deps, input, beats, { tf, backend, task, labels, config, checkpoint });
   } finally {
     checkpoint?.weights.close();
   }
@@ -171,7 +176,12 @@ interface TrainingSetup {
   readonly checkpoint: BertCheckpoint | undefined;
 }
 
-async function trainWith(deps: ActivityDeps, input: TrainEpochInput, setup: TrainingSetup): Promise<TrainEpochResult> {
+async function trainWith(
+  deps: ActivityDeps,
+  input: TrainEpochInput,
+  beats: KeptHeartbeat,
+  setup: TrainingSetup,
+): Promise<TrainEpochResult> {
   const { tf, backend, task, labels, config } = setup;
   const { settings } = input;
   const totalSteps = settings.epochs * input.batchesPerEpoch;
@@ -237,7 +247,7 @@ async function trainWith(deps: ActivityDeps, input: TrainEpochInput, setup: Trai
       }
     }
     // Setting up a large model takes seconds: say the attempt is alive, keeping the last attempt's details.
-    heartbeat(activityInfo().heartbeatDetails);
+    beats.beat(activityInfo().heartbeatDetails);
     const start: TrainingPosition =
       resumed && resumed.position.epoch === input.epoch
         ? resumed.position
@@ -263,7 +273,7 @@ async function trainWith(deps: ActivityDeps, input: TrainEpochInput, setup: Trai
         signal: cancellationSignal(),
         onStep: (report) => {
           last = { ...report, totalSteps, ...(newest && { checkpoint: newest }) };
-          heartbeat(last);
+          beats.beat(last);
         },
         checkpoint: async (position, reason) => {
           const ref = await saveCheckpoint(deps.store, model, optimizer, position, {
@@ -283,7 +293,7 @@ async function trainWith(deps: ActivityDeps, input: TrainEpochInput, setup: Trai
           newest = ref;
           if (reason === 'end') return;
           await deps.journal.append(key, ref);
-          if (last) heartbeat({ ...last, checkpoint: ref });
+          if (last) beats.beat({ ...last, checkpoint: ref });
           // Keep the two newest mid-epoch checkpoints: if the newest is damaged, the one before serves.
           written = [...written, ref];
           while (written.length > 2) await deps.store.remove(written.shift()!.sha256);

@@ -271,6 +271,6 @@ export const TRAIN_CONTRACT: ActivityContract = {
   defaults: {
     queue: 'gpu',
     retry: { maximumAttempts: 5, initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000 },
-    timeouts: { startToCloseMs: 6 * 60 * 60_000, heartbeatMs: 2 * 60_000 },
+    timeouts: { startToCloseMs: 6 * 60 * 60_000, heartbeatMs: 12_000 },
   },
 };

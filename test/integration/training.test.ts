@@ -55,8 +55,13 @@ function trainingPipeline(options: {
   trainWith?: string;
   dataSteps?: string;
   model?: string;
+  /** The train step's heartbeat timeout; `default` leaves it and the retry policy to the step's defaults. */
   heartbeat?: string;
 }): string {
+  const policy =
+    options.heartbeat === 'default'
+      ? ''
+      : `    timeout: { heartbeat: ${options.heartbeat ?? '3s'} }\n    retry: { max_attempts: 3, initial_interval: 100ms }`;
   return `
 name: train-small
 steps:
@@ -75,8 +80,7 @@ ${options.dataSteps ?? SAMPLE_DATA_STEPS}
       schedule: { warmup_steps: 10 }
       checkpoint_every: 10
       ${options.trainWith ?? ''}
-    timeout: { heartbeat: ${options.heartbeat ?? '3s'} }
-    retry: { max_attempts: 3, initial_interval: 100ms }
+${policy}
 ${options.extraSteps ?? ''}`;
 }
 
@@ -189,6 +193,44 @@ for (const { task, yaml, metric } of RESUME_CASES)
       if (second) await killHard(second);
     }
   });
+
+test('with the default heartbeat timeout, training SIGKILLed mid-epoch resumes on a newly started worker within seconds', async () => {
+  const config = trainingConfig();
+  const first = await spawnTestWorker(config);
+  let second: Awaited<ReturnType<typeof spawnTestWorker>> | undefined;
+  try {
+    const handle = await startRun(config, trainingPipeline({ epochs: 2, heartbeat: 'default' }));
+    const child = env.client.workflow.getHandle(childOf(handle.workflowId));
+    const childRunId = await until(async () => (await child.describe()).runId, 'the training workflow');
+    const journal = new CheckpointJournal(join(config.home, 'training'));
+    const key = { workflowId: child.workflowId, runId: childRunId, step: 'train', epoch: 1 };
+    await until(async () => ((await journal.list(key)).length >= 1 ? true : undefined), 'a mid-epoch checkpoint');
+    await killHard(first);
+    const killedAt = Date.now();
+    second = await spawnTestWorker(config);
+    const startedAt = Date.now();
+    // Resumed: a later attempt of the epoch's train activity has reported a step.
+    await until(
+      async () => {
+        const { raw } = await child.describe();
+        const train = raw.pendingActivities?.find((a) => a.activityType?.name === 'train');
+        return (train?.attempt ?? 0) >= 2 && train?.heartbeatDetails ? true : undefined;
+      },
+      'the resumed attempt',
+      120_000,
+    );
+    const seconds = (Date.now() - killedAt) / 1000;
+    console.log(
+      `# SIGKILL → resumed training: ${seconds.toFixed(1)} s (the new worker took ${((startedAt - killedAt) / 1000).toFixed(1)} s to start)`,
+    );
+    assert.ok(seconds < 20, `resumed ${seconds.toFixed(1)} s after the kill`);
+    const result = (await handle.result()) as PipelineResult;
+    assert.equal(result.status, 'succeeded');
+  } finally {
+    await killHard(first);
+    if (second) await killHard(second);
+  }
+});
 
 test('cancelling a run mid-epoch saves a checkpoint, then the run ends cancelled', async () => {
   const config = trainingConfig();
