@@ -95,7 +95,7 @@ export function cancelledText(cancelled: TrainCancellation, epochs: number): str
   const saved = cancelled.checkpoint
     ? `checkpoint ${cancelled.checkpoint.sha256.slice(0, 12)} saved`
     : 'no checkpoint saved';
-  return `cancelled in epoch ${cancelled.epoch}/${epochs} at step ${cancelled.step}, ${saved}`;
+  return `cancelled in epoch ${cancelled.epoch} of ${epochs} at step ${cancelled.step}, ${saved}`;
 }
 
 /** Epochs the Web UI's table shows: the latest ones, and the best by the monitored metric when it is older. */
