@@ -5,6 +5,7 @@ import { lowerIsBetter, TASK_METRICS } from '../spec/metrics';
 import type { LineageNode } from '../store/lineage';
 import { droppedSummary } from '../store/row-history';
 import { formatDuration } from '../workflows/progress';
+import { epochCells } from '../workflows/training-progress';
 import type { RunReport, TrainingSection } from './run-report';
 import { barChart, escapeHtml as h, heatMap, lineChart } from './svg-charts';
 
@@ -100,21 +101,14 @@ function trainingSection({ progress, learningRate }: TrainingSection): string {
     marks,
   });
   const state = progress.stopReason ? `${progress.status}: ${progress.stopReason}` : progress.status;
-  const rows = epochs.map((e) => [
-    `${e.epoch}${e.resumedAt ? ` (resumed at step ${e.resumedAt.step})` : ''}`,
-    String(e.step),
-    f4(e.trainLoss),
-    ...progress.metrics.map((m) => f4(e.validation[m])),
-    e.samplesPerSecond.toFixed(1),
-    `${e.seconds.toFixed(1)}s`,
-  ]);
+  const { header, rows } = epochCells(progress);
   return [
     `<h2>Training <code>${h(progress.step)}</code></h2>`,
     `<p>${h(state)}, ${epochs.length}/${progress.epochs} epochs${progress.backend ? `, backend ${h(progress.backend)}` : ''}.</p>`,
     `<div class="charts">${loss}${scores}${rate}</div>`,
     table(
-      ['epoch', 'step', 'train loss', ...progress.metrics.map((m) => `val ${m}`), 'samples/s', 'time'],
-      rows,
+      header,
+      rows.map((row) => row.map(h)),
       'numbers',
     ),
   ].join('\n');

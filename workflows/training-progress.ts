@@ -26,11 +26,14 @@ export interface TrainingProgress {
   readonly startedAt: number;
 }
 
-/** A train step's epochs as text lines: epoch, step, train loss, each validation metric, samples/s and time. */
-export function epochTable(progress: TrainingProgress, epochs: readonly EpochRecord[] = progress.history): string[] {
-  return textTable(
-    ['epoch', 'step', 'train loss', ...progress.metrics.map((m) => `val ${m}`), 'samples/s', 'time'],
-    epochs.map((e) => [
+/** A train step's epochs as table cells: epoch, step, train loss, each validation metric, samples/s and time. */
+export function epochCells(
+  progress: TrainingProgress,
+  epochs: readonly EpochRecord[] = progress.history,
+): { header: string[]; rows: string[][] } {
+  return {
+    header: ['epoch', 'step', 'train loss', ...progress.metrics.map((m) => `val ${m}`), 'samples/s', 'time'],
+    rows: epochs.map((e) => [
       `${e.epoch}${e.resumedAt ? ` (resumed at step ${e.resumedAt.step})` : ''}`,
       String(e.step),
       e.trainLoss.toFixed(4),
@@ -38,8 +41,13 @@ export function epochTable(progress: TrainingProgress, epochs: readonly EpochRec
       e.samplesPerSecond.toFixed(1),
       `${e.seconds.toFixed(1)}s`,
     ]),
-    ['left', ...Array<Align>(progress.metrics.length + 4).fill('right')],
-  );
+  };
+}
+
+/** A train step's epochs as aligned text lines, numbers flush right. */
+export function epochTable(progress: TrainingProgress, epochs: readonly EpochRecord[] = progress.history): string[] {
+  const { header, rows } = epochCells(progress, epochs);
+  return textTable(header, rows, ['left', ...Array<Align>(header.length - 1).fill('right')]);
 }
 
 /** Where a training stands, in words: in flight, cancelled, or how it ended, with the epochs done. */
