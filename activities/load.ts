@@ -23,6 +23,7 @@ export const load: StepImplementation = async (input, { deps, progress, provenan
     where?: Record<string, unknown>;
     limit?: number;
     on_bad_record: 'quarantine' | 'fail';
+    max_record_bytes: number;
     max_bad_fraction: number;
   };
   const wanted = Object.entries(params.where ?? {}).map(([field, value]) => [field, canonicalJson(value)] as const);
@@ -53,7 +54,7 @@ export const load: StepImplementation = async (input, { deps, progress, provenan
   let skipped = 0;
   async function* chunks(): AsyncGenerator<Row[]> {
     let chunk: Row[] = [];
-    for await (const { line, record } of readSource(path, format!, display, onBad)) {
+    for await (const { line, record } of readSource(path, format!, display, onBad, params.max_record_bytes)) {
       if (params.limit !== undefined && rows >= params.limit) break;
       fields.see(record);
       if (!kept(record)) {

@@ -1,4 +1,4 @@
-import { readLines, SourceDataError } from './line-reader';
+import { readLines, SourceDataError, tooLongProblem } from './line-reader';
 import type { BadRecord } from './read-source';
 
 /**
@@ -11,6 +11,7 @@ export async function* readDelimited(
   displayName: string,
   bad: (record: BadRecord) => void,
   lenient: boolean,
+  maxRecordBytes?: number,
 ): AsyncGenerator<{ line: number; record: Record<string, string> }> {
   let header: string[] | undefined;
   let fields: string[] = [];
@@ -20,7 +21,14 @@ export async function* readDelimited(
   // The row being read: its text and whether any of its lines was not UTF-8.
   let rowText = '';
   let rowInvalid = false;
-  for await (const { line, text, invalid } of readLines(path, displayName, lenient)) {
+  for await (const { line, text, invalid, tooLong } of readLines(path, displayName, lenient, maxRecordBytes)) {
+    if (tooLong !== undefined) {
+      if (!header) throw new SourceDataError(displayName, line, tooLongProblem(tooLong, maxRecordBytes!));
+      // The row it was part of is set aside whole; reading goes on at the next line.
+      bad({ line: quoted ? startLine : line, problem: tooLongProblem(tooLong, maxRecordBytes!), text: '' });
+      [fields, field, quoted] = [[], '', false];
+      continue;
+    }
     if (!quoted) {
       startLine = line;
       if (text === '' && fields.length === 0) continue;

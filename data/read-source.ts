@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { readArrowRows } from '../store/arrow-io';
 import { readDelimited } from './delimited';
-import { readLines, SourceDataError } from './line-reader';
+import { readLines, SourceDataError, tooLongProblem } from './line-reader';
 
 import { SOURCE_FORMATS } from '../spec/contracts/load';
 
@@ -44,7 +44,7 @@ export function formatFromExtension(path: string): SourceFormat | undefined {
 
 /**
  * Streams the records of a source file, whatever its format. With `onBad`, a record of a line-based
- * format that cannot be read is handed to it and the read goes on; a file that is wrong as a whole
+ * format that cannot be read (or whose line is over `maxRecordBytes`) is handed to it and the read goes on; a file that is wrong as a whole
  * (a JSON array that does not parse, a CSV header naming a column twice) still fails the read.
  */
 export async function* readSource(
@@ -52,6 +52,7 @@ export async function* readSource(
   format: SourceFormat,
   displayName = path,
   onBad?: BadRecordHandler,
+  maxRecordBytes?: number,
 ): AsyncGenerator<SourceRecord> {
   const bad = (record: BadRecord) => {
     if (!onBad) throw new SourceDataError(displayName, record.line, record.problem);
@@ -59,7 +60,16 @@ export async function* readSource(
   };
   switch (format) {
     case 'jsonl':
-      for await (const { line, text, invalid } of readLines(path, displayName, onBad !== undefined)) {
+      for await (const { line, text, invalid, tooLong } of readLines(
+        path,
+        displayName,
+        onBad !== undefined,
+        maxRecordBytes,
+      )) {
+        if (tooLong !== undefined) {
+          bad({ line, problem: tooLongProblem(tooLong, maxRecordBytes!), text: '' });
+          continue;
+        }
         if (text.trim() === '') continue;
         const parsed = invalid ? 'invalid UTF-8: convert the file to UTF-8' : parseObject(text);
         if (typeof parsed === 'string') bad({ line, problem: parsed, text });
@@ -71,7 +81,7 @@ export async function* readSource(
       return;
     case 'csv':
     case 'tsv':
-      yield* readDelimited(path, format === 'csv' ? ',' : '\t', displayName, bad, onBad !== undefined);
+      yield* readDelimited(path, format === 'csv' ? ',' : '\t', displayName, bad, onBad !== undefined, maxRecordBytes);
       return;
     case 'arrow': {
       let row = 0;

@@ -47,6 +47,13 @@ export const LOAD_CONTRACT: ActivityContract = {
         description:
           'A record that cannot be read (malformed JSON, not UTF-8, a CSV row with the wrong number of fields, a mapped field it lacks): set it aside in `quarantine` with its line and reason, or fail the step at once.',
       },
+      max_record_bytes: {
+        type: 'integer',
+        minimum: 1,
+        default: 1_048_576,
+        description:
+          'The longest line a JSON Lines, CSV or TSV record may have, in bytes; a longer one is handled as `on_bad_record` says (quarantined by default) without being held in memory.',
+      },
       max_bad_fraction: {
         type: 'number',
         minimum: 0,

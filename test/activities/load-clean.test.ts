@@ -233,6 +233,25 @@ describe('load and clean activities', () => {
     );
   });
 
+  test('load quarantines a record over max_record_bytes (1 MiB by default) by its size and keeps the rest', async () => {
+    const env = new MockActivityEnvironment();
+    const dir = mkdtempSync(join(home, 'long-'));
+    const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ text: `row ${i}` }));
+    lines[7] = JSON.stringify({ text: 'z'.repeat(3 * 1024 * 1024) });
+    writeFileSync(join(dir, 'long.jsonl'), lines.join('\n'));
+    const loaded: StepResult = await env.run(activities.load, input({ path: 'long.jsonl' }, {}, dir));
+    assert.equal(loaded.outputs.rows, 29);
+    assert.equal(loaded.outputs.quarantined, 1);
+    const [set] = await rowsOf(loaded.outputs.quarantine as ArtifactRef);
+    assert.equal(set!.row, 8);
+    assert.match(String(set!.reason), /^the line is 3145739 bytes, over max_record_bytes \(1048576\)/);
+    const raised: StepResult = await env.run(
+      activities.load,
+      input({ path: 'long.jsonl', max_record_bytes: 4 * 1024 * 1024 }, {}, dir),
+    );
+    assert.equal(raised.outputs.rows, 30, 'a higher limit reads it');
+  });
+
   test('a cancelled load stops at its next heartbeat', async () => {
     const dir = mkdtempSync(join(home, 'big-'));
     writeFileSync(

@@ -33,6 +33,45 @@ describe('source readers', () => {
     await assert.rejects(read('d.jsonl', latin1, 'jsonl'), /d\.jsonl:2: invalid UTF-8: convert the file to UTF-8/);
   });
 
+  test('a line over max_record_bytes is set aside by size, streamed past without holding it, or fails the read', async () => {
+    const huge = `{"text":"${'x'.repeat(5 * 1024 * 1024)}"}`;
+    const path = join(dir, 'long.jsonl');
+    writeFileSync(path, ['{"text":"a"}', huge, '{"text":"b"}', huge].join('\n'));
+    const bad: { line: number; problem: string }[] = [];
+    const records = [];
+    for await (const r of readSource(path, 'jsonl', 'long.jsonl', (b) => bad.push(b), 1024 * 1024)) records.push(r);
+    assert.deepEqual(records, [
+      { line: 1, record: { text: 'a' } },
+      { line: 3, record: { text: 'b' } },
+    ]);
+    const problem = `the line is ${huge.length} bytes, over max_record_bytes (1048576): set with.max_record_bytes higher to read it`;
+    assert.deepEqual(
+      bad.map((b) => [b.line, b.problem]),
+      [
+        [2, problem],
+        [4, problem],
+      ],
+      'the last line too, though no newline ends it',
+    );
+    const strict = async () => {
+      let count = 0;
+      for await (const record of readSource(path, 'jsonl', 'long.jsonl', undefined, 1024 * 1024)) count += record.line;
+      return count;
+    };
+    await assert.rejects(strict(), /^SourceDataError: long\.jsonl:2: the line is \d+ bytes, over max_record_bytes/);
+
+    const csv = join(dir, 'long.csv');
+    writeFileSync(csv, `text,label\nshort,A\n"${'y'.repeat(2000)}",B\nlast,C\n`);
+    const csvBad: number[] = [];
+    const rows = [];
+    for await (const r of readSource(csv, 'csv', 'long.csv', (b) => csvBad.push(b.line), 1000)) rows.push(r.record);
+    assert.deepEqual(rows, [
+      { text: 'short', label: 'A' },
+      { text: 'last', label: 'C' },
+    ]);
+    assert.deepEqual(csvBad, [3]);
+  });
+
   test('CSV: quoted delimiters, escaped quotes and newlines inside quotes', async () => {
     const records = await read('e.csv', 'text,label\n"a, b",X\n"say ""hi""",Y\n"two\nlines",Z\n', 'csv');
     assert.deepEqual(records, [
