@@ -12,6 +12,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { createCatalog, type ActivityContract } from '../spec/activity-catalog';
 import { PROJECT_ROOT, type PipewrightConfig } from './config';
 import { openLocalState } from './local-state';
+import { untilServing } from './until-serving';
 
 export const WORKER_QUEUES = ['cpu', 'gpu', 'all'] as const;
 export type WorkerQueue = (typeof WORKER_QUEUES)[number];
@@ -115,7 +116,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
 
 let runtimeInstalled = false;
 
-/** Connects a worker to the configured Temporal server (quiet SDK logging unless PIPEWRIGHT_LOG_LEVEL says otherwise). */
+/** Connects a worker to the configured Temporal server, waiting while it starts (quiet SDK logging unless PIPEWRIGHT_LOG_LEVEL says otherwise). */
 export function connectWorker(config: PipewrightConfig): Promise<NativeConnection> {
   if (!runtimeInstalled) {
     const level = (process.env.PIPEWRIGHT_LOG_LEVEL?.toUpperCase() ?? 'WARN') as LogLevel;
@@ -130,11 +131,13 @@ export function connectWorker(config: PipewrightConfig): Promise<NativeConnectio
     Runtime.install({ logger });
     runtimeInstalled = true;
   }
-  return NativeConnection.connect({
-    address: config.temporalAddress,
-    ...(config.tls && { tls: true }),
-    ...(config.apiKey !== undefined && { apiKey: config.apiKey }),
-  });
+  return untilServing(() =>
+    NativeConnection.connect({
+      address: config.temporalAddress,
+      ...(config.tls && { tls: true }),
+      ...(config.apiKey !== undefined && { apiKey: config.apiKey }),
+    }),
+  );
 }
 
 /** Runs workers until one stops or `signal` aborts, then shuts all of them down. */

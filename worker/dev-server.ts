@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { dirname } from 'node:path';
+import { Connection } from '@temporalio/client';
 import { PIPELINE_SEARCH_ATTRIBUTE } from './search-attribute';
+import { untilServing } from './until-serving';
 
 export interface DevServerOptions {
   readonly cli: string;
@@ -22,7 +24,7 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Starts the Temporal dev server and resolves once it accepts connections. */
+/** Starts the Temporal dev server and resolves once its frontend serves requests. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? (await freePort());
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
@@ -48,7 +50,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const address = `127.0.0.1:${port}`;
   const stop = () => stopProcess(child);
   try {
-    await Promise.race([waitForPort(port, options.startTimeoutMs ?? 60_000), exited]);
+    await Promise.race([waitUntilServing(address, port, options.startTimeoutMs ?? 60_000), exited]);
   } catch (error) {
     await stop();
     throw error;
@@ -86,6 +88,17 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
     });
     socket.once('error', () => resolveOpen(false));
   });
+}
+
+/** Waits for the port to accept connections, then for the frontend to answer (it refuses calls while starting). */
+async function waitUntilServing(address: string, port: number, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  await waitForPort(port, timeoutMs);
+  const connection = await untilServing(
+    () => Connection.connect({ address, connectTimeout: '5s' }),
+    Math.max(0, timeoutMs - (Date.now() - started)),
+  );
+  await connection.close();
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
