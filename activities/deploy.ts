@@ -1,5 +1,5 @@
 import { readMetricsReport, type MetricsReport } from '../ml/metrics/metrics-report';
-import { lowerIsBetter, mainMetric, reportsMetric, TASK_METRICS, type Metric } from '../spec/metrics';
+import { isOutOfScopeMetric, lowerIsBetter, mainMetric, validatedMetrics, type Metric } from '../spec/metrics';
 import type { ModelVersion } from '../store/model-registry';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
@@ -64,11 +64,15 @@ export const deploy: StepImplementation = async (input, { deps }) => {
     );
   const task = report.task;
   const metric = options.metric ?? mainMetric(task);
-  if (!reportsMetric(task, metric))
+  if (!validatedMetrics(task).includes(metric))
     throw new InvalidStepInput(
-      `metric ${metric} is not one the ${task} model reports; use one of ${TASK_METRICS[task].join(', ')}`,
+      `metric ${metric} is not one the ${task} model reports; use one of ${validatedMetrics(task).join(', ')}`,
     );
-  const challenger = report.metrics[metric]!;
+  const challenger = report.metrics[metric];
+  if (challenger === undefined)
+    throw new InvalidStepInput(
+      `the metrics report has no ${metric}${isOutOfScopeMetric(metric) ? ': its validate step measures it only with out_of_scope' : ''}; it has ${Object.keys(report.metrics).join(', ')}`,
+    );
   const result = (deployed: boolean, version: number, reason: string, previous: ModelVersion | undefined) => ({
     outputs: {
       deployed,

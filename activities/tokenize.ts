@@ -48,6 +48,10 @@ export const tokenize: StepImplementation = async (input, { deps, progress, prov
     throw new InvalidStepInput(
       'task seq2seq needs algorithm: byte_level_bpe, whose tokens decode to the exact text the model generates',
     );
+  if (options.out_of_scope_label !== undefined && options.task !== 'classification')
+    throw new InvalidStepInput(
+      `out_of_scope_label applies to task classification only (this step's task is ${options.task}): remove it`,
+    );
   const hasLabels = options.task === 'classification' && columns.some((c) => c.name === options.label_column);
   const parents = [source.sha256];
   let file: TokenizerFile;

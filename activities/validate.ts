@@ -10,13 +10,14 @@ import { datasetChain, droppedRows, droppedSummary } from '../store/row-history'
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `validate` for the same input could change. */
-export const VALIDATE_VERSION = '4';
+export const VALIDATE_VERSION = '5';
 
 interface ValidateOptions {
   thresholds: string[];
   batch_size: number;
   fail_below: boolean;
   group_by?: GroupBy;
+  out_of_scope?: { reject_below: number; label: string };
 }
 
 /** `validate`: scores a checkpoint on a labelled dataset with its task's metrics and checks the thresholds. */
@@ -38,20 +39,37 @@ export const validate: StepImplementation = async (input, { deps, progress, prov
       throw new InvalidStepInput(
         `group_by.column ${groupBy.column} is not a column of the dataset (it has ${columns.join(', ')}); tokenize and pad keep the columns of the loaded data`,
       );
+    const given = options.out_of_scope;
+    if (given && task.name !== 'classification')
+      throw new InvalidStepInput(
+        `out_of_scope applies to classification models only (this one is a ${task.name} model): remove it`,
+      );
+    if (given && labels.includes(given.label))
+      throw new InvalidStepInput(
+        `out_of_scope.label ${given.label} is one of the model's classes: give the out-of-scope class another name`,
+      );
+    const scoring = {
+      classNames: labels,
+      settings,
+      ...(given && { outOfScope: { label: given.label, rejectBelow: given.reject_below } }),
+    };
+    const batchOf = (rows: Parameters<typeof task.batch>[0]) =>
+      task.batch(rows, model.config.classes, given !== undefined);
     // With groups, every row is scored twice: once overall, once in its group.
     const of = dataset.rows === undefined ? undefined : (groupBy ? 2 : 1) * dataset.rows;
     const evaluation = await task.evaluate(
       tf,
       model,
-      datasetBatches(deps.store, dataset, (rows) => task.batch(rows, model.config.classes), options.batch_size),
-      labels,
-      settings,
-      (rows) => progress({ rows, of }),
+      datasetBatches(deps.store, dataset, batchOf, options.batch_size),
+      {
+        ...scoring,
+        onBatch: (rows) => progress({ rows, of }),
+      },
     );
     const groups =
       groupBy &&
       (await evaluateGroups(
-        { tf, task, model, labels, settings, store: deps.store, dataset, batchSize: options.batch_size },
+        { tf, task, model, scoring, store: deps.store, dataset, batchSize: options.batch_size },
         groupBy,
         (rows) => progress({ rows: (dataset.rows ?? 0) + rows, of }),
       ));
@@ -73,6 +91,7 @@ export const validate: StepImplementation = async (input, { deps, progress, prov
       ...(evaluation.examples && { examples: evaluation.examples }),
       ...(evaluation.mistakes && { mistakes: evaluation.mistakes }),
       ...(evaluation.tagged && { tagged: evaluation.tagged }),
+      ...(evaluation.outOfScope && { out_of_scope: evaluation.outOfScope }),
       ...(groups && { groups }),
       upstream: { chain, dropped },
       thresholds: checks,

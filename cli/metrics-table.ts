@@ -1,9 +1,16 @@
-import { readMetricsReport, type MetricsReport } from '../ml/metrics/metrics-report';
+import {
+  outOfScopeSummary,
+  readMetricsReport,
+  rejectionCurveCells,
+  scoredLabels,
+  type MetricsReport,
+} from '../ml/metrics/metrics-report';
 import type { GeneratedExample } from '../ml/tasks/task';
-import { TASK_METRICS, type Metric } from '../spec/metrics';
+import { validatedMetrics, type Metric } from '../spec/metrics';
 import type { ArtifactRef } from '../spec/types';
 import { droppedSummary } from '../store/row-history';
 import type { PipewrightConfig } from '../worker/config';
+import { textTable } from '../workflows/text-table';
 import { openLocalState } from '../worker/local-state';
 import type { RunOutcome } from './watch-run';
 
@@ -22,7 +29,7 @@ const SUMMARY_ROWS = 5;
  * weakest classes and the largest confusions instead of the tables.
  */
 export function renderMetricsReport(report: MetricsReport, detail: ReportDetail = 'full'): string[] {
-  const names = TASK_METRICS[report.task].filter((name) => report.metrics[name] !== undefined);
+  const names = validatedMetrics(report.task).filter((name) => report.metrics[name] !== undefined);
   const scores = names.map((name) => `${name} ${f4(report.metrics[name]!)}`);
   const lines = [
     `${scores.join('   ')}   ` +
@@ -34,6 +41,7 @@ export function renderMetricsReport(report: MetricsReport, detail: ReportDetail 
         .map(([name, n]) => `${name.replaceAll('_', ' ')} ${n}`)
         .join(', '),
     );
+  if (report.out_of_scope) lines.push(outOfScopeSummary(report.out_of_scope));
   if (report.upstream?.dropped.length) lines.push(`note: ${droppedSummary(report.upstream.dropped)}`);
   for (const t of report.thresholds) lines.push(`${t.passed ? '✔' : '✘'} ${t.condition}  (measured ${f4(t.value)})`);
   if (detail === 'summary') return [...lines, ...summaryLines(report)];
@@ -44,13 +52,26 @@ export function renderMetricsReport(report: MetricsReport, detail: ReportDetail 
     lines.push(
       `${c.label.padEnd(width)}  ${f4(c.precision).padEnd(9)}  ${f4(c.recall)}  ${f4(c.f1)}  ${String(c.support).padStart(7)}`,
     );
+  if (report.out_of_scope) {
+    const { header, rows } = rejectionCurveCells(report.out_of_scope);
+    lines.push(
+      '',
+      'rejection thresholds (* the one used)',
+      ...textTable(
+        header,
+        rows,
+        header.map(() => 'right'),
+      ),
+    );
+  }
   if (report.groups) lines.push('', ...renderGroups(report.groups, names));
   if (report.examples?.length) lines.push('', 'generated (first rows)', ...report.examples.flatMap(renderExample));
   if (!report.confusion) return lines;
   const cell = Math.max(4, ...report.confusion.flat().map((n) => String(n).length)) + 1;
   lines.push('', `confusion (rows: actual, columns: predicted, in label order)`);
+  const labels = scoredLabels(report);
   report.confusion.forEach((row, i) =>
-    lines.push(`${report.labels[i]!.padEnd(width)}  ${row.map((n) => String(n).padStart(cell)).join('')}`),
+    lines.push(`${labels[i]!.padEnd(width)}  ${row.map((n) => String(n).padStart(cell)).join('')}`),
   );
   return lines;
 }
@@ -67,6 +88,7 @@ function summaryLines(report: MetricsReport): string[] {
         .join(', ')}`,
     );
   }
+  const labels = scoredLabels(report);
   const confusions = (report.confusion ?? [])
     .flatMap((row, actual) => row.map((count, predicted) => ({ actual, predicted, count })))
     .filter((c) => c.actual !== c.predicted && c.count > 0)
@@ -75,7 +97,7 @@ function summaryLines(report: MetricsReport): string[] {
     lines.push(
       `most confused (actual → predicted): ${confusions
         .slice(0, SUMMARY_ROWS)
-        .map((c) => `${report.labels[c.actual]} → ${report.labels[c.predicted]} ${c.count}`)
+        .map((c) => `${labels[c.actual]} → ${labels[c.predicted]} ${c.count}`)
         .join(', ')}`,
     );
   return lines;

@@ -1,7 +1,7 @@
-import type { MetricsReport } from '../ml/metrics/metrics-report';
+import { outOfScopeSummary, rejectionCurveCells, scoredLabels, type MetricsReport } from '../ml/metrics/metrics-report';
 import { entities } from '../ml/metrics/entity-metrics';
 import type { TaggedExample } from '../ml/tasks/task';
-import { lowerIsBetter, TASK_METRICS } from '../spec/metrics';
+import { lowerIsBetter, validatedMetrics } from '../spec/metrics';
 import type { LineageNode } from '../store/lineage';
 import { droppedSummary } from '../store/row-history';
 import { formatDuration } from '../workflows/progress';
@@ -115,7 +115,7 @@ function trainingSection({ progress, learningRate }: TrainingSection): string {
 }
 
 function evaluationSection(title: string, report: MetricsReport, id: string): string {
-  const names = TASK_METRICS[report.task].filter((name) => report.metrics[name] !== undefined);
+  const names = validatedMetrics(report.task).filter((name) => report.metrics[name] !== undefined);
   const parts = [
     `<h2>Evaluation <code>${h(title)}</code></h2>`,
     `<p>${h(report.task)} model <code>${h(report.model.sha256.slice(0, 12))}</code> (at step ${report.model.step}) on ${report.dataset.rows} rows, ${h(report.backend)}.</p>`,
@@ -126,6 +126,18 @@ function evaluationSection(title: string, report: MetricsReport, id: string): st
       : '',
     `<div class="scores">${names.map((n) => `<div class="score"><span>${h(n)}</span><b>${f4(report.metrics[n])}</b></div>`).join('')}</div>`,
   ];
+  if (report.out_of_scope) {
+    const { header, rows } = rejectionCurveCells(report.out_of_scope);
+    parts.push(
+      `<p>${h(outOfScopeSummary(report.out_of_scope))}.</p>`,
+      '<h3>Rejection thresholds (* the one used)</h3>',
+      table(
+        header,
+        rows.map((row) => row.map(h)),
+        'numbers',
+      ),
+    );
+  }
   if (report.counts)
     parts.push(
       `<p>${Object.entries(report.counts)
@@ -156,7 +168,7 @@ function evaluationSection(title: string, report: MetricsReport, id: string): st
       ),
     );
   }
-  if (report.confusion) parts.push(confusionSection(report.labels, report.confusion, id));
+  if (report.confusion) parts.push(confusionSection(scoredLabels(report), report.confusion, id));
   if (report.mistakes?.length)
     parts.push(
       '<h3>Most confident mistakes</h3>',

@@ -14,10 +14,29 @@ export const TASK_METRICS = {
   seq2seq: ['perplexity', 'token_accuracy', 'loss', 'bleu', 'chrf', 'distinct_1', 'distinct_2'],
 } as const satisfies Record<TrainTask, readonly string[]>;
 
-export type Metric = (typeof TASK_METRICS)[TrainTask][number];
+/**
+ * The classification metrics a `validate` step adds when it scores rows of no known class (its
+ * `out_of_scope` setting): thresholds and deploys may name them, training never measures them.
+ */
+export const OUT_OF_SCOPE_METRICS = ['in_scope_accuracy', 'oos_recall', 'oos_precision'] as const;
+
+export type Metric = (typeof TASK_METRICS)[TrainTask][number] | (typeof OUT_OF_SCOPE_METRICS)[number];
+
+/** Every metric a train step's validation after each epoch measures for some task. */
+export const TRAINING_METRICS: readonly Metric[] = [...new Set(Object.values(TASK_METRICS).flat())];
 
 /** Every metric some task reports, for the schema's enums and patterns. */
-export const METRICS: readonly Metric[] = [...new Set(Object.values(TASK_METRICS).flat())];
+export const METRICS: readonly Metric[] = [...TRAINING_METRICS, ...OUT_OF_SCOPE_METRICS];
+
+/** The metrics a `validate` step of a `task` model can report: the task's, and for classification the out-of-scope ones. */
+export function validatedMetrics(task: TrainTask): readonly Metric[] {
+  return task === 'classification' ? [...TASK_METRICS[task], ...OUT_OF_SCOPE_METRICS] : TASK_METRICS[task];
+}
+
+/** Whether `metric` is measured only by a `validate` step with `out_of_scope`. */
+export function isOutOfScopeMetric(metric: string): boolean {
+  return (OUT_OF_SCOPE_METRICS as readonly string[]).includes(metric);
+}
 
 /** The metric a task's training monitors and its deploys gate on unless told otherwise. */
 export function mainMetric(task: TrainTask): Metric {
@@ -31,15 +50,16 @@ const MAIN_METRIC = {
   seq2seq: 'perplexity',
 } as const satisfies Record<TrainTask, Metric>;
 
-/** Whether `task` reports `metric`. */
-export function reportsMetric(task: TrainTask, metric: string): boolean {
-  return (TASK_METRICS[task] as readonly string[]).includes(metric);
-}
-
 /** What each metric measures, for the contracts' outputs and the docs. */
 const METRIC_MEANINGS: Readonly<Record<Metric, string>> = {
-  accuracy: 'accuracy: the share of texts classified correctly (token classification: of word tags predicted exactly)',
-  f1_macro: 'classification: the unweighted mean of the per-class F1 scores',
+  accuracy:
+    'accuracy: the share of texts classified correctly (token classification: of word tags predicted exactly; with out-of-scope rows, their class is one more class)',
+  f1_macro:
+    'classification: the unweighted mean of the per-class F1 scores (with out-of-scope rows, over the known classes and the out-of-scope one)',
+  in_scope_accuracy:
+    'classification with out-of-scope rows: the share of in-scope texts given their class (a rejected one counts as wrong)',
+  oos_recall: 'classification with out-of-scope rows: the share of out-of-scope texts rejected',
+  oos_precision: 'classification with out-of-scope rows: the share of rejected texts that are out of scope',
   f1: 'token classification: entity F1, micro-averaged (seqeval, CoNLL); question answering: SQuAD F1, the token overlap of the normalized answer with the best gold answer, averaged over questions',
   exact_match:
     'question answering: the share of questions whose normalized answer equals one of the gold answers (SQuAD v1.1)',
@@ -55,11 +75,14 @@ const METRIC_MEANINGS: Readonly<Record<Metric, string>> = {
   loss: 'mean cross-entropy (per labelled word for token classification; the mean of the start and end position losses per window for question answering; per target token for sequence to sequence)',
 };
 
-/** Every metric as a step output, described as `of` (e.g. "the best epoch's validation") plus its meaning. */
-export function metricOutputs(of: string): Record<Metric, { type: 'number'; description: string }> {
+/** The `metrics` as step outputs, each described as `of` (e.g. "the best epoch's validation") plus its meaning. */
+export function metricOutputs(
+  of: string,
+  metrics: readonly Metric[],
+): Partial<Record<Metric, { type: 'number'; description: string }>> {
   return Object.fromEntries(
-    METRICS.map((m) => [m, { type: 'number' as const, description: `${of} ${METRIC_MEANINGS[m]}.` }]),
-  ) as Record<Metric, { type: 'number'; description: string }>;
+    metrics.map((m) => [m, { type: 'number' as const, description: `${of} ${METRIC_MEANINGS[m]}.` }]),
+  );
 }
 
 /** Loss and perplexity are better when lower; every other metric when higher. */

@@ -1,4 +1,12 @@
-import { METRICS, reportsMetric, TASK_METRICS, TRAIN_TASKS, type TrainTask } from './metrics';
+import {
+  isOutOfScopeMetric,
+  METRICS,
+  TASK_METRICS,
+  TRAIN_TASKS,
+  TRAINING_METRICS,
+  validatedMetrics,
+  type TrainTask,
+} from './metrics';
 import type { Reporter, StepLookup } from './step-lookup';
 import type { StepAnalysis } from './validate';
 
@@ -26,17 +34,29 @@ export function checkTasks(steps: StepLookup, analyses: ReadonlyMap<string, Step
     const task = literalTask(withOf(wire.step).task);
     return task && { task, step: wire.step };
   };
+  /** `scorer`: the validate step whose report the metric is read from; none for a train step's own validation. */
   const checkMetric = (
     id: string,
     key: (string | number)[],
     metric: string,
     model: { task: TrainTask; step: string },
+    scorer?: string,
   ) => {
-    if (!(METRICS as readonly string[]).includes(metric) || reportsMetric(model.task, metric)) return;
-    report(
-      at(id, 'with', ...key),
-      `step "${id}": with.${key.join('.')}: ${metric} is not a metric of the ${model.task} model that step "${model.step}" trains; it reports ${TASK_METRICS[model.task].join(', ')}`,
-    );
+    // A name outside these the schema reports already.
+    if (!((scorer === undefined ? TRAINING_METRICS : METRICS) as readonly string[]).includes(metric)) return;
+    const where = at(id, 'with', ...key);
+    const about = `step "${id}": with.${key.join('.')}: ${metric}`;
+    const measured = scorer === undefined ? TASK_METRICS[model.task] : validatedMetrics(model.task);
+    if (!(measured as readonly string[]).includes(metric))
+      report(
+        where,
+        `${about} is not a metric of the ${model.task} model that step "${model.step}" trains; it reports ${measured.join(', ')}`,
+      );
+    else if (isOutOfScopeMetric(metric) && scorer !== undefined && withOf(scorer).out_of_scope === undefined)
+      report(
+        where,
+        `${about} is measured only when validate step "${scorer}" scores out-of-scope rows: give it with.out_of_scope (reject_below), and tokenize its rows with out_of_scope_label`,
+      );
   };
 
   for (const [id, analysis] of analyses) {
@@ -61,15 +81,17 @@ export function checkTasks(steps: StepLookup, analyses: ReadonlyMap<string, Step
         settings.thresholds.forEach((condition, i) => {
           const metric =
             typeof condition === 'string' ? /^\s*([a-z_0-9]+)\s*(>=|>|<=|<)/.exec(condition)?.[1] : undefined;
-          if (metric) checkMetric(id, ['thresholds', i], metric, model);
+          if (metric) checkMetric(id, ['thresholds', i], metric, model, id);
         });
         break;
       }
       case 'deploy': {
-        const scored = analysis.inputs.metrics;
+        const scorer = analysis.inputs.metrics?.step;
         const model =
-          scored && uses(scored.step) === 'validate' ? modelTask(analyses.get(scored.step)?.inputs.model) : undefined;
-        if (model && typeof settings.metric === 'string') checkMetric(id, ['metric'], settings.metric, model);
+          scorer !== undefined && uses(scorer) === 'validate'
+            ? modelTask(analyses.get(scorer)?.inputs.model)
+            : undefined;
+        if (model && typeof settings.metric === 'string') checkMetric(id, ['metric'], settings.metric, model, scorer);
         break;
       }
     }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
-import { mainMetric, TASK_METRICS } from '../../spec/metrics';
+import { mainMetric, validatedMetrics } from '../../spec/metrics';
 import { RegistryError, type ModelVersion } from '../../store/model-registry';
 import { loadConfig } from '../../worker/config';
 import { openLocalState } from '../../worker/local-state';
@@ -53,7 +53,7 @@ export function registerModels(program: Command): void {
       );
       for (const v of versions) {
         process.stdout.write(
-          `${v.version === current?.version ? '*' : ' '} v${v.version}  ${TASK_METRICS[v.task]
+          `${v.version === current?.version ? '*' : ' '} v${v.version}  ${validatedMetrics(v.task)
             .filter((m) => v.metrics[m] !== undefined)
             .map((m) => `${m} ${f4(v.metrics[m])}`)
             .join('  ')}  ` +

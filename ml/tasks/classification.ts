@@ -1,6 +1,8 @@
 import { classificationMetrics } from '../metrics/classification-metrics';
+import { outOfScopeScores, rejectionCurve, withRejection } from '../metrics/out-of-scope-metrics';
 import { classifierLogits } from '../models/encoder';
 import { tokenizerFromFile } from '../tokenizers/tokenizer-file';
+import { OUT_OF_SCOPE_ID } from '../tokenizers/row-encoders';
 import { truncateIds } from '../tokenizers/truncate';
 import { paddedInputs, TrainingDataError } from '../train/dataset-batches';
 import { predictRows, probabilities, type EncoderBatch } from './encoder-objective';
@@ -29,12 +31,16 @@ export const classification: Task<ClassificationBatch> = {
   columns: ['input_ids', 'attention_mask', 'label_id'],
 
   /** Packs padded rows (input_ids, attention_mask, label_id) into one batch. */
-  batch(rows, classes): ClassificationBatch {
+  batch(rows, classes, outOfScope = false): ClassificationBatch {
     const inputs = paddedInputs(rows);
     const labels = new Int32Array(inputs.size);
     rows.forEach((row, r) => {
       const label = row.label_id;
-      if (typeof label !== 'number' || !Number.isInteger(label) || label < 0 || label >= classes)
+      if (label === OUT_OF_SCOPE_ID && !outOfScope)
+        throw new TrainingDataError(
+          "a row is out of scope (label_id -1, from tokenize's out_of_scope_label): train only on rows of the model's classes, and score out-of-scope rows with validate's out_of_scope",
+        );
+      if (typeof label !== 'number' || !Number.isInteger(label) || label < OUT_OF_SCOPE_ID || label >= classes)
         throw new TrainingDataError(
           `label_id ${String(label)} is not a class id in 0..${classes - 1}: tokenize the data with a label column, using the training tokenizer`,
         );
@@ -43,41 +49,68 @@ export const classification: Task<ClassificationBatch> = {
     return { ...inputs, labels, texts: rows.map((row) => (typeof row.text === 'string' ? row.text : undefined)) };
   },
 
-  async evaluate(tf, model, batches, classNames, _settings, onBatch) {
+  async evaluate(tf, model, batches, { classNames, onBatch, outOfScope }) {
+    const k = classNames.length;
+    // Out of scope is one class more, after the model's: rows labelled -1 and rejected predictions.
+    const scoredNames = outOfScope ? [...classNames, outOfScope.label] : classNames;
     const actual: number[] = [];
-    const predicted: number[] = [];
+    const ranked = { best: [] as number[], probability: [] as number[] };
     let lossSum = 0;
     const mistakes = new ConfidentMistakes(REPORTED_ROWS * 2);
     for await (const batch of batches) {
       const rows = predictRows(tf, model, batch, true);
-      const k = classNames.length;
       for (let i = 0; i < batch.size; i++) {
-        actual.push(batch.labels[i]!);
-        predicted.push(rows.predicted[i]!);
+        const label = batch.labels[i]!;
+        const best = rows.predicted[i]!;
+        const probability = softmaxAt(rows.logits!.subarray(i * k, (i + 1) * k), best);
+        const truth = label === OUT_OF_SCOPE_ID ? k : label;
+        const guess = outOfScope && probability < outOfScope.rejectBelow ? k : best;
+        actual.push(truth);
+        ranked.best.push(best);
+        ranked.probability.push(probability);
         lossSum += rows.losses[i]!;
-        if (rows.predicted[i] !== batch.labels[i])
+        if (guess !== truth)
           mistakes.add({
             text: batch.texts?.[i] ?? '',
-            actual: classNames[batch.labels[i]!]!,
-            predicted: classNames[rows.predicted[i]!]!,
-            probability: softmaxAt(rows.logits!.subarray(i * k, (i + 1) * k), rows.predicted[i]!),
+            actual: scoredNames[truth]!,
+            predicted: scoredNames[guess]!,
+            probability,
           });
       }
       onBatch?.(actual.length);
     }
-    const scores = classificationMetrics(actual, predicted, classNames);
-    const loss = actual.length === 0 ? 0 : lossSum / actual.length;
+    const predicted = outOfScope ? withRejection(ranked, outOfScope.rejectBelow, k) : ranked.best;
+    const scores = classificationMetrics(actual, predicted, scoredNames);
+    const outOfScopeRows = outOfScope ? actual.filter((c) => c === k).length : 0;
+    const inScopeRows = actual.length - outOfScopeRows;
     return {
-      metrics: { accuracy: scores.accuracy, f1_macro: scores.f1Macro, loss },
+      metrics: {
+        accuracy: scores.accuracy,
+        f1_macro: scores.f1Macro,
+        loss: inScopeRows === 0 ? 0 : lossSum / inScopeRows,
+        ...(outOfScope && outOfScopeScores(actual, predicted, k)),
+      },
       rows: actual.length,
       perClass: scores.perClass,
       confusion: scores.confusion,
       mistakes: mistakes.worst(),
+      ...(outOfScope && {
+        outOfScope: {
+          label: outOfScope.label,
+          reject_below: outOfScope.rejectBelow,
+          rows: outOfScopeRows,
+          rejected: Array.from(predicted).filter((c) => c === k).length,
+          curve: rejectionCurve(actual, ranked, k, outOfScope.rejectBelow),
+        },
+      }),
     };
   },
 
-  summarize: ({ rows, metrics: m }) =>
-    `${rows} rows: accuracy ${m.accuracy!.toFixed(4)}, macro-F1 ${m.f1_macro!.toFixed(4)}, loss ${m.loss!.toFixed(4)}`,
+  summarize: ({ rows, metrics: m, outOfScope }) =>
+    `${rows} rows: accuracy ${m.accuracy!.toFixed(4)}, macro-F1 ${m.f1_macro!.toFixed(4)}, loss ${m.loss!.toFixed(4)}` +
+    (outOfScope
+      ? `; ${outOfScope.rows} out of scope: in-scope accuracy ${m.in_scope_accuracy!.toFixed(4)}, out-of-scope recall ${m.oos_recall!.toFixed(4)}, precision ${m.oos_precision!.toFixed(4)} (${outOfScope.rejected} rejected below ${outOfScope.reject_below})`
+      : ''),
 
   /** Texts encoded as in training ([CLS] … [SEP], cut at the model's length), classified in one pass. */
   createPredictor(tf, model, file, classNames) {

@@ -6,15 +6,14 @@ import type { MetricsReport } from '../metrics/metrics-report';
 import { rowGroup, sortGroups, type GroupBy } from '../metrics/row-groups';
 import type { EncoderModel } from '../models/encoder-model';
 import { datasetBatches } from '../train/dataset-batches';
-import type { Task, TaskSettings } from './task';
+import type { Scoring, Task } from './task';
 
 /** What scoring a model group by group needs: the model, its task, and the dataset read in batches. */
 export interface GroupedScoring {
   readonly tf: typeof Tf;
   readonly task: Task;
   readonly model: EncoderModel;
-  readonly labels: readonly string[];
-  readonly settings: TaskSettings;
+  readonly scoring: Omit<Scoring, 'onBatch'>;
   readonly store: ArtifactStore;
   readonly dataset: ArtifactRef;
   readonly batchSize: number;
@@ -26,11 +25,11 @@ export interface GroupedScoring {
  * its columns, so they stay together). `onRows` hears the rows scored so far across groups.
  */
 export async function evaluateGroups(
-  scoring: GroupedScoring,
+  grouped: GroupedScoring,
   by: GroupBy,
   onRows?: (rows: number) => void,
 ): Promise<NonNullable<MetricsReport['groups']>> {
-  const { tf, task, model, labels, settings, store, dataset, batchSize } = scoring;
+  const { tf, task, model, store, dataset, batchSize } = grouped;
   const groupOf = rowGroup(by);
   const names = new Set<string>();
   for await (const rows of readDataset(store, dataset)) for (const row of rows) names.add(groupOf(row));
@@ -44,15 +43,16 @@ export async function evaluateGroups(
       datasetBatches(
         store,
         dataset,
-        (batch) => task.batch(batch, model.config.classes),
+        (batch) => task.batch(batch, model.config.classes, grouped.scoring.outOfScope !== undefined),
         batchSize,
         (row) => groupOf(row) === group,
       ),
-      labels,
-      settings,
-      (scored) => {
-        rows = scored;
-        onRows?.(done + scored);
+      {
+        ...grouped.scoring,
+        onBatch: (scored) => {
+          rows = scored;
+          onRows?.(done + scored);
+        },
       },
     );
     done += rows;

@@ -124,7 +124,7 @@ export const questionAnswering: Task<SpanBatch> = {
     return { ...inputs, types, labels, windows };
   },
 
-  async evaluate(tf, model, batches, _classNames, settings, onBatch) {
+  async evaluate(tf, model, batches, { settings, onBatch }) {
     const spans = spanOptions(settings);
     const examples = new Map<
       string,

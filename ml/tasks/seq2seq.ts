@@ -163,7 +163,7 @@ export const seq2seq: Task<Seq2SeqBatch> = {
     return { ...inputs, decoderIds, targetLength, labels, references };
   },
 
-  async evaluate(tf, model, batches, classNames, settings, onBatch) {
+  async evaluate(tf, model, batches, { classNames, settings, onBatch }) {
     const codec = vocabularyCodec(classNames);
     const generation = generationSettings(settings);
     let lossSum = 0;

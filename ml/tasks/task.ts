@@ -1,5 +1,6 @@
 import type * as Tf from '@tensorflow/tfjs';
 import type { Metric, TrainTask } from '../../spec/metrics';
+import type { CurvePoint } from '../metrics/out-of-scope-metrics';
 import type { Row } from '../../store/arrow-io';
 import type { EncoderHead } from '../models/encoder';
 import type { EncoderModel } from '../models/encoder-model';
@@ -33,6 +34,21 @@ export interface TaskEvaluation {
   readonly mistakes?: readonly Mistake[];
   /** The first rows whose predicted tags differ from the gold ones (token classification). */
   readonly tagged?: readonly TaggedExample[];
+  /** How out-of-scope rows were scored, when they were (classification with Scoring.outOfScope). */
+  readonly outOfScope?: OutOfScopeCounts;
+}
+
+/**
+ * Out-of-scope scoring in a report: the class name, the rejection threshold, how many rows were
+ * out of scope and how many predictions were rejected, and what other thresholds would give. The
+ * confusion matrix and the per-class scores then have this class after the model's.
+ */
+export interface OutOfScopeCounts {
+  readonly label: string;
+  readonly reject_below: number;
+  readonly rows: number;
+  readonly rejected: number;
+  readonly curve: readonly CurvePoint[];
 }
 
 /** How many rows a report shows as examples: generations, mistakes, tagged sentences. */
@@ -43,7 +59,7 @@ export interface Mistake {
   readonly text: string;
   readonly actual: string;
   readonly predicted: string;
-  /** The probability the model gave the class it predicted. */
+  /** The probability the model gave its most likely class (for a rejected prediction, the one below the threshold). */
   readonly probability: number;
 }
 
@@ -63,6 +79,27 @@ export interface GeneratedExample {
 
 /** The train settings a task keeps in its checkpoints (Task.settingKeys), by key. */
 export type TaskSettings = Readonly<Record<string, unknown>>;
+
+/** What a task scores a model with besides its batches. */
+export interface Scoring {
+  /** The names of the model's classes by id. */
+  readonly classNames: readonly string[];
+  /** The checkpoint's task settings. */
+  readonly settings: TaskSettings;
+  /** Hears the rows scored so far. */
+  readonly onBatch?: (rows: number) => void;
+  /** Classification: how rows of none of the classes (label_id -1) are told apart; unset, there are none. */
+  readonly outOfScope?: OutOfScope;
+}
+
+/**
+ * Out-of-scope detection: a prediction whose top probability is below `rejectBelow` is rejected,
+ * i.e. predicted out of scope; reports name that class `label`.
+ */
+export interface OutOfScope {
+  readonly label: string;
+  readonly rejectBelow: number;
+}
 
 /** One input to answer, by field: `text` for the text tasks, `question` and `context` for question answering. */
 export type Instance = Readonly<Record<string, string>>;
@@ -122,17 +159,14 @@ export interface Task<B extends EncoderBatch = EncoderBatch> {
   readonly instanceFields: readonly string[];
   /** The columns a padded dataset needs for this task (checked before training starts). */
   readonly columns: readonly string[];
-  /** Packs padded rows into a batch; throws TrainingDataError naming the row for one it cannot use. */
-  batch(rows: readonly Row[], classes: number): B;
-  /** Scores the model without dropout over labelled batches; `settings` are its checkpoint's task settings. */
-  evaluate(
-    tf: typeof Tf,
-    model: EncoderModel,
-    batches: AsyncIterable<B>,
-    classNames: readonly string[],
-    settings: TaskSettings,
-    onBatch?: (rows: number) => void,
-  ): Promise<TaskEvaluation>;
+  /**
+   * Packs padded rows into a batch; throws TrainingDataError naming the row for one it cannot use.
+   * `outOfScope`: keep rows of none of the classes (label_id -1), which only validate's
+   * `out_of_scope` scores (classification).
+   */
+  batch(rows: readonly Row[], classes: number, outOfScope?: boolean): B;
+  /** Scores the model without dropout over labelled batches. */
+  evaluate(tf: typeof Tf, model: EncoderModel, batches: AsyncIterable<B>, scoring: Scoring): Promise<TaskEvaluation>;
   /** One line for logs and step summaries. */
   summarize(evaluation: TaskEvaluation): string;
   /** The model answering raw texts; throws for a tokenizer the task cannot serve with. */

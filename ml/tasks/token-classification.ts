@@ -108,7 +108,7 @@ export const tokenClassification: Task<TokenBatch> = {
     return { ...inputs, labels, wordIds, wordTags, words };
   },
 
-  async evaluate(tf, model, batches, classNames, _settings, onBatch) {
+  async evaluate(tf, model, batches, { classNames, onBatch }) {
     const actual: string[][] = [];
     const predicted: string[][] = [];
     let lossSum = 0;

@@ -13,6 +13,7 @@ export interface TaskColumns {
   readonly task: TokenizeTask;
   readonly text_column: string;
   readonly label_column: string;
+  readonly out_of_scope_label?: string;
   readonly tokens_column: string;
   readonly tags_column: string;
   readonly question_column: string;
@@ -25,6 +26,9 @@ export interface TaskColumns {
   readonly max_length: number;
   readonly stride: number;
 }
+
+/** The label_id of a row whose label is tokenize's `out_of_scope_label`: none of the model's classes. */
+export const OUT_OF_SCOPE_ID = -1;
 
 /** A row that cannot be encoded; the message names the row. */
 export class RowEncodingError extends Error {
@@ -67,8 +71,10 @@ export function vocabularyTexts(row: Row, options: TaskColumns): string[] {
 /** Names to number from a row: class labels or word tags. */
 export function rowNames(row: Row, options: TaskColumns, hasLabels: boolean): string[] {
   if (options.task === 'token_classification') return (row[options.tags_column] as string[] | null) ?? [];
-  if (options.task === 'classification' && hasLabels && row[options.label_column] !== null)
-    return [textOf(row[options.label_column])];
+  if (options.task === 'classification' && hasLabels && row[options.label_column] !== null) {
+    const label = textOf(row[options.label_column]);
+    return label === options.out_of_scope_label ? [] : [label];
+  }
   return [];
 }
 
@@ -104,7 +110,7 @@ export function rowEncoder(
     const id = ids.get(name);
     if (id === undefined) {
       throw new RowEncodingError(
-        `row ${rowNumber}: ${what} "${name}" is not among the tokenizer's ${what}s (${[...ids.keys()].join(', ')}); was the tokenizer built on another dataset, or does the training split never show this ${what}?`,
+        `row ${rowNumber}: ${what} "${name}" is not among the tokenizer's ${what}s (${[...ids.keys()].join(', ')}); was the tokenizer built on another dataset, or does the training split never show this ${what}?${what === 'label' ? ' For rows of none of the classes, set out_of_scope_label.' : ''}`,
       );
     }
     return id;
@@ -129,7 +135,10 @@ export function rowEncoder(
             token_start: e.offsets.map((o) => o[0]),
             token_end: e.offsets.map((o) => o[1]),
           };
-          if (hasLabels) out.label_id = idOf(textOf(row[options.label_column]), rowNumber, 'label');
+          if (hasLabels) {
+            const label = textOf(row[options.label_column]);
+            out.label_id = label === options.out_of_scope_label ? OUT_OF_SCOPE_ID : idOf(label, rowNumber, 'label');
+          }
           return [out];
         },
         unknownTokens,

@@ -46,6 +46,12 @@ export const TOKENIZE_CONTRACT: ActivityContract = {
         default: 'label',
         description: 'The column holding class labels (ignored if absent).',
       },
+      out_of_scope_label: {
+        type: 'string',
+        minLength: 1,
+        description:
+          "Classification: the label of rows that belong to none of the model's classes (e.g. CLINC150's `oos`). Such rows get label_id -1 and never join the label set; a validate step with `out_of_scope` scores them, a train step refuses them.",
+      },
       tokens_column: { type: 'string', default: 'tokens', description: 'Token classification: the list of words.' },
       tags_column: {
         type: 'string',

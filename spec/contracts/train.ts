@@ -1,6 +1,6 @@
 import { PATTERN_MESSAGE_KEYWORD } from '../schema';
 import type { ActivityContract } from '../activity-catalog';
-import { METRICS, metricOutputs, TASK_METRICS, TRAIN_TASKS } from '../metrics';
+import { metricOutputs, TASK_METRICS, TRAIN_TASKS, TRAINING_METRICS } from '../metrics';
 
 const taskList = (task: keyof typeof TASK_METRICS) => TASK_METRICS[task].join(', ');
 
@@ -42,7 +42,7 @@ export const TRAIN_CONTRACT: ActivityContract = {
     model: { type: 'checkpoint', description: 'The best checkpoint by `monitor`.' },
     last: { type: 'checkpoint', description: 'The checkpoint of the last epoch trained.' },
     metrics: { type: 'report', description: 'Validation metrics of the best epoch (JSON).' },
-    ...metricOutputs("The best epoch's validation"),
+    ...metricOutputs("The best epoch's validation", TRAINING_METRICS),
     best_epoch: { type: 'number', description: 'The epoch (1-based) whose checkpoint is `model`.' },
     epochs: { type: 'number', description: 'Epochs trained.' },
     stopped_early: { type: 'boolean', description: 'True when early stopping or a stop signal ended training.' },
@@ -176,7 +176,7 @@ export const TRAIN_CONTRACT: ActivityContract = {
         description: 'Loss weight per class id, for imbalanced data; one number per label (or tag).',
       },
       monitor: {
-        enum: [...METRICS],
+        enum: [...TRAINING_METRICS],
         description: `Validation metric that picks the best model and drives early stopping; one the task reports (classification: ${taskList('classification')}; token_classification: ${taskList('token_classification')}; question_answering: ${taskList('question_answering')}; seq2seq: ${taskList('seq2seq')}). Default: f1_macro for classification, perplexity for seq2seq, f1 for the others.`,
       },
       answers: {

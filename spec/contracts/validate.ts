@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import { METRICS, metricOutputs, TASK_METRICS } from '../metrics';
+import { METRICS, metricOutputs, TRAIN_TASKS, validatedMetrics } from '../metrics';
 import { PATTERN_MESSAGE_KEYWORD } from '../schema';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
@@ -23,7 +23,7 @@ export const VALIDATE_CONTRACT: ActivityContract = {
   },
   outputs: {
     metrics: { type: 'report', description: 'All metrics as JSON; `pipewright report` prints it.' },
-    ...metricOutputs('Measured'),
+    ...metricOutputs('Measured', METRICS),
     passed: { type: 'boolean', description: 'True when every threshold holds (true when there are none).' },
   },
   with: {
@@ -35,11 +35,9 @@ export const VALIDATE_CONTRACT: ActivityContract = {
         items: {
           type: 'string',
           pattern: THRESHOLD_PATTERN,
-          [PATTERN_MESSAGE_KEYWORD]: `must be \`metric op number\` with a metric of the model's task (${Object.entries(
-            TASK_METRICS,
-          )
-            .map(([task, metrics]) => `${task}: ${metrics.join(', ')}`)
-            .join('; ')}) and op >=, >, <= or <, e.g. \`f1_macro >= 0.9\``,
+          [PATTERN_MESSAGE_KEYWORD]: `must be \`metric op number\` with a metric of the model's task (${TRAIN_TASKS.map(
+            (task) => `${task}: ${validatedMetrics(task).join(', ')}`,
+          ).join('; ')}) and op >=, >, <= or <, e.g. \`f1_macro >= 0.9\``,
         },
         default: [],
         description:
@@ -66,6 +64,28 @@ export const VALIDATE_CONTRACT: ActivityContract = {
         },
         description:
           "Also score every group of rows on its own with the task's metrics (e.g. each bAbI task or each domain); the report lists them. Costs one more pass over the data.",
+      },
+      out_of_scope: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['reject_below'],
+        properties: {
+          reject_below: {
+            type: 'number',
+            exclusiveMinimum: 0,
+            maximum: 1,
+            description:
+              'A prediction whose top probability is below this is rejected: predicted out of scope instead of its class.',
+          },
+          label: {
+            type: 'string',
+            minLength: 1,
+            default: 'out_of_scope',
+            description: 'The name reports give the out-of-scope class (rows and rejections).',
+          },
+        },
+        description:
+          "Classification: score rows of none of the model's classes (tokenized with `out_of_scope_label`, label_id -1) as one class more. Adds in_scope_accuracy, oos_recall and oos_precision; accuracy, macro-F1, per-class scores and the confusion matrix count the out-of-scope class too, loss only in-scope rows.",
       },
       fail_below: {
         type: 'boolean',

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ArtifactRef } from '../../spec/types';
+import { readMetricsReport, scoredLabels } from '../../ml/metrics/metrics-report';
 import { readDataset } from '../../store/arrow-io';
 import { FileArtifactStore } from '../../store/artifact-store';
 import type { PipewrightConfig } from '../../worker/config';
@@ -137,6 +138,43 @@ describe('pipeline workflow on a real Temporal dev server', () => {
     assert.equal(step(result, 'tokenize_train').outputs!.vocab_size, 4000);
     assert.ok((step(result, 'tokenize_test').outputs!.unknown_tokens as number) < 50);
     assert.equal(step(result, 'batch_train').outputs!.batches, Math.ceil((split.train_rows as number) / 32));
+  });
+
+  test('out-of-scope detection: a held-out SNIPS intent is rejected by probability and scored apart', async () => {
+    const config = env.config();
+    const result = await withWorker(config, () =>
+      run(config, { pipeline: 'intent-out-of-scope', params: { epochs: 4, reject_below: 0.8 } }),
+    );
+    assert.equal(result.status, 'succeeded');
+    assert.equal(step(result, 'clean_train').outputs!.quarantined, 40, 'the held-out intent is not trained on');
+    const scored = step(result, 'evaluate').outputs!;
+    const store = new FileArtifactStore(join(config.home, 'artifacts'));
+    const report = await readMetricsReport(store, scored.metrics as ArtifactRef);
+    assert.equal(report.labels.length, 6, "the model's classes: six intents");
+    assert.deepEqual(scoredLabels(report).slice(-1), ['out_of_scope']);
+    const scope = report.out_of_scope!;
+    assert.equal(scope.rows, 10, 'the 10 SearchScreeningEvent test rows are out of scope');
+    assert.equal(scope.reject_below, 0.8);
+    const confusion = report.confusion!;
+    assert.equal(confusion.length, 7);
+    const k = 6;
+    const rejected = confusion.reduce((sum, row) => sum + row[k]!, 0);
+    assert.equal(scope.rejected, rejected, 'the rejections are the confusion matrix’s out-of-scope column');
+    const inScopeRight = confusion.slice(0, k).reduce((sum, row, c) => sum + row[c]!, 0);
+    assert.ok(Math.abs((scored.in_scope_accuracy as number) - inScopeRight / 60) < 1e-12);
+    assert.ok(Math.abs((scored.oos_recall as number) - confusion[k]![k]! / 10) < 1e-12);
+    assert.ok(Math.abs((scored.oos_precision as number) - (rejected === 0 ? 0 : confusion[k]![k]! / rejected)) < 1e-12);
+    assert.deepEqual(
+      report.per_class.map((c) => c.support),
+      [10, 10, 10, 10, 10, 10, 10],
+    );
+    const used = scope.curve.find((p) => p.reject_below === 0.8)!;
+    assert.equal(used.rejected, rejected);
+    assert.equal(
+      report.thresholds.map((t) => t.metric).join(),
+      'in_scope_accuracy,oos_recall',
+      'thresholds may name the out-of-scope metrics',
+    );
   });
 
   test('runs steps whose inputs are ready concurrently, and a join step after both', async () => {

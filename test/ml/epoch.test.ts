@@ -7,7 +7,7 @@ import type { EncoderConfig } from '../../ml/models/encoder-config';
 import { AdamW, ADAMW_DEFAULTS } from '../../ml/train/adamw';
 import { TrainingDataError } from '../../ml/train/dataset-batches';
 import { trainEpoch } from '../../ml/train/epoch';
-import { classification } from '../../ml/tasks/classification';
+import { classification, type ClassificationBatch } from '../../ml/tasks/classification';
 import type { TaskEvaluation } from '../../ml/tasks/task';
 import { encoderObjective, type EncoderBatch } from '../../ml/tasks/encoder-objective';
 
@@ -35,7 +35,8 @@ async function* batches(count: number): AsyncGenerator<EncoderBatch> {
   for (const batch of toyBatches(count)) yield await Promise.resolve(batch);
 }
 
-function* toyBatches(count: number): Generator<EncoderBatch> {
+/** The toy rows; with `outOfScopeEvery`, every such row of a batch is out of scope (label_id -1) instead. */
+function* toyBatches(count: number, outOfScopeEvery = 0): Generator<ClassificationBatch> {
   for (let b = 0; b < count; b++) {
     const rows = Array.from({ length: 4 }, (_, r) => {
       const label = (b + r) % 2;
@@ -46,11 +47,11 @@ function* toyBatches(count: number): Generator<EncoderBatch> {
       return {
         input_ids: ids,
         attention_mask: ids.map((_, i) => (i < length ? 1 : 0)),
-        label_id: label,
+        label_id: outOfScopeEvery > 0 && (b * 4 + r) % outOfScopeEvery === 0 ? -1 : label,
         text: `row ${b}.${r}`,
       };
     });
-    yield classification.batch(rows, 2);
+    yield classification.batch(rows, 2, outOfScopeEvery > 0);
   }
 }
 
@@ -90,14 +91,20 @@ test('an epoch of thousands of steps keeps the tensor count flat, checkpoints on
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   assert.ok(mean(losses.slice(-100)) < mean(losses.slice(0, 100)) / 2, 'the loss fell');
 
-  const evaluation = await classification.evaluate(tf, model, batches(50), ['absent', 'present'], {});
+  const evaluation = await classification.evaluate(tf, model, batches(50), {
+    classNames: ['absent', 'present'],
+    settings: {},
+  });
   assert.equal(tf.memory().numTensors, tensors, 'evaluation frees its tensors');
   assert.equal(evaluation.rows, 200);
   assert.ok(evaluation.metrics.accuracy! > 0.9, `accuracy ${evaluation.metrics.accuracy}`);
   assert.equal(evaluation.perClass.length, 2);
   assertMistakes(evaluation);
   const untrained = new EncoderModel(tf, CONFIG, classification.head, 6);
-  const guesses = await classification.evaluate(tf, untrained, batches(50), ['absent', 'present'], {});
+  const guesses = await classification.evaluate(tf, untrained, batches(50), {
+    classNames: ['absent', 'present'],
+    settings: {},
+  });
   assert.ok(guesses.metrics.accuracy! < 0.85, `an untrained model errs often: ${guesses.metrics.accuracy}`);
   assertMistakes(guesses);
   untrained.dispose();
@@ -155,7 +162,94 @@ test('an aborted epoch stops after the current step, checkpoints, and rethrows',
   optimizer.dispose();
 });
 
+test('out-of-scope rows: predictions less sure than reject_below count as one class more, scored apart', async () => {
+  const model = new EncoderModel(tf, CONFIG, classification.head, 6);
+  const classNames = ['absent', 'present'];
+  const rows = async function* (outOfScopeEvery: number, inScopeOnly = false) {
+    for (const batch of toyBatches(25, outOfScopeEvery)) {
+      if (!inScopeOnly) yield await Promise.resolve(batch);
+      else {
+        const keep = [...batch.labels.keys()].filter((r) => batch.labels[r] !== -1);
+        const width = batch.length;
+        yield {
+          ...batch,
+          size: keep.length,
+          ids: Int32Array.from(keep.flatMap((r) => [...batch.ids.subarray(r * width, (r + 1) * width)])),
+          mask: Int32Array.from(keep.flatMap((r) => [...batch.mask.subarray(r * width, (r + 1) * width)])),
+          labels: Int32Array.from(keep.map((r) => batch.labels[r]!)),
+          texts: keep.map((r) => batch.texts![r]),
+        };
+      }
+    }
+  };
+  const scoring = (rejectBelow: number) => ({
+    classNames,
+    settings: {},
+    outOfScope: { label: 'elsewhere', rejectBelow },
+  });
+  const inScope = await classification.evaluate(tf, model, rows(3, true), { classNames, settings: {} });
+  // Two classes: the top probability is never below 0.5, so nothing is rejected.
+  const none = await classification.evaluate(tf, model, rows(3), scoring(0.5));
+  const outOfScopeRows = 100 - inScope.rows;
+  assert.equal(none.rows, 100);
+  const { curve, ...counts } = none.outOfScope!;
+  assert.deepEqual(counts, { label: 'elsewhere', reject_below: 0.5, rows: outOfScopeRows, rejected: 0 });
+  assert.deepEqual(
+    curve.map((p) => p.reject_below),
+    [0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99],
+  );
+  curve.forEach((point, i) => {
+    if (i > 0) assert.ok(point.rejected >= curve[i - 1]!.rejected, 'a higher threshold rejects no fewer rows');
+  });
+  const used = curve.find((p) => p.reject_below === 0.5)!;
+  assert.deepEqual(
+    [used.rejected, used.in_scope_accuracy, used.oos_recall, used.oos_precision],
+    [0, none.metrics.in_scope_accuracy, none.metrics.oos_recall, none.metrics.oos_precision],
+    "the curve's point at the used threshold is the reported scores",
+  );
+  const sure = await classification.evaluate(tf, model, rows(3), scoring(curve[4]!.reject_below));
+  assert.equal(sure.outOfScope!.rejected, curve[4]!.rejected, 'the curve says what that threshold would reject');
+  assert.equal(sure.metrics.oos_recall, curve[4]!.oos_recall);
+  assert.ok(Math.abs(none.metrics.in_scope_accuracy! - inScope.metrics.accuracy!) < 1e-12);
+  assert.ok(Math.abs(none.metrics.loss! - inScope.metrics.loss!) < 1e-6, 'loss is over in-scope rows only');
+  assert.equal(none.metrics.oos_recall, 0);
+  assert.equal(none.metrics.oos_precision, 0, 'no rejection: a share of nothing');
+  assert.deepEqual(
+    none.perClass.map((c) => [c.label, c.support]),
+    [
+      ['absent', inScope.perClass[0]!.support],
+      ['present', inScope.perClass[1]!.support],
+      ['elsewhere', outOfScopeRows],
+    ],
+  );
+  assert.equal(none.confusion!.length, 3);
+  assert.deepEqual(
+    none.confusion!.map((row) => row[2]),
+    [0, 0, 0],
+    'nothing predicted out of scope',
+  );
+  assert.ok(
+    none.mistakes!.some((m) => m.actual === 'elsewhere'),
+    'accepted out-of-scope rows are mistakes',
+  );
+  // Every probability is below 1: everything is rejected.
+  const all = await classification.evaluate(tf, model, rows(3), scoring(1));
+  assert.equal(all.outOfScope!.rejected, 100);
+  assert.equal(all.metrics.oos_recall, 1);
+  assert.equal(all.metrics.in_scope_accuracy, 0);
+  assert.equal(all.metrics.oos_precision, outOfScopeRows / 100);
+  assert.equal(all.metrics.accuracy, outOfScopeRows / 100);
+  assert.ok(all.mistakes!.every((m) => m.predicted === 'elsewhere' && m.probability < 1));
+  model.dispose();
+});
+
 test('rows that are not padded classification rows are refused with a hint', () => {
+  assert.throws(
+    () => classification.batch([{ input_ids: [1], attention_mask: [1], label_id: -1 }], 2),
+    (error: Error) =>
+      error instanceof TrainingDataError && /out of scope .*validate's out_of_scope/.test(error.message),
+    'an out-of-scope row is refused unless validate scores out-of-scope rows',
+  );
   assert.throws(() => classification.batch([{ text: 'x' }], 2), /run tokenize and pad first/);
   assert.throws(
     () => classification.batch([{ input_ids: [1], attention_mask: [1], label_id: 5 }], 2),

@@ -78,7 +78,7 @@ test('evaluation keeps the first sentences it tagged wrongly, with their words a
     for (let at = 0; at < rows.length; at += 8)
       yield await Promise.resolve(tokenClassification.batch(rows.slice(at, at + 8), 3));
   }
-  const evaluation = await tokenClassification.evaluate(tf, model, batches(), names, {});
+  const evaluation = await tokenClassification.evaluate(tf, model, batches(), { classNames: names, settings: {} });
   model.dispose();
   const tagged = evaluation.tagged!;
   assert.ok(tagged.length > 0 && tagged.length <= 10, `${tagged.length} sentences`);

@@ -77,6 +77,43 @@ test('a 150-class evaluation stays readable: every class as a bar weakest first,
   assert.match(html, /f1_macro &#62;= 0\.9/);
 });
 
+test('an out-of-scope evaluation names its extra class in the confusion matrix and lists the rejection thresholds', () => {
+  const base = classificationReport(3);
+  // Three intents and the out-of-scope class: its rows taken for intent 1 twice, one intent-0 row rejected.
+  const confusion = [
+    [9, 0, 0, 1],
+    [0, 10, 0, 0],
+    [0, 0, 10, 0],
+    [0, 2, 0, 8],
+  ];
+  const point = (reject_below: number, rejected: number) => ({
+    reject_below,
+    rejected,
+    in_scope_accuracy: 0.9667,
+    oos_recall: 0.8,
+    oos_precision: 0.8889,
+  });
+  const html = renderRunReportHtml(
+    runReport({
+      ...base,
+      confusion,
+      out_of_scope: { label: 'oos', reject_below: 0.8, rows: 10, rejected: 9, curve: [point(0.5, 3), point(0.8, 9)] },
+    }),
+  );
+  assert.match(html, /10 rows out of scope \(oos\), 9 predictions rejected below 0\.8/);
+  const thresholds = html.split('<h3>Rejection thresholds (* the one used)</h3>')[1]!.split('</table>')[0]!;
+  assert.deepEqual(
+    [...thresholds.matchAll(/<tr><td>([^<]+)<\/td><td>(\d+)<\/td>/g)].map((m) => [m[1], m[2]]),
+    [
+      ['0.5', '3'],
+      ['* 0.8', '9'],
+    ],
+  );
+  const confusions = html.split('<table class="confusions">')[1]!.split('</table>')[0]!;
+  assert.match(confusions, /<td>oos<\/td><td>intent_001<\/td><td>2<\/td>/, 'the out-of-scope class is named');
+  assert.match(confusions, /<td>intent_000<\/td><td>oos<\/td><td>1<\/td>/);
+});
+
 test('a tagger’s sentences mark gold and predicted entity spans', () => {
   const report: MetricsReport = {
     ...classificationReport(3),
