@@ -3,6 +3,7 @@ import type { ActivityContract } from '../spec/activity-catalog';
 import { withDefaults } from '../spec/with-defaults';
 import type { ArtifactProvenance } from '../store/artifact-store';
 import { cacheKey } from '../store/step-cache';
+import { untilServerAnswers } from './until-server-answers';
 import type { ActivityDeps } from './deps';
 import type { StepInput, StepResult } from './step-io';
 
@@ -36,8 +37,9 @@ export class InvalidStepInput extends Error {
 
 /**
  * Wraps a step implementation as a Temporal activity: applies `with:` defaults, consults the step
- * cache (unless the step has side effects: `cacheable: false`), and turns data errors into
- * non-retryable failures whose type names the problem.
+ * cache (unless the step has side effects: `cacheable: false`), turns data errors into
+ * non-retryable failures whose type names the problem, and holds its result while the Temporal
+ * server does not answer (untilServerAnswers).
  */
 export function defineStep(
   deps: ActivityDeps,
@@ -46,9 +48,20 @@ export function defineStep(
   implementation: StepImplementation,
   options: { readonly cacheable: boolean } = { cacheable: true },
 ) {
-  const contract = deps.catalog.get(name);
-  if (!contract) throw new Error(`activity "${name}" has no contract in the catalog`);
+  const found = deps.catalog.get(name);
+  if (!found) throw new Error(`activity "${name}" has no contract in the catalog`);
+  const contract = found;
   return async (input: StepInput): Promise<StepResult> => {
+    let details: unknown;
+    const result = await runStep(input, (progress) => {
+      details = progress;
+      heartbeat(progress);
+    });
+    await untilServerAnswers(() => heartbeat(details));
+    return result;
+  };
+
+  async function runStep(input: StepInput, progress: (details: unknown) => void): Promise<StepResult> {
     const params = withDefaults(contract.with, input.with);
     const key = cacheKey({ activity: name, version, params, inputs: input.inputs });
     const record = (result: StepResult) =>
@@ -74,7 +87,7 @@ export function defineStep(
       deps,
       contract,
       signal: cancellationSignal(),
-      progress: (details) => heartbeat(details),
+      progress,
       provenance: (parents, extra) => ({
         workflowId: input.run.workflowId,
         runId: input.run.runId,
@@ -97,5 +110,5 @@ export function defineStep(
       if (info.attempt > 1 && error instanceof Error) error.message = `${error.message} (attempt ${info.attempt})`;
       throw error;
     }
-  };
+  }
 }

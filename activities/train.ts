@@ -27,6 +27,7 @@ import type { JournalKey } from '../store/checkpoint-journal';
 import { isNonRetryable } from './define-step';
 import type { ActivityDeps } from './deps';
 import { KeptHeartbeat } from './kept-heartbeat';
+import { untilServerAnswers } from './until-server-answers';
 import { pretrainedDirectory } from './pretrained';
 import type {
   TrainCancellation,
@@ -80,7 +81,10 @@ export function createTrainActivity(deps: ActivityDeps) {
     // Until this attempt reports a step, the last attempt's details (naming its checkpoint) are kept.
     const beats = new KeptHeartbeat(activityInfo().heartbeatDetails, KEEP_ALIVE_MS);
     try {
-      return await trainOneEpoch(deps, input, beats);
+      const result = await trainOneEpoch(deps, input, beats);
+      // The kept heartbeat goes on while the result waits for the server.
+      await untilServerAnswers(() => undefined);
+      return result;
     } catch (error) {
       if (isNonRetryable(error))
         throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
@@ -248,6 +252,10 @@ async function trainWith(
     }
     // Setting up a large model takes seconds: say the attempt is alive, keeping the last attempt's details.
     beats.beat(activityInfo().heartbeatDetails);
+    // An earlier attempt finished the epoch but its result never reached the server (an outage):
+    // its final checkpoint is the result, and nothing is trained again.
+    if (resumed && resumed.position.epoch === input.epoch && resumed.position.batchInEpoch >= input.batchesPerEpoch)
+      return finishedEarlier(resumed, backend);
     const start: TrainingPosition =
       resumed && resumed.position.epoch === input.epoch
         ? resumed.position
@@ -291,8 +299,9 @@ async function trainWith(
             },
           });
           newest = ref;
-          if (reason === 'end') return;
+          // The final one too: a retry after a result lost on its way to the server finds it.
           await deps.journal.append(key, ref);
+          if (reason === 'end') return;
           if (last) beats.beat({ ...last, checkpoint: ref });
           // Keep the two newest mid-epoch checkpoints: if the newest is damaged, the one before serves.
           written = [...written, ref];
@@ -322,6 +331,24 @@ async function trainWith(
     model.dispose();
     optimizer.dispose();
   }
+}
+
+/** The result of an epoch an earlier attempt trained to its end, from that attempt's final checkpoint. */
+function finishedEarlier(resumed: { ref: ArtifactRef; position: TrainingPosition }, backend: string): TrainEpochResult {
+  const { position, ref } = resumed;
+  const last = activityInfo().heartbeatDetails as TrainHeartbeat | undefined;
+  log.info(
+    `epoch ${position.epoch + 1} was trained to its end by an earlier attempt (step ${position.step}); using its checkpoint`,
+  );
+  return {
+    checkpoint: ref,
+    step: position.step,
+    meanLoss: position.batchInEpoch === 0 ? 0 : (position.epochLossSum ?? 0) / position.batchInEpoch,
+    samplesPerSecond: last?.samplesPerSecond ?? 0,
+    seconds: 0,
+    resumedAt: { step: position.step, batch: position.batchInEpoch },
+    backend,
+  };
 }
 
 /**

@@ -24,6 +24,7 @@ import {
 } from '../support/sample-pipeline';
 import { envFor, pipewright } from '../support/run-cli';
 import { startTestServer, type TestServer } from '../support/test-server';
+import { startTcpProxy } from '../support/tcp-proxy';
 import { startWorker } from '../support/with-worker';
 
 let env: TestServer;
@@ -230,6 +231,62 @@ test('with the default heartbeat timeout, training SIGKILLed mid-epoch resumes o
     await killHard(first);
     if (second) await killHard(second);
   }
+});
+
+/**
+ * Trains one epoch with the worker behind a proxy, and cuts the worker off the server (an outage
+ * as the worker sees it) once the epoch has written its first mid-epoch checkpoint, until
+ * `outageAfterEndMs` after the epoch's final checkpoint. Resolves to the run's epoch record and
+ * the final checkpoint the journal named during the outage.
+ */
+async function epochEndingInOutage(heartbeat: string, outageAfterEndMs: number) {
+  const config = trainingConfig();
+  const proxy = await startTcpProxy(config.temporalAddress);
+  const stop = await startWorker({ ...config, temporalAddress: proxy.address });
+  try {
+    const handle = await startRun(config, trainingPipeline({ epochs: 1, heartbeat }));
+    const child = env.client.workflow.getHandle(childOf(handle.workflowId));
+    const childRunId = await until(async () => (await child.describe()).runId, 'the training workflow');
+    const journal = new CheckpointJournal(join(config.home, 'training'));
+    const key = { workflowId: child.workflowId, runId: childRunId, step: 'train', epoch: 0 };
+    await until(async () => ((await journal.list(key)).length >= 1 ? true : undefined), 'a mid-epoch checkpoint');
+    const pad = (await handle.query(progressQuery)).steps.find((step) => step.id === 'pad')!;
+    const padded = (pad.outputs!.dataset as ArtifactRef).rows!;
+    proxy.cut();
+    const batches = Math.ceil(padded / 2);
+    const final = await until(
+      async () => (await journal.list(key)).find((ref) => ref.meta?.batchInEpoch === batches),
+      "the epoch's final checkpoint in its journal",
+    );
+    await new Promise((resolve) => setTimeout(resolve, outageAfterEndMs));
+    proxy.restore();
+    const result = (await handle.result()) as PipelineResult;
+    assert.equal(result.status, 'succeeded');
+    const trained = result.steps.find((s) => s.id === 'train')!.outputs!;
+    const [epoch] = (await child.query(trainingProgressQuery)).history;
+    return { epoch: epoch!, final, model: trained.model as ArtifactRef };
+  } finally {
+    proxy.restore();
+    await stop();
+    await proxy.close();
+  }
+}
+
+test('an epoch that ends during a server outage holds its result and sends it when the server is back', async () => {
+  // Longer than the worker's own retries of a result (about 10 s), shorter than the heartbeat timeout.
+  const { epoch, final, model } = await epochEndingInOutage('30s', 12_000);
+  assert.equal(epoch.resumedAt, undefined, 'the attempt that trained the epoch delivered it: no retry');
+  assert.equal(model.sha256, final.sha256, "the model is the epoch's final checkpoint");
+});
+
+test('an epoch finished during an outage longer than its heartbeat timeout is not trained again by the retry', async () => {
+  const { epoch, final, model } = await epochEndingInOutage('3s', 6_000);
+  assert.deepEqual(
+    epoch.resumedAt,
+    { step: final.meta!.step, batch: final.meta!.batchInEpoch },
+    "the retry took up the earlier attempt's final checkpoint",
+  );
+  assert.equal(model.sha256, final.sha256, 'and trained nothing: the same checkpoint is the model');
 });
 
 test('cancelling a run mid-epoch saves a checkpoint, then the run ends cancelled', async () => {
