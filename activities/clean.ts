@@ -1,5 +1,6 @@
 import type { RowCleaning } from '../data/clean-rows';
 import { RowCleaner } from '../data/clean-rows';
+import { TimeSlicer } from '../data/time-slicer';
 import { readDataset, writeDataset, type Column, type Row } from '../store/arrow-io';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 import { Quarantine } from './quarantine';
@@ -34,11 +35,13 @@ export const clean: StepImplementation = async (input, { deps, progress, provena
   let movedAnswers = 0;
   const giveUpAt = source.rows !== undefined ? Math.floor(options.max_bad_fraction * source.rows) + 1 : Infinity;
 
+  const slicer = new TimeSlicer();
   async function* keptChunks(): AsyncGenerator<Row[]> {
     for await (const chunk of readDataset(deps.store, source)) {
       signal.throwIfAborted();
       const out: Row[] = [];
       for (const row of chunk) {
+        await slicer.pause();
         total++;
         const verdict = cleaner.judge(row);
         if ('keep' in verdict) {

@@ -10,9 +10,12 @@ import { InvalidStepInput, type StepImplementation } from './define-step';
 import { Quarantine } from './quarantine';
 
 /** Bumped whenever the output of `load` for the same input could change. */
-export const LOAD_VERSION = '3';
+export const LOAD_VERSION = '4';
 
+/** A chunk (an Arrow record batch, which later steps read at once) holds at most this many rows… */
 const CHUNK_ROWS = 8192;
+/** …and about this much text, so long texts do not make a chunk huge. */
+const CHUNK_TEXT_BYTES = 8 * 1024 * 1024;
 
 /** `load`: reads a source file in chunks and writes it as an Arrow dataset, mapping columns if asked. */
 export const load: StepImplementation = async (input, { deps, progress, provenance, signal }) => {
@@ -54,6 +57,7 @@ export const load: StepImplementation = async (input, { deps, progress, provenan
   let skipped = 0;
   async function* chunks(): AsyncGenerator<Row[]> {
     let chunk: Row[] = [];
+    let chunkText = 0;
     for await (const { line, record } of readSource(path, format!, display, onBad, params.max_record_bytes)) {
       if (params.limit !== undefined && rows >= params.limit) break;
       fields.see(record);
@@ -68,14 +72,17 @@ export const load: StepImplementation = async (input, { deps, progress, provenan
         quarantine.add(line, problem, JSON.stringify(record));
         continue;
       }
-      chunk.push(params.columns ? mapColumns(params.columns, record) : record);
+      const row = params.columns ? mapColumns(params.columns, record) : record;
+      chunk.push(row);
+      chunkText += textLength(row);
       rows++;
-      if (chunk.length === CHUNK_ROWS) {
+      if (chunk.length === CHUNK_ROWS || chunkText >= CHUNK_TEXT_BYTES) {
         signal.throwIfAborted();
         progress({ rows, quarantined: quarantine.count });
         await quarantine.flush();
         yield chunk;
         chunk = [];
+        chunkText = 0;
       }
     }
     fields.check();
@@ -104,6 +111,16 @@ export const load: StepImplementation = async (input, { deps, progress, provenan
       (quarantine.count > 0 ? `, ${quarantine.count} records quarantined` : ''),
   };
 };
+
+/** The characters of a row's strings, and of strings in its lists (pre-split words): what dominates its size. */
+function textLength(row: Row): number {
+  let length = 0;
+  for (const value of Object.values(row)) {
+    if (typeof value === 'string') length += value.length;
+    else if (Array.isArray(value)) for (const item of value) if (typeof item === 'string') length += item.length;
+  }
+  return length;
+}
 
 /** How many of the first records are looked at for each field before a field none of them has is a typo. */
 const TYPO_RECORDS = 100;

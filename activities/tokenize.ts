@@ -1,4 +1,5 @@
 import { resolveDataPath } from '../data/resolve-data-path';
+import { TimeSlicer } from '../data/time-slicer';
 import {
   requiredColumns,
   rowEncoder,
@@ -106,9 +107,14 @@ export const tokenize: StepImplementation = async (input, { deps, progress, prov
   let written = 0;
   // Windows of answered questions that do not hold the answer: trained to point at [CLS].
   let withoutAnswer = 0;
+  const slicer = new TimeSlicer();
   for await (const chunk of readDataset(deps.store, source)) {
     signal.throwIfAborted();
-    const out = chunk.flatMap((row) => encoder.encode(row, ++rows));
+    const out: Row[] = [];
+    for (const row of chunk) {
+      await slicer.pause();
+      out.push(...encoder.encode(row, ++rows));
+    }
     written += out.length;
     withoutAnswer += out.filter(lacksAnswer).length;
     await writer.append(out);
@@ -144,9 +150,11 @@ async function collectTrainingInputs(
 ) {
   const names = new Set<string>();
   const training = options.vocab === undefined;
+  const slicer = new TimeSlicer();
   for await (const chunk of rows) {
     signal.throwIfAborted();
     for (const row of chunk) {
+      await slicer.pause();
       if (training) vocabularyTexts(row, options).forEach((text) => counter.add(text));
       rowNames(row, options, hasLabels).forEach((name) => names.add(name));
     }

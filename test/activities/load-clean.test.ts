@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createActivities, type StepInput, type StepResult } from '../../activities';
+import { seededRandom } from '../../data/seeded-random';
 import type { ArtifactRef } from '../../spec/types';
 import { readDataset } from '../../store/arrow-io';
 import { datasetChain, droppedRows, droppedSummary } from '../../store/row-history';
@@ -264,5 +266,39 @@ describe('load and clean activities', () => {
       env.run(activities.load, { ...input({ path: 'big.jsonl' }, {}, dir), cache: false }),
       (e: unknown) => e instanceof CancelledFailure,
     );
+  });
+
+  test('long texts never hold up the worker: load, clean and tokenize give way every few tens of milliseconds', async () => {
+    // 30 texts of 100 kB: one chunk of them took tokenize about 4 s of unbroken computing.
+    const dir = mkdtempSync(join(home, 'long-texts-'));
+    const random = seededRandom(7);
+    const words = Array.from({ length: 3000 }, () =>
+      Array.from({ length: 2 + Math.floor(random() * 8) }, () =>
+        String.fromCharCode(97 + Math.floor(random() * 26)),
+      ).join(''),
+    );
+    const lines = Array.from({ length: 30 }, (_, i) => {
+      const text = Array.from({ length: 17_000 }, () => words[Math.floor(random() * words.length)]).join(' ');
+      return JSON.stringify({ text, label: `l${i % 3}` });
+    });
+    writeFileSync(join(dir, 'long.jsonl'), lines.join('\n') + '\n');
+    const env = new MockActivityEnvironment();
+    const longest = async <T>(work: () => Promise<T>): Promise<{ result: T; delayMs: number }> => {
+      const delay = monitorEventLoopDelay({ resolution: 10 });
+      delay.enable();
+      try {
+        return { result: await work(), delayMs: delay.max / 1e6 };
+      } finally {
+        delay.disable();
+      }
+    };
+    const run = (activity: typeof activities.load, withValues: Record<string, unknown>, inputs = {}) =>
+      longest<StepResult>(() => env.run(activity, { ...input(withValues, inputs, dir), cache: false }));
+    const loaded = await run(activities.load, { path: 'long.jsonl' });
+    const cleaned = await run(activities.clean, {}, { dataset: loaded.result.outputs.dataset });
+    const tokenized = await run(activities.tokenize, { vocab_size: 1000 }, { dataset: cleaned.result.outputs.dataset });
+    assert.equal(tokenized.result.outputs.unknown_tokens, 0);
+    for (const [step, { delayMs }] of Object.entries({ load: loaded, clean: cleaned, tokenize: tokenized }))
+      assert.ok(delayMs < 1_000, `${step} held the event loop for ${delayMs.toFixed(0)} ms`);
   });
 });
