@@ -6,7 +6,7 @@ import { InvalidStepInput, type StepImplementation } from './define-step';
 import { Quarantine } from './quarantine';
 
 /** Bumped whenever the output of `clean` for the same input could change. */
-export const CLEAN_VERSION = '2';
+export const CLEAN_VERSION = '3';
 
 /**
  * `clean`: normalizes text row by row, removes duplicates, and streams bad rows with their reason

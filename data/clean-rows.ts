@@ -58,6 +58,10 @@ export class RowCleaner {
       label = row[options.label_column];
       if (label === null || label === undefined || label === '')
         return { quarantine: `${options.label_column} is missing` };
+      if (typeof label !== 'string' && typeof label !== 'number' && typeof label !== 'boolean')
+        return {
+          quarantine: `${options.label_column} is not one label (${Array.isArray(label) ? 'a list' : typeof label})`,
+        };
       if (this.allowed && !(typeof label === 'string' && this.allowed.has(label))) {
         return { quarantine: `${options.label_column} ${JSON.stringify(label)} is not one of the allowed labels` };
       }

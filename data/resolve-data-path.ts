@@ -20,9 +20,13 @@ export class DataPathError extends Error {
  * (the pipeline's folder or a configured data root), following symlinks so none can escape.
  */
 export function resolveDataPath(path: string, pipelineDir: string | undefined, dataRoots: readonly string[]): string {
-  const roots = [pipelineDir, ...dataRoots]
-    .filter((r): r is string => r !== undefined && existsSync(r))
-    .map((r) => realpathSync(r));
+  const roots = [
+    ...new Set(
+      [pipelineDir, ...dataRoots]
+        .filter((r): r is string => r !== undefined && existsSync(r))
+        .map((r) => realpathSync(r)),
+    ),
+  ];
   const bases = [pipelineDir, ...dataRoots].filter((r): r is string => r !== undefined);
   if (!isAbsolute(path) && bases.length === 0) {
     throw new DataPathError(

@@ -61,6 +61,8 @@ describe('row cleaning', () => {
       { text: 'x'.repeat(21), label: 'A' },
       { text: 'no label here', label: '' },
       { text: 'wrong label', label: 'C' },
+      { text: 'two labels', label: ['A', 'B'] },
+      { text: 'an object label', label: { name: 'A' } },
     ].map((row) => cleaner.judge(row));
     assert.deepEqual(verdicts, [
       { keep: { text: 'Hello world', label: 'A' } },
@@ -74,6 +76,8 @@ describe('row cleaning', () => {
       { quarantine: 'text is longer than 20 characters (21)' },
       { quarantine: 'label is missing' },
       { quarantine: 'label "C" is not one of the allowed labels' },
+      { quarantine: 'label is not one label (a list)' },
+      { quarantine: 'label is not one label (object)' },
     ]);
   });
 
