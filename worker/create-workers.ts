@@ -10,6 +10,7 @@ import {
 } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createCatalog, type ActivityContract } from '../spec/activity-catalog';
+import { taskQueueFor } from '../workflows/activity-options';
 import { PROJECT_ROOT, type PipewrightConfig } from './config';
 import { openLocalState } from './local-state';
 import { untilServing } from './until-serving';
@@ -98,7 +99,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       await Worker.create({
         connection,
         namespace: config.namespace,
-        taskQueue: `${config.taskQueue}-gpu`,
+        taskQueue: taskQueueFor(config.taskQueue, 'gpu'),
         activities,
         maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
         // One training epoch at a time: two on the same device only slow each other down, and on a

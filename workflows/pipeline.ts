@@ -1,5 +1,4 @@
 import {
-  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -20,7 +19,6 @@ import {
   setHandler,
   upsertMemo,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities, StepInput, StepResult } from '../activities';
 import { DEPLOY_CONTRACT } from '../spec/contracts/deploy';
@@ -28,6 +26,7 @@ import { parseDuration } from '../spec/duration';
 import { evaluateValue, resolveNested, type EvalContext } from '../spec/expression-eval';
 import type { ArtifactRef, PipelinePlan, PlanStep } from '../spec/types';
 import { withDefaults } from '../spec/with-defaults';
+import { activityOptions } from './activity-options';
 import { progressMarkdown, type PipelineProgress, type StepProgress } from './progress';
 import { stepProgressSignal, stopTrainingSignal, training, type TrainingResult } from './training';
 import { trainingWorkflowId, type TrainingProgress } from './training-progress';
@@ -336,21 +335,7 @@ function runChild(step: PlanStep, input: StepInput): Promise<StepResult> {
 }
 
 function activityFor(step: PlanStep): (input: StepInput) => Promise<StepResult> {
-  const { taskQueue } = workflowInfo();
-  const options: ActivityOptions = {
-    taskQueue: step.queue === 'gpu' ? `${taskQueue}-gpu` : taskQueue,
-    startToCloseTimeout: step.timeouts.startToCloseMs,
-    ...(step.timeouts.heartbeatMs !== undefined && { heartbeatTimeout: step.timeouts.heartbeatMs }),
-    ...(step.timeouts.scheduleToCloseMs !== undefined && { scheduleToCloseTimeout: step.timeouts.scheduleToCloseMs }),
-    retry: {
-      maximumAttempts: step.retry.maximumAttempts,
-      initialInterval: step.retry.initialIntervalMs,
-      backoffCoefficient: step.retry.backoffCoefficient,
-      maximumInterval: step.retry.maximumIntervalMs,
-    },
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    summary: step.id,
-  };
+  const options = activityOptions(step, workflowInfo().taskQueue, step.id);
   const activities = proxyActivities(options) as Record<string, (input: StepInput) => Promise<StepResult>>;
   return activities[step.uses]!;
 }

@@ -1,5 +1,4 @@
 import {
-  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancelledFailure,
@@ -16,8 +15,9 @@ import {
 import type { Activities, StepInput, StepResult, TrainCancellation, TrainSettings } from '../activities';
 import { TRAIN_CONTRACT } from '../spec/contracts/train';
 import { mainMetric, TASK_METRICS, type Metric } from '../spec/metrics';
-import type { ArtifactRef, PlanRetry, PlanTimeouts } from '../spec/types';
+import type { ArtifactRef } from '../spec/types';
 import { withDefaults } from '../spec/with-defaults';
+import { activityOptions, type StepPolicy } from './activity-options';
 import { bestEpoch, retainedCheckpoints, shouldStopEarly, type EpochRecord } from './training-policy';
 import { trainingMarkdown, type TrainingProgress } from './training-progress';
 
@@ -26,7 +26,7 @@ export interface TrainingInput {
   /** The train step's input as the pipeline would hand an activity: the run, `with:`, and the wired datasets. */
   readonly step: StepInput;
   /** Retry and timeouts of the `train` activity, from the step's YAML or the contract's defaults. */
-  readonly policy: { readonly queue: string; readonly retry: PlanRetry; readonly timeouts: PlanTimeouts };
+  readonly policy: StepPolicy;
   /** What earlier runs of this workflow did, carried across continue-as-new. */
   readonly carried?: Carried;
 }
@@ -107,19 +107,7 @@ export async function training(input: TrainingInput): Promise<TrainingResult> {
     startToCloseTimeout: '10 minutes',
     retry: { maximumAttempts: 5 },
   });
-  const { train } = proxyActivities<Activities>({
-    taskQueue: input.policy.queue === 'gpu' ? `${info.taskQueue}-gpu` : info.taskQueue,
-    startToCloseTimeout: input.policy.timeouts.startToCloseMs,
-    ...(input.policy.timeouts.heartbeatMs !== undefined && { heartbeatTimeout: input.policy.timeouts.heartbeatMs }),
-    retry: {
-      maximumAttempts: input.policy.retry.maximumAttempts,
-      initialInterval: input.policy.retry.initialIntervalMs,
-      backoffCoefficient: input.policy.retry.backoffCoefficient,
-      maximumInterval: input.policy.retry.maximumIntervalMs,
-    },
-    // On cancel the activity saves a checkpoint before it stops; wait for that.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  });
+  const { train } = proxyActivities<Activities>(activityOptions(input.policy, info.taskQueue));
   // A cancelled run's table says where training stopped and what was saved, not a stale "running".
   let saved: TrainCancellation | undefined = epochs.at(-1) && {
     epoch: epochs.at(-1)!.epoch,
