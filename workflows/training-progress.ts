@@ -50,18 +50,20 @@ export function epochTable(progress: TrainingProgress, epochs: readonly EpochRec
   return textTable(header, rows, ['left', ...Array<Align>(header.length - 1).fill('right')]);
 }
 
-/** Where a training stands, in words: in flight, cancelled, or how it ended, with the epochs done. */
+/**
+ * Where a training stands between epochs, in words: cancelled, or in flight or ended with the
+ * epochs done ("3 of 6": the Web UI's markdown would turn "3/6" into a fraction).
+ */
 function trainingState(progress: TrainingProgress): string {
   if (progress.cancelled) return cancelledText(progress.cancelled, progress.epochs);
-  const done = `${progress.history.length}/${progress.epochs} epochs`;
-  if (progress.status === 'training') return `${done} so far`;
-  return `${progress.status}, ${done}${progress.stopReason ? ` (${progress.stopReason})` : ''}`;
+  const done = `${progress.history.length} of ${progress.epochs} epochs`;
+  return progress.status === 'training' ? `${done} so far` : `${progress.status}, ${done}`;
 }
 
 /** A train step's epoch table under its state, for the terminal (`pipewright status`, `report`). */
 export function epochTableText(progress: TrainingProgress): string[] {
   return [
-    `training ${progress.step}: ${trainingState(progress)}, best by ${progress.monitor}`,
+    `training ${progress.step}: ${trainingState(progress)}${progress.stopReason && !progress.cancelled ? ` (${progress.stopReason})` : ''}, best by ${progress.monitor}`,
     ...epochTable(progress),
   ];
 }
@@ -74,11 +76,10 @@ export function trainingMarkdown(progress: TrainingProgress, nowMs: number): str
   const done = progress.history.length;
   const elapsed = nowMs - progress.startedAt;
   const eta = done === 0 ? undefined : (elapsed / done) * (progress.epochs - done);
-  const state = progress.cancelled
-    ? cancelledText(progress.cancelled, progress.epochs)
-    : progress.current
+  const state =
+    progress.current && !progress.cancelled
       ? `epoch ${progress.current.epoch} of ${progress.epochs} ${progress.current.phase} (step progress: the train activity's heartbeat details)`
-      : `${progress.status}, ${done} of ${progress.epochs} epochs`;
+      : trainingState(progress);
   const shown = shownEpochs(progress);
   const lines = [
     `**training ${progress.step}** — ${state}${eta !== undefined && progress.status === 'training' ? ` · ETA ${Math.round(eta / 1000)}s` : ''}${progress.backend ? ` · backend ${progress.backend}` : ''}`,

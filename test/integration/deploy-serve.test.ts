@@ -278,7 +278,7 @@ test('each run writes an HTML report, served beside its model, that renders in a
   const text = await pipewright(['report', firstRunId], envFor(config));
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /== evaluate \(validate\) · metrics/);
-  assert.match(text.stdout, /training train: finished, 2\/2 epochs, best by f1_macro/);
+  assert.match(text.stdout, /training train: finished, 2 of 2 epochs, best by f1_macro/);
   assert.equal(text.stdout.split('\n').filter((line) => /^[12] +\d+ +\d+\.\d{4} /.test(line)).length, 2, text.stdout);
   // The served version's report is its run's; a version a run did not deploy (the retry test's) has none.
   const current = (await registry.current('intents'))!;

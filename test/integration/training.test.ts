@@ -106,6 +106,25 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
   }
 }
 
+/**
+ * A run's training once epoch `epoch` (0-based) has journaled `count` checkpoints: the training
+ * workflow's handle, its checkpoint journal and the epoch's key in it.
+ */
+async function epochCheckpoints(
+  config: PipewrightConfig,
+  run: { readonly workflowId: string },
+  epoch: number,
+  count: number,
+  what: string,
+) {
+  const child = env.client.workflow.getHandle(childOf(run.workflowId));
+  const runId = await until(async () => (await child.describe()).runId, 'the training workflow');
+  const journal = new CheckpointJournal(join(config.home, 'training'));
+  const key = { workflowId: child.workflowId, runId, step: 'train', epoch };
+  await until(async () => ((await journal.list(key)).length >= count ? true : undefined), what);
+  return { child, journal, key };
+}
+
 const RESUME_CASES = [
   { task: 'classification', yaml: trainingPipeline({ epochs: 2 }), metric: 'f1_macro' },
   {
@@ -157,12 +176,8 @@ for (const { task, yaml, metric } of RESUME_CASES)
     let second: Awaited<ReturnType<typeof spawnTestWorker>> | undefined;
     try {
       const handle = await startRun(config, yaml);
-      const child = env.client.workflow.getHandle(childOf(handle.workflowId));
-      const childRunId = await until(async () => (await child.describe()).runId, 'the training workflow');
       // Kill once the second epoch has written two mid-epoch checkpoints.
-      const journal = new CheckpointJournal(join(config.home, 'training'));
-      const key = { workflowId: child.workflowId, runId: childRunId, step: 'train', epoch: 1 };
-      await until(async () => ((await journal.list(key)).length >= 2 ? true : undefined), 'mid-epoch checkpoints');
+      const { child, journal, key } = await epochCheckpoints(config, handle, 1, 2, 'mid-epoch checkpoints');
       await killHard(first);
       // Damage the newest: the new worker must detect it and resume from the one before.
       const [previous, newest] = (await journal.list(key)).slice(-2) as [ArtifactRef, ArtifactRef];
@@ -201,11 +216,7 @@ test('with the default heartbeat timeout, training SIGKILLed mid-epoch resumes o
   let second: Awaited<ReturnType<typeof spawnTestWorker>> | undefined;
   try {
     const handle = await startRun(config, trainingPipeline({ epochs: 2, heartbeat: 'default' }));
-    const child = env.client.workflow.getHandle(childOf(handle.workflowId));
-    const childRunId = await until(async () => (await child.describe()).runId, 'the training workflow');
-    const journal = new CheckpointJournal(join(config.home, 'training'));
-    const key = { workflowId: child.workflowId, runId: childRunId, step: 'train', epoch: 1 };
-    await until(async () => ((await journal.list(key)).length >= 1 ? true : undefined), 'a mid-epoch checkpoint');
+    const { child } = await epochCheckpoints(config, handle, 1, 1, 'a mid-epoch checkpoint');
     await killHard(first);
     const killedAt = Date.now();
     second = await spawnTestWorker(config);
@@ -245,11 +256,7 @@ async function epochEndingInOutage(heartbeat: string, outageAfterEndMs: number) 
   const stop = await startWorker({ ...config, temporalAddress: proxy.address });
   try {
     const handle = await startRun(config, trainingPipeline({ epochs: 1, heartbeat }));
-    const child = env.client.workflow.getHandle(childOf(handle.workflowId));
-    const childRunId = await until(async () => (await child.describe()).runId, 'the training workflow');
-    const journal = new CheckpointJournal(join(config.home, 'training'));
-    const key = { workflowId: child.workflowId, runId: childRunId, step: 'train', epoch: 0 };
-    await until(async () => ((await journal.list(key)).length >= 1 ? true : undefined), 'a mid-epoch checkpoint');
+    const { child, journal, key } = await epochCheckpoints(config, handle, 0, 1, 'a mid-epoch checkpoint');
     const pad = (await handle.query(progressQuery)).steps.find((step) => step.id === 'pad')!;
     const padded = (pad.outputs!.dataset as ArtifactRef).rows!;
     proxy.cut();
@@ -294,11 +301,7 @@ test('cancelling a run mid-epoch saves a checkpoint, then the run ends cancelled
   const stop = await startWorker(config);
   try {
     const handle = await startRun(config, trainingPipeline({ epochs: 3 }));
-    const child = env.client.workflow.getHandle(childOf(handle.workflowId));
-    const childRunId = await until(async () => (await child.describe()).runId, 'the training workflow');
-    const journal = new CheckpointJournal(join(config.home, 'training'));
-    const key = { workflowId: child.workflowId, runId: childRunId, step: 'train', epoch: 0 };
-    await until(async () => ((await journal.list(key)).length >= 1 ? true : undefined), 'training under way');
+    const { child, journal, key } = await epochCheckpoints(config, handle, 0, 1, 'training under way');
     const before = (await journal.list(key)).length;
     await handle.cancel();
     await assert.rejects(handle.result(), /cancel/i);
@@ -412,7 +415,7 @@ test('early stopping ends training when the monitored metric stops improving, an
   assert.ok(workflowId);
   const status = await pipewright(['status', workflowId], envFor(config));
   assert.equal(status.code, 0, status.stderr);
-  assert.match(status.stdout, /training train: stopped, 3\/6 epochs \(.+\), best by loss/);
+  assert.match(status.stdout, /training train: stopped, 3 of 6 epochs \(.+\), best by loss/);
   assert.match(
     status.stdout,
     /epoch {2}step {2}train loss {2}val accuracy {2}val f1_macro {2}val loss {2}samples\/s {2}time/,
