@@ -1,20 +1,12 @@
 import { externalShuffle } from '../data/external-shuffle';
 import { hash32, seededRandom, shuffleInPlace } from '../data/seeded-random';
 import { readDataset, type Column, type Row } from '../store/arrow-io';
+import type { BatchSettings } from '../spec/contracts/batch';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 import { writeDataset } from '../store/arrow-io';
 
 /** Bumped whenever the output of `batch` for the same input could change. */
 export const BATCH_VERSION = '1';
-
-interface BatchOptions {
-  batch_size: number;
-  shuffle: boolean;
-  seed: number;
-  epoch: number;
-  drop_last: boolean;
-  bucket_by_length: boolean;
-}
 
 /** Cuts a stream of row chunks into batches of exactly `size` rows (the last may be short). */
 async function* rebatch(chunks: AsyncIterable<readonly Row[]>, size: number, dropLast: boolean): AsyncGenerator<Row[]> {
@@ -53,8 +45,8 @@ async function* bucketByLength(
 }
 
 /** `batch`: seeded shuffle with bounded memory, then one Arrow record batch per training batch. */
-export const batch: StepImplementation = async (input, { deps, progress, provenance }) => {
-  const options = input.with as unknown as BatchOptions;
+export const batch: StepImplementation<BatchSettings> = async (input, { deps, progress, provenance }) => {
+  const options = input.with;
   const source = input.inputs.dataset!;
   const columns = (source.schema ?? []) as Column[];
   if (options.bucket_by_length && !columns.some((c) => c.name === 'length')) {

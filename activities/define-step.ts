@@ -17,7 +17,14 @@ export interface StepContext {
   readonly provenance: (parents: readonly string[], extra?: Partial<ArtifactProvenance>) => ArtifactProvenance;
 }
 
-export type StepImplementation = (input: StepInput, context: StepContext) => Promise<Omit<StepResult, 'cached'>>;
+/**
+ * A step's work. `W` is its `with:` as its contract's schema types it (e.g. `LoadSettings`), with
+ * the defaults filled in; the values were checked against that schema when the pipeline compiled.
+ */
+export type StepImplementation<W = Readonly<Record<string, unknown>>> = (
+  input: Omit<StepInput, 'with'> & { readonly with: W },
+  context: StepContext,
+) => Promise<Omit<StepResult, 'cached'>>;
 
 /**
  * Whether retrying cannot help: the input, the data or the configuration is wrong. Such errors
@@ -41,11 +48,11 @@ export class InvalidStepInput extends Error {
  * non-retryable failures whose type names the problem, and holds its result while the Temporal
  * server does not answer (untilServerAnswers).
  */
-export function defineStep(
+export function defineStep<W>(
   deps: ActivityDeps,
   name: string,
   version: string,
-  implementation: StepImplementation,
+  implementation: StepImplementation<W>,
   options: { readonly cacheable: boolean } = { cacheable: true },
 ) {
   const found = deps.catalog.get(name);
@@ -99,7 +106,8 @@ export function defineStep(
       }),
     };
     try {
-      const result = await implementation({ ...input, with: params }, context);
+      // The one place `with:` meets its type: the plan's values passed the contract's schema.
+      const result = await implementation({ ...input, with: params as W }, context);
       if (options.cacheable) await deps.cache.save(key, result);
       await record({ ...result, cached: false });
       return { ...result, cached: false };

@@ -1,21 +1,16 @@
 import { readMetricsReport, type MetricsReport } from '../ml/metrics/metrics-report';
 import { isOutOfScopeMetric, lowerIsBetter, mainMetric, validatedMetrics, type Metric } from '../spec/metrics';
 import type { ModelVersion } from '../store/model-registry';
+import type { DeploySettings } from '../spec/contracts/deploy';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever what `deploy` does for the same input could change. */
 export const DEPLOY_VERSION = '1';
 
-interface DeployOptions {
-  name: string;
-  /** Unset: the main metric of the report's task. */
-  metric?: Metric;
-  margin: number;
-  force: boolean;
-  approval: 'none' | 'required';
-  /** Set by the pipeline workflow when approval was required: who decided what. */
-  approval_decision?: { approved: boolean; by: string; comment?: string };
-}
+/** A deploy step's settings; the pipeline workflow adds who decided an approval it asked for. */
+type DeployOptions = DeploySettings & {
+  readonly approval_decision?: { approved: boolean; by: string; comment?: string };
+};
 
 /** Whether a challenger may replace the champion, and why. */
 export interface GateDecision {
@@ -53,8 +48,8 @@ export function gate(
 }
 
 /** `deploy`: gate, register and promote; a retried deploy of the same run step returns the version it made. */
-export const deploy: StepImplementation = async (input, { deps }) => {
-  const options = input.with as unknown as DeployOptions;
+export const deploy: StepImplementation<DeployOptions> = async (input, { deps }) => {
+  const options = input.with;
   const { model, tokenizer, metrics } = input.inputs as Required<typeof input.inputs>;
   const deployKey = `${input.run.workflowId}/${input.stepId}`;
   const report = await readMetricsReport(deps.store, metrics!);

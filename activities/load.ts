@@ -1,7 +1,8 @@
 import { basename } from 'node:path';
-import { formatFromExtension, readSource, type BadRecord, type SourceFormat } from '../data/read-source';
+import { formatFromExtension, readSource, type BadRecord } from '../data/read-source';
 import { SourceDataError } from '../data/line-reader';
 import { DataPathError, resolveDataPath } from '../data/resolve-data-path';
+import type { LoadSettings } from '../spec/contracts/load';
 import type { PlanProblem } from '../spec/load-pipeline';
 import type { PipelinePlan } from '../spec/types';
 import { writeDataset, type Row } from '../store/arrow-io';
@@ -18,17 +19,8 @@ const CHUNK_ROWS = 8192;
 const CHUNK_TEXT_BYTES = 8 * 1024 * 1024;
 
 /** `load`: reads a source file in chunks and writes it as an Arrow dataset, mapping columns if asked. */
-export const load: StepImplementation = async (input, { deps, progress, provenance, signal }) => {
-  const params = input.with as {
-    path: string;
-    format: 'auto' | SourceFormat;
-    columns?: Record<string, string>;
-    where?: Record<string, unknown>;
-    limit?: number;
-    on_bad_record: 'quarantine' | 'fail';
-    max_record_bytes: number;
-    max_bad_fraction: number;
-  };
+export const load: StepImplementation<LoadSettings> = async (input, { deps, progress, provenance, signal }) => {
+  const params = input.with;
   const wanted = Object.entries(params.where ?? {}).map(([field, value]) => [field, canonicalJson(value)] as const);
   const kept = (record: Record<string, unknown>) =>
     wanted.every(([field, value]) => field in record && canonicalJson(record[field]) === value);

@@ -3,6 +3,7 @@ import { IGNORED_LABEL } from '../ml/tokenizers/task-encoding';
 import { keptPositions } from '../ml/tokenizers/truncate';
 import { readDataset, type Column, type Row } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
+import type { PadSettings } from '../spec/contracts/pad';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `pad` for the same input could change. */
@@ -17,22 +18,14 @@ const ALIGNED_COLUMNS: Readonly<Record<string, number>> = {
   context_end: -1,
 };
 
-interface PadOptions {
-  max_length: number;
-  target_max_length?: number;
-  truncation: 'end' | 'start';
-  padding: 'max_length' | 'bucket';
-  buckets?: number[];
-}
-
 /**
  * `pad`: truncates and pads input_ids, adding attention_mask and the unpadded length; a token
  * classification dataset's tag_ids and word_ids, a question-answering dataset's token types and
  * context offsets are cut and padded with them. Question-answering windows are never cut: their
  * answer positions would no longer hold.
  */
-export const pad: StepImplementation = async (input, { deps, progress, provenance, signal }) => {
-  const options = input.with as unknown as PadOptions;
+export const pad: StepImplementation<PadSettings> = async (input, { deps, progress, provenance, signal }) => {
+  const options = input.with;
   const source = input.inputs.dataset!;
   const columns = (source.schema ?? []) as Column[];
   if (!columns.some((c) => c.name === 'input_ids'))

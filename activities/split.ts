@@ -1,14 +1,15 @@
-import { assignSplits, SPLITS, type SplitRatios } from '../data/split-assign';
+import { assignSplits, SPLITS } from '../data/split-assign';
 import { readDataset, type Column } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
+import type { SplitSettings } from '../spec/contracts/split';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `split` for the same input could change. */
 export const SPLIT_VERSION = '1';
 
 /** `split`: two passes over the input: read the grouping column, then route every row to its split. */
-export const split: StepImplementation = async (input, { deps, progress, provenance, signal }) => {
-  const options = input.with as unknown as SplitRatios & { seed: number; stratify_by?: string };
+export const split: StepImplementation<SplitSettings> = async (input, { deps, progress, provenance, signal }) => {
+  const options = input.with;
   const total = options.train + options.validation + options.test;
   if (Math.abs(total - 1) > 1e-9) {
     throw new InvalidStepInput(

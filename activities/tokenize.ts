@@ -1,12 +1,6 @@
 import { resolveDataPath } from '../data/resolve-data-path';
 import { TimeSlicer } from '../data/time-slicer';
-import {
-  requiredColumns,
-  rowEncoder,
-  rowNames,
-  vocabularyTexts,
-  type TaskColumns,
-} from '../ml/tokenizers/row-encoders';
+import { requiredColumns, rowEncoder, rowNames, vocabularyTexts } from '../ml/tokenizers/row-encoders';
 import { readByteLevelBpeFiles } from '../ml/tokenizers/bpe-files';
 import { PreTokenCounter, trainByteLevelBpe } from '../ml/tokenizers/byte-level-bpe-trainer';
 import { BPE_SPECIALS, loadTokenizer, saveTokenizer, type TokenizerFile } from '../ml/tokenizers/tokenizer-file';
@@ -15,6 +9,7 @@ import { completeTagSet } from '../ml/tokenizers/task-encoding';
 import { WordCounter, trainWordPiece } from '../ml/tokenizers/wordpiece-trainer';
 import { readDataset, type Column, type Row } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
+import type { TokenizeSettings } from '../spec/contracts/tokenize';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 import type { ActivityDeps } from './deps';
 import { pretrainedDirectory, PRETRAINED_VOCAB_PREFIX } from './pretrained';
@@ -22,21 +17,12 @@ import { pretrainedDirectory, PRETRAINED_VOCAB_PREFIX } from './pretrained';
 /** Bumped whenever the output of `tokenize` for the same input could change. */
 export const TOKENIZE_VERSION = '8';
 
-interface TokenizeOptions extends TaskColumns {
-  algorithm: 'wordpiece' | 'byte_level_bpe';
-  vocab?: string;
-  merges?: string;
-  vocab_size: number;
-  min_frequency: number;
-  lowercase: boolean;
-}
-
 /**
  * `tokenize`: with a tokenizer input, applies it; otherwise builds one (a given vocabulary or one
  * trained on this dataset) and records the label or tag names in it, so later splits share both.
  */
-export const tokenize: StepImplementation = async (input, { deps, progress, provenance, signal }) => {
-  const options = input.with as unknown as TokenizeOptions;
+export const tokenize: StepImplementation<TokenizeSettings> = async (input, { deps, progress, provenance, signal }) => {
+  const options = input.with;
   const source = input.inputs.dataset!;
   const columns = (source.schema ?? []) as Column[];
   const missing = requiredColumns(options).filter((name) => !columns.some((c) => c.name === name));
@@ -143,7 +129,7 @@ function lacksAnswer(window: Row): boolean {
 /** One pass over the dataset: feeds the texts to the counter (when training) and collects the label or tag names. */
 async function collectTrainingInputs(
   rows: AsyncIterable<Row[]>,
-  options: TokenizeOptions,
+  options: TokenizeSettings,
   hasLabels: boolean,
   counter: { add(text: string): void },
   signal: AbortSignal,
@@ -167,7 +153,7 @@ async function collectTrainingInputs(
  * normalization wins over `lowercase`), a given one, or one trained on the counted words.
  */
 function wordPieceVocabulary(
-  options: TokenizeOptions,
+  options: TokenizeSettings,
   counts: ReadonlyMap<string, number>,
   dir: string | undefined,
   deps: ActivityDeps,
@@ -192,7 +178,7 @@ function wordPieceVocabulary(
 }
 
 function byteLevelBpeVocabulary(
-  options: TokenizeOptions,
+  options: TokenizeSettings,
   counts: ReadonlyMap<string, number>,
   dir: string | undefined,
   roots: readonly string[],
@@ -218,7 +204,7 @@ function byteLevelBpeVocabulary(
   });
 }
 
-function vocabOrigin(given: boolean, options: TokenizeOptions, size: number): string {
+function vocabOrigin(given: boolean, options: TokenizeSettings, size: number): string {
   if (given) return ' (given)';
   if (options.vocab !== undefined) return ` (${options.vocab})`;
   if (size < options.vocab_size)

@@ -1,57 +1,8 @@
-import type { Metric, TrainTask } from '../spec/metrics';
+import type { TrainSettings } from '../spec/contracts/train';
 import type { ArtifactRef } from '../spec/types';
 import type { StepInput } from './step-io';
 
-/** The `with:` of a train step after defaults, as the YAML spells it. */
-export interface TrainSettings {
-  readonly task: TrainTask;
-  readonly epochs: number;
-  readonly batch_size: number;
-  readonly seed: number;
-  readonly model: {
-    readonly pretrained?: string;
-    readonly layers: number;
-    readonly hidden: number;
-    readonly heads: number;
-    readonly ffn: number;
-    readonly dropout: number;
-    readonly activation: 'gelu' | 'relu';
-    readonly positional: 'sinusoidal' | 'learned';
-    readonly pooling: 'first' | 'mean';
-    readonly decoder_layers?: number;
-    readonly tie_embeddings: boolean;
-  };
-  readonly optimizer: {
-    readonly learning_rate: number;
-    readonly weight_decay: number;
-    readonly beta1: number;
-    readonly beta2: number;
-    readonly epsilon: number;
-    readonly clip_norm: number;
-    readonly layer_lr_decay: number;
-    readonly head_learning_rate?: number;
-  };
-  readonly schedule: { readonly kind: 'constant' | 'linear' | 'cosine'; readonly warmup_steps: number };
-  readonly freeze?: readonly string[];
-  readonly unfreeze_at_epoch?: number;
-  readonly label_smoothing: number;
-  readonly class_weights?: readonly number[];
-  /** Unset: the task's main metric (mainMetric). */
-  readonly monitor?: Metric;
-  readonly answers: { readonly n_best: number; readonly max_answer_length: number };
-  readonly generation: {
-    readonly max_new_tokens: number;
-    readonly min_new_tokens: number;
-    readonly beams: number;
-    readonly length_penalty: number;
-    readonly no_repeat_ngram: number;
-  };
-  readonly early_stopping?: { readonly patience: number; readonly min_delta: number };
-  readonly checkpoint_every: number;
-  readonly keep_last: number;
-  readonly keep_best: number;
-  readonly history_limit: number;
-}
+export type { TrainSettings } from '../spec/contracts/train';
 
 /** Input of the `train` activity: one epoch. */
 export interface TrainEpochInput {

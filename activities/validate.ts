@@ -1,28 +1,20 @@
 import { loadBackend } from '../ml/backend/load-backend';
 import type { MetricsReport } from '../ml/metrics/metrics-report';
-import type { GroupBy } from '../ml/metrics/row-groups';
 import { loadCheckpointModel } from '../ml/tasks/checkpoint-model';
 import { evaluateGroups } from '../ml/tasks/group-evaluation';
 import { checkThresholds } from '../ml/thresholds';
 import { datasetBatches } from '../ml/train/dataset-batches';
 import { lowerIsBetter, mainMetric, type Metric } from '../spec/metrics';
 import { datasetChain, droppedRows, droppedSummary } from '../store/row-history';
+import type { ValidateSettings } from '../spec/contracts/validate';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `validate` for the same input could change. */
 export const VALIDATE_VERSION = '5';
 
-interface ValidateOptions {
-  thresholds: string[];
-  batch_size: number;
-  fail_below: boolean;
-  group_by?: GroupBy;
-  out_of_scope?: { reject_below: number; label: string };
-}
-
 /** `validate`: scores a checkpoint on a labelled dataset with its task's metrics and checks the thresholds. */
-export const validate: StepImplementation = async (input, { deps, progress, provenance }) => {
-  const options = input.with as unknown as ValidateOptions;
+export const validate: StepImplementation<ValidateSettings> = async (input, { deps, progress, provenance }) => {
+  const options = input.with;
   const modelRef = input.inputs.model!;
   const dataset = input.inputs.dataset!;
   const { tf, backend } = await loadBackend();

@@ -54,7 +54,7 @@ export const stepProgressSignal = defineSignal<[stepId: string, summary: string]
  * decision is in the history.
  */
 export async function training(input: TrainingInput): Promise<TrainingResult> {
-  const settings = withDefaults(TRAIN_CONTRACT.with, input.step.with) as unknown as TrainSettings;
+  const settings = withDefaults(TRAIN_CONTRACT.with, input.step.with) as TrainSettings;
   const metrics = TASK_METRICS[settings.task];
   const monitor = settings.monitor ?? mainMetric(settings.task);
   const { train: trainSet, validation, tokenizer } = input.step.inputs as Record<string, ArtifactRef>;

@@ -1,7 +1,8 @@
 import type { ActivityContract } from '../activity-catalog';
+import type { SettingsOf } from '../settings-type';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
-export const BATCH_CONTRACT: ActivityContract = {
+export const BATCH_CONTRACT = {
   name: 'batch',
   summary: 'Shuffles (seeded by seed and epoch) and writes one Arrow record batch per training batch.',
   inputs: { dataset: { kind: 'dataset', required: true, description: 'Padded rows.' } },
@@ -31,4 +32,7 @@ export const BATCH_CONTRACT: ActivityContract = {
     },
   },
   defaults: DATA_STEP_DEFAULTS,
-};
+} as const satisfies ActivityContract;
+
+/** The `with:` of a `batch` step, as its implementation receives it. */
+export type BatchSettings = SettingsOf<typeof BATCH_CONTRACT.with>;

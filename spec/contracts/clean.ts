@@ -1,7 +1,8 @@
 import type { ActivityContract } from '../activity-catalog';
+import type { SettingsOf } from '../settings-type';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
-export const CLEAN_CONTRACT: ActivityContract = {
+export const CLEAN_CONTRACT = {
   name: 'clean',
   summary:
     'Normalizes text, removes markup and duplicates, keeps question-answering offsets in step; bad rows go to a quarantine dataset with the reason.',
@@ -81,4 +82,7 @@ export const CLEAN_CONTRACT: ActivityContract = {
     },
   },
   defaults: DATA_STEP_DEFAULTS,
-};
+} as const satisfies ActivityContract;
+
+/** The `with:` of a `clean` step, as its implementation receives it. */
+export type CleanSettings = SettingsOf<typeof CLEAN_CONTRACT.with>;

@@ -1,9 +1,10 @@
 import type { ActivityContract } from '../activity-catalog';
+import type { SettingsOf } from '../settings-type';
 import { METRICS } from '../metrics';
 import { DURATION_PATTERN, PATTERN_MESSAGE_KEYWORD } from '../schema';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
-export const DEPLOY_CONTRACT: ActivityContract = {
+export const DEPLOY_CONTRACT = {
   name: 'deploy',
   summary:
     'Registers a model version and makes it the served one, if it passed validation and beats the deployed version (champion/challenger).',
@@ -69,4 +70,7 @@ export const DEPLOY_CONTRACT: ActivityContract = {
     },
   },
   defaults: DATA_STEP_DEFAULTS,
-};
+} as const satisfies ActivityContract;
+
+/** The `with:` of a `deploy` step, as its implementation receives it. */
+export type DeploySettings = SettingsOf<typeof DEPLOY_CONTRACT.with>;

@@ -1,10 +1,11 @@
 import type { ActivityContract } from '../activity-catalog';
+import type { SettingsOf } from '../settings-type';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 /** Source file formats `load` reads. */
 export const SOURCE_FORMATS = ['jsonl', 'json', 'csv', 'tsv', 'arrow'] as const;
 
-export const LOAD_CONTRACT: ActivityContract = {
+export const LOAD_CONTRACT = {
   name: 'load',
   summary: 'Reads a CSV, TSV, JSON Lines, JSON array or Arrow file into an Arrow dataset.',
   inputs: {},
@@ -64,4 +65,7 @@ export const LOAD_CONTRACT: ActivityContract = {
     },
   },
   defaults: DATA_STEP_DEFAULTS,
-};
+} as const satisfies ActivityContract;
+
+/** The `with:` of a `load` step, as its implementation receives it. */
+export type LoadSettings = SettingsOf<typeof LOAD_CONTRACT.with>;

@@ -1,7 +1,8 @@
 import type { ActivityContract } from '../activity-catalog';
+import type { SettingsOf } from '../settings-type';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
-export const PAD_CONTRACT: ActivityContract = {
+export const PAD_CONTRACT = {
   name: 'pad',
   summary: 'Truncates and pads token ids to a fixed length or a length bucket, with attention masks.',
   inputs: {
@@ -55,4 +56,7 @@ export const PAD_CONTRACT: ActivityContract = {
     },
   },
   defaults: DATA_STEP_DEFAULTS,
-};
+} as const satisfies ActivityContract;
+
+/** The `with:` of a `pad` step, as its implementation receives it. */
+export type PadSettings = SettingsOf<typeof PAD_CONTRACT.with>;

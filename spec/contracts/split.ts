@@ -1,7 +1,8 @@
 import type { ActivityContract } from '../activity-catalog';
+import type { SettingsOf } from '../settings-type';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
-export const SPLIT_CONTRACT: ActivityContract = {
+export const SPLIT_CONTRACT = {
   name: 'split',
   summary: 'Splits a dataset into train, validation and test by ratio, seeded, optionally stratified by a column.',
   inputs: { dataset: { kind: 'dataset', required: true, description: 'The dataset to split.' } },
@@ -34,4 +35,7 @@ export const SPLIT_CONTRACT: ActivityContract = {
     },
   },
   defaults: DATA_STEP_DEFAULTS,
-};
+} as const satisfies ActivityContract;
+
+/** The `with:` of a `split` step, as its implementation receives it. */
+export type SplitSettings = SettingsOf<typeof SPLIT_CONTRACT.with>;

@@ -1,10 +1,11 @@
 import type { ActivityContract } from '../activity-catalog';
+import type { SettingsOf } from '../settings-type';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 /** What the rows a `tokenize` step reads hold. */
 export const TOKENIZE_TASKS = ['classification', 'token_classification', 'question_answering', 'seq2seq'] as const;
 
-export const TOKENIZE_CONTRACT: ActivityContract = {
+export const TOKENIZE_CONTRACT = {
   name: 'tokenize',
   summary:
     'Turns text into WordPiece or byte-level BPE token ids with character offsets, and labels or tags into ids; pairs questions with context windows; encodes sources and targets for sequence to sequence.',
@@ -116,4 +117,7 @@ export const TOKENIZE_CONTRACT: ActivityContract = {
     },
   },
   defaults: DATA_STEP_DEFAULTS,
-};
+} as const satisfies ActivityContract;
+
+/** The `with:` of a `tokenize` step, as its implementation receives it. */
+export type TokenizeSettings = SettingsOf<typeof TOKENIZE_CONTRACT.with>;

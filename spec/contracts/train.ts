@@ -1,5 +1,6 @@
 import { PATTERN_MESSAGE_KEYWORD } from '../schema';
 import type { ActivityContract } from '../activity-catalog';
+import type { SettingsOf } from '../settings-type';
 import { metricOutputs, TASK_METRICS, TRAIN_TASKS, TRAINING_METRICS } from '../metrics';
 
 const taskList = (task: keyof typeof TASK_METRICS) => TASK_METRICS[task].join(', ');
@@ -16,7 +17,7 @@ export const GENERATION_DEFAULTS = {
 /** How question-answering answers are read unless `answers` says otherwise (also for checkpoints that keep no setting). */
 export const ANSWER_DEFAULTS = { n_best: 20, max_answer_length: 30 } as const;
 
-export const TRAIN_CONTRACT: ActivityContract = {
+export const TRAIN_CONTRACT = {
   name: 'train',
   summary:
     'Trains a transformer for a task (text classification, token classification, question answering, sequence to sequence) as a durable epoch loop (train → checkpoint → validate per epoch) with early stopping and exact resume.',
@@ -273,4 +274,7 @@ export const TRAIN_CONTRACT: ActivityContract = {
     retry: { maximumAttempts: 5, initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000 },
     timeouts: { startToCloseMs: 6 * 60 * 60_000, heartbeatMs: 12_000 },
   },
-};
+} as const satisfies ActivityContract;
+
+/** The `with:` of a `train` step after defaults, as the YAML spells it. */
+export type TrainSettings = SettingsOf<typeof TRAIN_CONTRACT.with>;

@@ -1,4 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
+import type { SettingsOf } from '../settings-type';
 import { METRICS, metricOutputs, TRAIN_TASKS, validatedMetrics } from '../metrics';
 import { PATTERN_MESSAGE_KEYWORD } from '../schema';
 import { DATA_STEP_DEFAULTS } from './defaults';
@@ -9,7 +10,7 @@ export const THRESHOLD_PATTERN = `^\\s*(${METRICS.join('|')})\\s*(>=|>|<=|<)\\s*
 /** The flags `group_by.match` patterns are compiled with: Unicode-aware, case-sensitive. */
 export const GROUP_PATTERN_FLAGS = 'u';
 
-export const VALIDATE_CONTRACT: ActivityContract = {
+export const VALIDATE_CONTRACT = {
   name: 'validate',
   summary:
     "Evaluates a model checkpoint on a labelled dataset with its task's metrics (classification: accuracy, macro-F1, per-class scores, confusion matrix; token classification: entity precision, recall and F1 overall and per type, tag accuracy; question answering: SQuAD exact match and F1 over questions), checked against thresholds, overall and optionally per group of rows.",
@@ -95,4 +96,7 @@ export const VALIDATE_CONTRACT: ActivityContract = {
     },
   },
   defaults: DATA_STEP_DEFAULTS,
-};
+} as const satisfies ActivityContract;
+
+/** The `with:` of a `validate` step, as its implementation receives it. */
+export type ValidateSettings = SettingsOf<typeof VALIDATE_CONTRACT.with>;
