@@ -21,10 +21,10 @@ export interface StepContext {
  * A step's work. `W` is its `with:` as its contract's schema types it (e.g. `LoadSettings`), with
  * the defaults filled in; the values were checked against that schema when the pipeline compiled.
  */
-export type StepImplementation<W = Readonly<Record<string, unknown>>> = (
+export type StepImplementation<W = Readonly<Record<string, unknown>>, O = Readonly<Record<string, unknown>>> = (
   input: Omit<StepInput, 'with'> & { readonly with: W },
   context: StepContext,
-) => Promise<Omit<StepResult, 'cached'>>;
+) => Promise<Omit<StepResult<O>, 'cached'>>;
 
 /**
  * Whether retrying cannot help: the input, the data or the configuration is wrong. Such errors
@@ -48,17 +48,17 @@ export class InvalidStepInput extends Error {
  * non-retryable failures whose type names the problem, and holds its result while the Temporal
  * server does not answer (untilServerAnswers).
  */
-export function defineStep<W>(
+export function defineStep<W, O extends Readonly<Record<string, unknown>>>(
   deps: ActivityDeps,
   name: string,
   version: string,
-  implementation: StepImplementation<W>,
+  implementation: StepImplementation<W, O>,
   options: { readonly cacheable: boolean } = { cacheable: true },
 ) {
   const found = deps.catalog.get(name);
   if (!found) throw new Error(`activity "${name}" has no contract in the catalog`);
   const contract = found;
-  return async (input: StepInput): Promise<StepResult> => {
+  return async (input: StepInput): Promise<StepResult<O>> => {
     let details: unknown;
     const result = await runStep(input, (progress) => {
       details = progress;
@@ -68,7 +68,7 @@ export function defineStep<W>(
     return result;
   };
 
-  async function runStep(input: StepInput, progress: (details: unknown) => void): Promise<StepResult> {
+  async function runStep(input: StepInput, progress: (details: unknown) => void): Promise<StepResult<O>> {
     const params = withDefaults(contract.with, input.with);
     const key = cacheKey({ activity: name, version, params, inputs: input.inputs });
     const record = (result: StepResult) =>
@@ -86,7 +86,8 @@ export function defineStep<W>(
       const hit = await deps.cache.lookup(key);
       if (hit) {
         await record({ ...hit, cached: true });
-        return { ...hit, cached: true };
+        // A hit holds what this step (same activity version) returned before.
+        return { ...hit, outputs: hit.outputs as O, cached: true };
       }
     }
     const info = activityInfo();

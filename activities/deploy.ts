@@ -1,7 +1,7 @@
 import { readMetricsReport, type MetricsReport } from '../ml/metrics/metrics-report';
 import { isOutOfScopeMetric, lowerIsBetter, mainMetric, validatedMetrics, type Metric } from '../spec/metrics';
 import type { ModelVersion } from '../store/model-registry';
-import type { DeploySettings } from '../spec/contracts/deploy';
+import type { DeployOutputs, DeploySettings } from '../spec/contracts/deploy';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever what `deploy` does for the same input could change. */
@@ -48,7 +48,7 @@ export function gate(
 }
 
 /** `deploy`: gate, register and promote; a retried deploy of the same run step returns the version it made. */
-export const deploy: StepImplementation<DeployOptions> = async (input, { deps }) => {
+export const deploy: StepImplementation<DeployOptions, DeployOutputs> = async (input, { deps }) => {
   const options = input.with;
   const { model, tokenizer, metrics } = input.inputs as Required<typeof input.inputs>;
   const deployKey = `${input.run.workflowId}/${input.stepId}`;

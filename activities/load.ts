@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { formatFromExtension, readSource, type BadRecord } from '../data/read-source';
 import { SourceDataError } from '../data/line-reader';
 import { DataPathError, resolveDataPath } from '../data/resolve-data-path';
-import type { LoadSettings } from '../spec/contracts/load';
+import type { LoadOutputs, LoadSettings } from '../spec/contracts/load';
 import type { PlanProblem } from '../spec/load-pipeline';
 import type { PipelinePlan } from '../spec/types';
 import { writeDataset, type Row } from '../store/arrow-io';
@@ -19,7 +19,10 @@ const CHUNK_ROWS = 8192;
 const CHUNK_TEXT_BYTES = 8 * 1024 * 1024;
 
 /** `load`: reads a source file in chunks and writes it as an Arrow dataset, mapping columns if asked. */
-export const load: StepImplementation<LoadSettings> = async (input, { deps, progress, provenance, signal }) => {
+export const load: StepImplementation<LoadSettings, LoadOutputs> = async (
+  input,
+  { deps, progress, provenance, signal },
+) => {
   const params = input.with;
   const wanted = Object.entries(params.where ?? {}).map(([field, value]) => [field, canonicalJson(value)] as const);
   const kept = (record: Record<string, unknown>) =>

@@ -1,14 +1,18 @@
 import { assignSplits, SPLITS } from '../data/split-assign';
+import type { ArtifactRef } from '../spec/types';
 import { readDataset, type Column } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
-import type { SplitSettings } from '../spec/contracts/split';
+import type { SplitOutputs, SplitSettings } from '../spec/contracts/split';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `split` for the same input could change. */
 export const SPLIT_VERSION = '1';
 
 /** `split`: two passes over the input: read the grouping column, then route every row to its split. */
-export const split: StepImplementation<SplitSettings> = async (input, { deps, progress, provenance, signal }) => {
+export const split: StepImplementation<SplitSettings, SplitOutputs> = async (
+  input,
+  { deps, progress, provenance, signal },
+) => {
   const options = input.with;
   const total = options.train + options.validation + options.test;
   if (Math.abs(total - 1) > 1e-9) {
@@ -51,8 +55,12 @@ export const split: StepImplementation<SplitSettings> = async (input, { deps, pr
     await Promise.all(parts.map((part, i) => writers[i]!.append(part)));
     progress({ rows: row });
   }
-  const [train, validation, test] = await Promise.all(writers.map((w) => w.close()));
-  const counts = [train!.rows, validation!.rows, test!.rows];
+  const [train, validation, test] = (await Promise.all(writers.map((w) => w.close()))) as [
+    ArtifactRef,
+    ArtifactRef,
+    ArtifactRef,
+  ];
+  const counts = [train.rows!, validation.rows!, test.rows!] as const;
   return {
     outputs: { train, validation, test, train_rows: counts[0], validation_rows: counts[1], test_rows: counts[2] },
     summary: `${counts[0]} train, ${counts[1]} validation, ${counts[2]} test rows${options.stratify_by ? ` (stratified by ${options.stratify_by})` : ''}`,

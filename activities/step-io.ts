@@ -15,8 +15,8 @@ export interface StepInput {
 }
 
 /** What a step activity returns: outputs by name (artifact refs or plain values) and a one-line summary. */
-export interface StepResult {
-  readonly outputs: Readonly<Record<string, unknown>>;
+export interface StepResult<O = Readonly<Record<string, unknown>>> {
+  readonly outputs: O;
   readonly summary: string;
   readonly cached: boolean;
 }

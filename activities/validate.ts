@@ -6,14 +6,17 @@ import { checkThresholds } from '../ml/thresholds';
 import { datasetBatches } from '../ml/train/dataset-batches';
 import { lowerIsBetter, mainMetric, type Metric } from '../spec/metrics';
 import { datasetChain, droppedRows, droppedSummary } from '../store/row-history';
-import type { ValidateSettings } from '../spec/contracts/validate';
+import type { ValidateOutputs, ValidateSettings } from '../spec/contracts/validate';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `validate` for the same input could change. */
 export const VALIDATE_VERSION = '5';
 
 /** `validate`: scores a checkpoint on a labelled dataset with its task's metrics and checks the thresholds. */
-export const validate: StepImplementation<ValidateSettings> = async (input, { deps, progress, provenance }) => {
+export const validate: StepImplementation<ValidateSettings, ValidateOutputs> = async (
+  input,
+  { deps, progress, provenance },
+) => {
   const options = input.with;
   const modelRef = input.inputs.model!;
   const dataset = input.inputs.dataset!;

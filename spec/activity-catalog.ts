@@ -21,6 +21,12 @@ export interface ActivityContract {
   readonly outputs: Readonly<Record<string, { readonly type: ValueType; readonly description: string }>>;
   /** JSON Schema of the step's `with:` object. */
   readonly with: JsonSchema;
+  /**
+   * How the pipeline runs the step, when not as one activity: `epochs`, as the training workflow's
+   * epoch loop (a child workflow); `approval-gate`, as one activity that first waits for the
+   * approve signal when its `approval` setting is `required`, at most its `approval_timeout`.
+   */
+  readonly runs?: 'epochs' | 'approval-gate';
   readonly defaults: {
     readonly queue: Queue;
     readonly retry: PlanRetry;

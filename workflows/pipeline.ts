@@ -21,7 +21,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, StepInput, StepResult } from '../activities';
-import { DEPLOY_CONTRACT } from '../spec/contracts/deploy';
+import { createCatalog, type ActivityContract } from '../spec/activity-catalog';
 import { parseDuration } from '../spec/duration';
 import { evaluateValue, resolveNested, type EvalContext } from '../spec/expression-eval';
 import type { ArtifactRef, PipelinePlan, PlanStep } from '../spec/types';
@@ -116,7 +116,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   setHandler(
     stopTrainingSignal,
     async (reason) => {
-      const training = progress.steps.filter((s) => s.status === 'running' && CHILD_WORKFLOWS[s.uses]);
+      const training = progress.steps.filter((s) => s.status === 'running' && runsAs(s.uses) === 'epochs');
       await Promise.all(
         training.map((s) =>
           getExternalWorkflowHandle(childWorkflowId(s.id))
@@ -198,7 +198,9 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   setHandler(
     approveSignal,
     (decision) => {
-      const waiting = progress.steps.filter((s) => s.status === 'running' && s.uses === 'deploy').map((s) => s.id);
+      const waiting = progress.steps
+        .filter((s) => s.status === 'running' && runsAs(s.uses) === 'approval-gate')
+        .map((s) => s.id);
       for (const id of decision.step === undefined ? waiting : [decision.step]) approvals.set(id, decision);
     },
     {
@@ -206,10 +208,11 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
         'Decides a deploy waiting for approval: {"approved": true} or false, with "step" for one deploy (else all waiting) and optional "by" and "comment".',
     },
   );
-  /** A deploy with `approval: required` waits here for the approve signal, then carries the decision. */
+  /** A gated step (deploy) with `approval: required` waits here for the approve signal, then carries the decision. */
   const awaitApproval = async (step: PlanStep, input: StepInput): Promise<StepInput> => {
-    if (step.uses !== 'deploy') return input;
-    const settings = withDefaults(DEPLOY_CONTRACT.with, input.with);
+    const contract = BUILTIN_CONTRACTS.get(step.uses);
+    if (contract?.runs !== 'approval-gate') return input;
+    const settings = withDefaults(contract.with, input.with);
     if (settings.approval !== 'required') return input;
     const entry = state.get(step.id)!;
     entry.summary = `waiting for approval: pipewright approve ${workflowInfo().workflowId} (or --reject)`;
@@ -306,7 +309,7 @@ function launch(
   const settled = scope
     .run(async () => {
       const input = await approval(step, stepInput(step, plan, results, context));
-      if (CHILD_WORKFLOWS[step.uses]) return runChild(step, input);
+      if (runsAs(step.uses) === 'epochs') return runChild(step, input);
       const activity = activityFor(step);
       return activity(input);
     })
@@ -317,8 +320,13 @@ function launch(
   return { scope, settled };
 }
 
-/** Steps that run as a child workflow (an epoch loop) rather than one activity. */
-const CHILD_WORKFLOWS: Readonly<Record<string, true>> = { train: true };
+/** The built-in step kinds by name; a worker's own activities run as one activity each. */
+const BUILTIN_CONTRACTS = createCatalog();
+
+/** How a step kind runs (ActivityContract.runs); unset: as one activity. */
+function runsAs(uses: string): ActivityContract['runs'] {
+  return BUILTIN_CONTRACTS.get(uses)?.runs;
+}
 
 function childWorkflowId(stepId: string): string {
   return trainingWorkflowId(workflowInfo().workflowId, stepId);

@@ -154,7 +154,7 @@ export async function training(input: TrainingInput): Promise<TrainingResult> {
         { dataset: trainSet! },
       ),
     );
-    const batchesPerEpoch = shuffled.outputs.batches as number;
+    const batchesPerEpoch = shuffled.outputs.batches;
     progress.current = { epoch: e + 1, phase: 'training' };
     publish();
     const previous = epochs.at(-1)?.checkpoint;
@@ -163,7 +163,7 @@ export async function training(input: TrainingInput): Promise<TrainingResult> {
       stepId: input.step.stepId,
       settings,
       tokenizer: tokenizer!,
-      batches: shuffled.outputs.dataset as ArtifactRef,
+      batches: shuffled.outputs.dataset,
       batchesPerEpoch,
       epoch: e,
       maxLength,
@@ -189,8 +189,8 @@ export async function training(input: TrainingInput): Promise<TrainingResult> {
       trainLoss: trained.meanLoss,
       samplesPerSecond: trained.samplesPerSecond,
       seconds: trained.seconds,
-      validation: Object.fromEntries(metrics.map((m) => [m, scored.outputs[m] as number])),
-      report: scored.outputs.metrics as ArtifactRef,
+      validation: Object.fromEntries(metrics.map((m) => [m, scored.outputs[m]])),
+      report: scored.outputs.metrics,
       ...(trained.resumedAt && { resumedAt: trained.resumedAt }),
     });
     const keep = retainedCheckpoints(epochs, monitor, settings.keep_last, settings.keep_best);

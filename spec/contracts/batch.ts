@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import type { SettingsOf } from '../settings-type';
+import type { OutputsOf, SettingsOf } from '../contract-types';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 export const BATCH_CONTRACT = {
@@ -36,3 +36,6 @@ export const BATCH_CONTRACT = {
 
 /** The `with:` of a `batch` step, as its implementation receives it. */
 export type BatchSettings = SettingsOf<typeof BATCH_CONTRACT.with>;
+
+/** The outputs of a `batch` step. */
+export type BatchOutputs = OutputsOf<typeof BATCH_CONTRACT.outputs>;

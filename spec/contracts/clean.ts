@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import type { SettingsOf } from '../settings-type';
+import type { OutputsOf, SettingsOf } from '../contract-types';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 export const CLEAN_CONTRACT = {
@@ -86,3 +86,6 @@ export const CLEAN_CONTRACT = {
 
 /** The `with:` of a `clean` step, as its implementation receives it. */
 export type CleanSettings = SettingsOf<typeof CLEAN_CONTRACT.with>;
+
+/** The outputs of a `clean` step. */
+export type CleanOutputs = OutputsOf<typeof CLEAN_CONTRACT.outputs>;

@@ -1,11 +1,12 @@
 import type { ActivityContract } from '../activity-catalog';
-import type { SettingsOf } from '../settings-type';
+import type { OutputsOf, SettingsOf } from '../contract-types';
 import { METRICS } from '../metrics';
 import { DURATION_PATTERN, PATTERN_MESSAGE_KEYWORD } from '../schema';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 export const DEPLOY_CONTRACT = {
   name: 'deploy',
+  runs: 'approval-gate',
   summary:
     'Registers a model version and makes it the served one, if it passed validation and beats the deployed version (champion/challenger).',
   inputs: {
@@ -74,3 +75,6 @@ export const DEPLOY_CONTRACT = {
 
 /** The `with:` of a `deploy` step, as its implementation receives it. */
 export type DeploySettings = SettingsOf<typeof DEPLOY_CONTRACT.with>;
+
+/** The outputs of a `deploy` step. */
+export type DeployOutputs = OutputsOf<typeof DEPLOY_CONTRACT.outputs>;

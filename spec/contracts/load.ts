@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import type { SettingsOf } from '../settings-type';
+import type { OutputsOf, SettingsOf } from '../contract-types';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 /** Source file formats `load` reads. */
@@ -69,3 +69,6 @@ export const LOAD_CONTRACT = {
 
 /** The `with:` of a `load` step, as its implementation receives it. */
 export type LoadSettings = SettingsOf<typeof LOAD_CONTRACT.with>;
+
+/** The outputs of a `load` step. */
+export type LoadOutputs = OutputsOf<typeof LOAD_CONTRACT.outputs>;

@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import type { SettingsOf } from '../settings-type';
+import type { OutputsOf, SettingsOf } from '../contract-types';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 export const PAD_CONTRACT = {
@@ -60,3 +60,6 @@ export const PAD_CONTRACT = {
 
 /** The `with:` of a `pad` step, as its implementation receives it. */
 export type PadSettings = SettingsOf<typeof PAD_CONTRACT.with>;
+
+/** The outputs of a `pad` step. */
+export type PadOutputs = OutputsOf<typeof PAD_CONTRACT.outputs>;

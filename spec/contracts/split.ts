@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import type { SettingsOf } from '../settings-type';
+import type { OutputsOf, SettingsOf } from '../contract-types';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 export const SPLIT_CONTRACT = {
@@ -39,3 +39,6 @@ export const SPLIT_CONTRACT = {
 
 /** The `with:` of a `split` step, as its implementation receives it. */
 export type SplitSettings = SettingsOf<typeof SPLIT_CONTRACT.with>;
+
+/** The outputs of a `split` step. */
+export type SplitOutputs = OutputsOf<typeof SPLIT_CONTRACT.outputs>;

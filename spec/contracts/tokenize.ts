@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import type { SettingsOf } from '../settings-type';
+import type { OutputsOf, SettingsOf } from '../contract-types';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 /** What the rows a `tokenize` step reads hold. */
@@ -121,3 +121,6 @@ export const TOKENIZE_CONTRACT = {
 
 /** The `with:` of a `tokenize` step, as its implementation receives it. */
 export type TokenizeSettings = SettingsOf<typeof TOKENIZE_CONTRACT.with>;
+
+/** The outputs of a `tokenize` step. */
+export type TokenizeOutputs = OutputsOf<typeof TOKENIZE_CONTRACT.outputs>;

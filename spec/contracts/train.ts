@@ -1,6 +1,6 @@
 import { PATTERN_MESSAGE_KEYWORD } from '../schema';
 import type { ActivityContract } from '../activity-catalog';
-import type { SettingsOf } from '../settings-type';
+import type { SettingsOf } from '../contract-types';
 import { metricOutputs, TASK_METRICS, TRAIN_TASKS, TRAINING_METRICS } from '../metrics';
 
 const taskList = (task: keyof typeof TASK_METRICS) => TASK_METRICS[task].join(', ');
@@ -19,6 +19,7 @@ export const ANSWER_DEFAULTS = { n_best: 20, max_answer_length: 30 } as const;
 
 export const TRAIN_CONTRACT = {
   name: 'train',
+  runs: 'epochs',
   summary:
     'Trains a transformer for a task (text classification, token classification, question answering, sequence to sequence) as a durable epoch loop (train → checkpoint → validate per epoch) with early stopping and exact resume.',
   inputs: {

@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import type { SettingsOf } from '../settings-type';
+import type { OutputsOf, SettingsOf } from '../contract-types';
 import { METRICS, metricOutputs, TRAIN_TASKS, validatedMetrics } from '../metrics';
 import { PATTERN_MESSAGE_KEYWORD } from '../schema';
 import { DATA_STEP_DEFAULTS } from './defaults';
@@ -100,3 +100,6 @@ export const VALIDATE_CONTRACT = {
 
 /** The `with:` of a `validate` step, as its implementation receives it. */
 export type ValidateSettings = SettingsOf<typeof VALIDATE_CONTRACT.with>;
+
+/** The outputs of a `validate` step. */
+export type ValidateOutputs = OutputsOf<typeof VALIDATE_CONTRACT.outputs>;

@@ -292,8 +292,11 @@ describe('load and clean activities', () => {
         delay.disable();
       }
     };
-    const run = (activity: typeof activities.load, withValues: Record<string, unknown>, inputs = {}) =>
-      longest<StepResult>(() => env.run(activity, { ...input(withValues, inputs, dir), cache: false }));
+    const run = (
+      activity: (input: StepInput) => Promise<StepResult>,
+      withValues: Record<string, unknown>,
+      inputs = {},
+    ) => longest<StepResult>(() => env.run(activity, { ...input(withValues, inputs, dir), cache: false }));
     const loaded = await run(activities.load, { path: 'long.jsonl' });
     const cleaned = await run(activities.clean, {}, { dataset: loaded.result.outputs.dataset });
     const tokenized = await run(activities.tokenize, { vocab_size: 1000 }, { dataset: cleaned.result.outputs.dataset });

@@ -1,3 +1,5 @@
+import type { ArtifactRef } from './types';
+
 /**
  * The TypeScript type of the values a JSON Schema (declared `as const`) admits, for the subset the
  * step contracts use: enums, strings, numbers, booleans, arrays and objects. A property with a
@@ -36,3 +38,22 @@ type ObjectOf<P, R> = Flatten<
 >;
 
 type Flatten<T> = { [K in keyof T]: T[K] };
+
+/**
+ * The TypeScript type of a step's outputs from its contract's `outputs` (declared `as const`): an
+ * artifact kind is a reference, `number`, `string` and `boolean` are themselves. An output the
+ * contract declares optional (Partial) may be absent.
+ */
+export type OutputsOf<O> = { -readonly [K in keyof O]: O[K] extends { readonly type: infer T } ? ValueOf<T> : unknown };
+
+type ValueOf<T> = T extends 'string'
+  ? string
+  : T extends 'number'
+    ? number
+    : T extends 'boolean'
+      ? boolean
+      : T extends 'null'
+        ? null
+        : T extends 'object' | 'any'
+          ? unknown
+          : ArtifactRef;
