@@ -1,3 +1,4 @@
+import { withDefaults } from './with-defaults';
 import Ajv from 'ajv';
 import type { ActivityCatalog } from './activity-catalog';
 import type { Diagnostic } from './diagnostics';
@@ -83,7 +84,8 @@ export function compilePlan(
       id: step.id,
       uses: step.uses,
       ...(step.description !== undefined && { description: step.description }),
-      with: withValues,
+      // Every default filled in: the plan in the run's history shows each setting the step used.
+      with: withDefaults(contract.with, withValues),
       inputs: analysis.inputs,
       dependsOn: analysis.dependsOn,
       ...(analysis.when && { when: analysis.when }),

@@ -54,6 +54,7 @@ export const stepProgressSignal = defineSignal<[stepId: string, summary: string]
  * decision is in the history.
  */
 export async function training(input: TrainingInput): Promise<TrainingResult> {
+  // Plans carry every default; filling them again keeps runs compiled before they did replaying alike.
   const settings = withDefaults(TRAIN_CONTRACT.with, input.step.with) as TrainSettings;
   const metrics = TASK_METRICS[settings.task];
   const monitor = settings.monitor ?? mainMetric(settings.task);

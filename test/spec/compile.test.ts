@@ -22,7 +22,7 @@ function compileError(params: Record<string, unknown>): string {
 }
 
 describe('compiling a pipeline to a plan', () => {
-  test('applies param defaults, folds param-only expressions, keeps run-time ones', () => {
+  test('applies param and with: defaults, folds param-only expressions, keeps run-time ones', () => {
     const compiled = plan();
     assert.deepEqual(compiled.params, {
       source: 'data/train.jsonl',
@@ -37,6 +37,10 @@ describe('compiling a pipeline to a plan', () => {
       format: 'jsonl',
       columns: { text: 'text', label: 'intent' },
       limit: 1000,
+      // The contract's defaults, filled in: the plan shows every setting the step runs with.
+      on_bad_record: 'quarantine',
+      max_record_bytes: 1_048_576,
+      max_bad_fraction: 0.05,
     });
     const strict = compiled.steps.find((s) => s.id === 'clean_strict')!;
     assert.deepEqual([...strict.dependsOn].sort(), ['clean', 'load']);
