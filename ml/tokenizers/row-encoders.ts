@@ -308,7 +308,15 @@ function int32Lists(...names: string[]): Column[] {
   return names.map((name) => ({ name, type: 'list<int32>' }));
 }
 
-/** A cell as text: strings as they are, empty for null, anything else as JSON. */
+/**
+ * A cell as text: strings as they are, numbers and booleans written out, empty for null. A list or
+ * an object is no text: the step fails naming it (a `clean` step quarantines such rows instead).
+ */
 export function textOf(value: unknown): string {
-  return typeof value === 'string' ? value : value === null || value === undefined ? '' : JSON.stringify(value);
+  if (typeof value === 'string') return value;
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new RowEncodingError(
+    `${JSON.stringify(value).slice(0, 80)} is ${Array.isArray(value) ? 'a list' : 'an object'}, not text: put a clean step before tokenize, which quarantines such rows`,
+  );
 }

@@ -261,6 +261,19 @@ describe('tokenize tasks on the shared datasets', () => {
       /task question_answering needs column "question", which the dataset lacks; its columns: text/,
     );
   });
+
+  test('a text that is a list or an object fails the step saying so; numbers are read as text', async () => {
+    const dataset = await writeDataset(deps.store, { kind: 'dataset' }, [
+      [{ text: 'fine' }, { text: 2024 }, { text: { note: 'not text' } }],
+    ]);
+    const error = await call({ vocab: 'bert-base-uncased' }, { dataset }).catch((e: unknown) => e);
+    assert.ok(error instanceof ApplicationFailure);
+    assert.equal(error.nonRetryable, true);
+    assert.match(error.message, /\{"note":"not text"\} is an object, not text: put a clean step before tokenize/);
+    const numbers = await writeDataset(deps.store, { kind: 'dataset' }, [[{ text: 'fine' }, { text: 2024 }]]);
+    const ok = await call({ vocab: 'bert-base-uncased' }, { dataset: numbers });
+    assert.equal(ok.summary.startsWith('2 rows'), true, ok.summary);
+  });
 });
 
 describe('tokenize with byte-level BPE', () => {
