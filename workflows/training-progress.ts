@@ -34,7 +34,7 @@ export function epochCells(
   return {
     header: ['epoch', 'step', 'train loss', ...progress.metrics.map((m) => `val ${m}`), 'samples/s', 'time'],
     rows: epochs.map((e) => [
-      `${e.epoch}${e.resumedAt ? ` (resumed at step ${e.resumedAt.step})` : ''}`,
+      `${e.epoch}${resumedNote(e)}`,
       String(e.step),
       e.trainLoss.toFixed(4),
       ...progress.metrics.map((m) => (e.validation[m] ?? Number.NaN).toFixed(4)),
@@ -42,6 +42,14 @@ export function epochCells(
       `${e.seconds.toFixed(1)}s`,
     ]),
   };
+}
+
+/** How an epoch's training was interrupted: resumed from a checkpoint, or trained to its end by an attempt whose result was lost (its final checkpoint taken up). */
+function resumedNote(epoch: EpochRecord): string {
+  if (!epoch.resumedAt) return '';
+  return epoch.resumedAt.step === epoch.step
+    ? ' (finished by an earlier attempt)'
+    : ` (resumed at step ${epoch.resumedAt.step})`;
 }
 
 /** A train step's epochs as aligned text lines, numbers flush right. */

@@ -13,6 +13,7 @@ import type { PipewrightConfig } from '../../worker/config';
 import { openLocalState } from '../../worker/local-state';
 import { progressQuery, type PipelineResult } from '../../workflows/pipeline';
 import { stopTrainingSignal, trainingProgressQuery } from '../../workflows/training';
+import { epochTableText } from '../../workflows/training-progress';
 import { killHard, spawnTestWorker } from '../support/spawn-worker';
 import {
   PRETRAINED_DATA_STEPS,
@@ -270,8 +271,8 @@ async function epochEndingInOutage(heartbeat: string, outageAfterEndMs: number) 
     const result = (await handle.result()) as PipelineResult;
     assert.equal(result.status, 'succeeded');
     const trained = result.steps.find((s) => s.id === 'train')!.outputs!;
-    const [epoch] = (await child.query(trainingProgressQuery)).history;
-    return { epoch: epoch!, final, model: trained.model as ArtifactRef };
+    const training = await child.query(trainingProgressQuery);
+    return { epoch: training.history[0]!, training, final, model: trained.model as ArtifactRef };
   } finally {
     proxy.restore();
     await stop();
@@ -287,13 +288,15 @@ test('an epoch that ends during a server outage holds its result and sends it wh
 });
 
 test('an epoch finished during an outage longer than its heartbeat timeout is not trained again by the retry', async () => {
-  const { epoch, final, model } = await epochEndingInOutage('3s', 6_000);
+  const { epoch, training, final, model } = await epochEndingInOutage('3s', 6_000);
   assert.deepEqual(
     epoch.resumedAt,
     { step: final.meta!.step, batch: final.meta!.batchInEpoch },
     "the retry took up the earlier attempt's final checkpoint",
   );
   assert.equal(model.sha256, final.sha256, 'and trained nothing: the same checkpoint is the model');
+  const row = epochTableText(training).find((line) => line.startsWith('1 '))!;
+  assert.match(row, /^1 \(finished by an earlier attempt\)/, 'the epoch table says so');
 });
 
 test('cancelling a run mid-epoch saves a checkpoint, then the run ends cancelled', async () => {
