@@ -55,20 +55,9 @@ export function defineStep<W, O extends Readonly<Record<string, unknown>>>(
   implementation: StepImplementation<W, O>,
   options: { readonly cacheable: boolean } = { cacheable: true },
 ) {
-  const found = deps.catalog.get(name);
-  if (!found) throw new Error(`activity "${name}" has no contract in the catalog`);
-  const contract = found;
-  return async (input: StepInput): Promise<StepResult<O>> => {
-    let details: unknown;
-    const result = await runStep(input, (progress) => {
-      details = progress;
-      heartbeat(progress);
-    });
-    await untilServerAnswers(() => heartbeat(details));
-    return result;
-  };
-
-  async function runStep(input: StepInput, progress: (details: unknown) => void): Promise<StepResult<O>> {
+  const contract = deps.catalog.get(name);
+  if (!contract) throw new Error(`activity "${name}" has no contract in the catalog`);
+  const runStep = async (input: StepInput, progress: (details: unknown) => void): Promise<StepResult<O>> => {
     const params = withDefaults(contract.with, input.with);
     const key = cacheKey({ activity: name, version, params, inputs: input.inputs });
     const record = (result: StepResult) =>
@@ -119,5 +108,14 @@ export function defineStep<W, O extends Readonly<Record<string, unknown>>>(
       if (info.attempt > 1 && error instanceof Error) error.message = `${error.message} (attempt ${info.attempt})`;
       throw error;
     }
-  }
+  };
+  return async (input: StepInput): Promise<StepResult<O>> => {
+    let details: unknown;
+    const result = await runStep(input, (progress) => {
+      details = progress;
+      heartbeat(progress);
+    });
+    await untilServerAnswers(() => heartbeat(details));
+    return result;
+  };
 }
