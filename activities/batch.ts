@@ -1,7 +1,7 @@
 import { externalShuffle } from '../data/external-shuffle';
 import { hash32, seededRandom, shuffleInPlace } from '../data/seeded-random';
 import { readDataset, type Column, type Row } from '../store/arrow-io';
-import type { BatchOutputs, BatchSettings } from '../spec/contracts/batch';
+import type { BatchOutputs, BatchSettings } from '../core/contracts/batch';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 import { writeDataset } from '../store/arrow-io';
 

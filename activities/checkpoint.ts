@@ -1,5 +1,6 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ArtifactIntegrityError } from '../store/artifact-store';
 import { referencedDigests } from '../store/run-records';
+import { asStepFailure } from './define-step';
 import type { ActivityDeps } from './deps';
 import type { CheckpointInput, CheckpointResult } from './training-io';
 
@@ -15,11 +16,12 @@ export function createCheckpointActivity(deps: ActivityDeps) {
     if (input.commit) {
       const { checkpoint, epoch } = input.commit;
       if (!(await deps.store.verify(checkpoint))) {
-        throw ApplicationFailure.create({
-          message: `checkpoint ${checkpoint.sha256.slice(0, 12)} of epoch ${epoch + 1} is missing or does not match its SHA-256`,
-          type: 'CheckpointCorrupted',
-          nonRetryable: true,
-        });
+        throw asStepFailure(
+          new ArtifactIntegrityError(
+            `checkpoint ${checkpoint.sha256.slice(0, 12)} of epoch ${epoch + 1} is missing or does not match its SHA-256`,
+            checkpoint.sha256,
+          ),
+        );
       }
       verified = true;
       const key = { workflowId: input.run.workflowId, runId: input.run.runId, step: input.stepId, epoch };

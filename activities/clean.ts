@@ -1,7 +1,7 @@
 import { RowCleaner } from '../data/clean-rows';
 import { TimeSlicer } from '../data/time-slicer';
 import { readDataset, writeDataset, type Column, type Row } from '../store/arrow-io';
-import type { CleanOutputs, CleanSettings } from '../spec/contracts/clean';
+import type { CleanOutputs, CleanSettings } from '../core/contracts/clean';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 import { Quarantine } from './quarantine';
 

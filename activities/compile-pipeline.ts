@@ -1,7 +1,6 @@
-import { ApplicationFailure } from '@temporalio/activity';
-import { PipelineError } from '../spec/diagnostics';
-import { buildPlan } from '../spec/load-pipeline';
-import type { PipelinePlan } from '../spec/types';
+import { buildPlan } from '../compiler/load-pipeline';
+import type { PipelinePlan } from '../core/plan';
+import { asStepFailure } from './define-step';
 import type { ActivityDeps } from './deps';
 import { loadPathProblems } from './load';
 import type { CompileInput } from './step-io';
@@ -18,12 +17,7 @@ export function createCompilePipeline(deps: ActivityDeps) {
       });
       return Promise.resolve(plan);
     } catch (error) {
-      if (error instanceof PipelineError) {
-        return Promise.reject(
-          ApplicationFailure.create({ message: error.rendered, type: 'InvalidPipeline', nonRetryable: true }),
-        );
-      }
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(asStepFailure(error instanceof Error ? error : new Error(String(error))));
     }
   };
 }

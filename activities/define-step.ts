@@ -1,11 +1,12 @@
 import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
-import type { ActivityContract } from '../spec/activity-catalog';
-import { withDefaults } from '../spec/with-defaults';
+import type { ActivityContract } from '../core/activity-catalog';
+import { withDefaults } from '../core/with-defaults';
 import type { ArtifactProvenance } from '../store/artifact-store';
 import { cacheKey } from '../store/step-cache';
 import { untilServerAnswers } from './until-server-answers';
 import type { ActivityDeps } from './deps';
 import type { StepInput, StepResult } from './step-io';
+import { failureClass, PipewrightFailure } from '../core/failures';
 
 /** What a step implementation gets besides its input: progress reporting, cancellation, provenance. */
 export interface StepContext {
@@ -27,20 +28,21 @@ export type StepImplementation<W = Readonly<Record<string, unknown>>, O = Readon
 ) => Promise<Omit<StepResult<O>, 'cached'>>;
 
 /**
- * Whether retrying cannot help: the input, the data or the configuration is wrong. Such errors
- * say so themselves with `nonRetryable: true` (the word Temporal's failures use), wherever they
- * are declared, so no list of names has to be kept in step with them.
+ * What a step's error becomes for Temporal: a failure raised on purpose (core/failures.ts) as an
+ * ApplicationFailure whose type names it, retried only if its kind allows; any other error as it
+ * is, for the step's retry policy.
  */
-export function isNonRetryable(error: unknown): error is Error {
-  return error instanceof Error && (error as { nonRetryable?: unknown }).nonRetryable === true;
+export function asStepFailure<E>(error: E): E | ApplicationFailure {
+  if (!(error instanceof PipewrightFailure)) return error;
+  return ApplicationFailure.create({
+    message: error.message,
+    type: error.name,
+    nonRetryable: error.nonRetryable,
+  });
 }
 
 /** An error a step raises about its input, data or configuration: never retried. */
-export class InvalidStepInput extends Error {
-  override name = 'InvalidStepInput';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class InvalidStepInput extends failureClass('InvalidStepInput') {}
 
 /**
  * Wraps a step implementation as a Temporal activity: applies `with:` defaults, consults the step
@@ -102,9 +104,7 @@ export function defineStep<W, O extends Readonly<Record<string, unknown>>>(
       await record({ ...result, cached: false });
       return { ...result, cached: false };
     } catch (error) {
-      if (isNonRetryable(error)) {
-        throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
-      }
+      if (error instanceof PipewrightFailure) throw asStepFailure(error);
       if (info.attempt > 1 && error instanceof Error) error.message = `${error.message} (attempt ${info.attempt})`;
       throw error;
     }

@@ -1,7 +1,7 @@
 import { readMetricsReport, type MetricsReport } from '../ml/metrics/metrics-report';
-import { isOutOfScopeMetric, lowerIsBetter, mainMetric, validatedMetrics, type Metric } from '../spec/metrics';
+import { isOutOfScopeMetric, lowerIsBetter, mainMetric, validatedMetrics, type Metric } from '../core/metrics';
 import type { ModelVersion } from '../store/model-registry';
-import type { DeployOutputs, DeploySettings } from '../spec/contracts/deploy';
+import type { DeployOutputs, DeploySettings } from '../core/contracts/deploy';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever what `deploy` does for the same input could change. */

@@ -1,4 +1,4 @@
-import type { ActivityCatalog } from '../spec/activity-catalog';
+import type { ActivityCatalog } from '../core/activity-catalog';
 import type { ArtifactStore } from '../store/artifact-store';
 import type { CheckpointJournal } from '../store/checkpoint-journal';
 import type { ModelRegistry } from '../store/model-registry';

@@ -2,9 +2,9 @@ import { basename } from 'node:path';
 import { formatFromExtension, readSource, type BadRecord } from '../data/read-source';
 import { SourceDataError } from '../data/line-reader';
 import { DataPathError, resolveDataPath } from '../data/resolve-data-path';
-import type { LoadOutputs, LoadSettings } from '../spec/contracts/load';
-import type { PlanProblem } from '../spec/load-pipeline';
-import type { PipelinePlan } from '../spec/types';
+import type { LoadOutputs, LoadSettings } from '../core/contracts/load';
+import type { PlanProblem } from '../compiler/load-pipeline';
+import type { PipelinePlan } from '../core/plan';
 import { writeDataset, type Row } from '../store/arrow-io';
 import { canonicalJson } from '../store/canonical-json';
 import { InvalidStepInput, type StepImplementation } from './define-step';
@@ -177,8 +177,8 @@ export function loadPathProblems(
       resolveDataPath(path, plan.source.dir, dataRoots);
       return [];
     } catch (error) {
-      if (!(error instanceof DataPathError) || (error.kind === 'missing' && !options.missing)) return [];
-      return [{ step: step.id, key: ['with', 'path'], message: error.message }];
+      if (!(error instanceof DataPathError) || (error.reason === 'missing' && !options.missing)) return [];
+      return [{ step: step.id, key: ['with', 'path'], code: 'DATA_PATH_REFUSED', message: error.message }];
     }
   });
 }

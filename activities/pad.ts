@@ -3,7 +3,7 @@ import { IGNORED_LABEL } from '../ml/tokenizers/task-encoding';
 import { keptPositions } from '../ml/tokenizers/truncate';
 import { readDataset, type Column, type Row } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
-import type { PadOutputs, PadSettings } from '../spec/contracts/pad';
+import type { PadOutputs, PadSettings } from '../core/contracts/pad';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `pad` for the same input could change. */

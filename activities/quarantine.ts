@@ -1,14 +1,11 @@
-import type { ArtifactRef } from '../spec/types';
+import type { ArtifactRef } from '../core/artifacts';
 import type { Column, Row } from '../store/arrow-io';
 import type { ArtifactProvenance, ArtifactStore } from '../store/artifact-store';
 import { DatasetWriter } from '../store/dataset-writer';
+import { failureClass } from '../core/failures';
 
 /** Raised when more rows are bad than the pipeline tolerates; the quarantine dataset is kept for inspection. */
-export class TooManyBadRows extends Error {
-  override name = 'TooManyBadRows';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class TooManyBadRows extends failureClass('TooManyBadRows') {}
 
 const QUARANTINE_COLUMNS: Column[] = [
   { name: 'row', type: 'int32' },

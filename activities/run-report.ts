@@ -1,6 +1,6 @@
 import { renderRunReportHtml } from '../report/html-report';
 import { gatherRunReport, RUN_REPORT_RECORD, type RunFacts } from '../report/run-report';
-import type { ArtifactRef } from '../spec/types';
+import type { ArtifactRef } from '../core/artifacts';
 import type { ActivityDeps } from './deps';
 
 export interface RunReportInput extends RunFacts {

@@ -1,8 +1,8 @@
 import { assignSplits, SPLITS } from '../data/split-assign';
-import type { ArtifactRef } from '../spec/types';
+import type { ArtifactRef } from '../core/artifacts';
 import { readDataset, type Column } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
-import type { SplitOutputs, SplitSettings } from '../spec/contracts/split';
+import type { SplitOutputs, SplitSettings } from '../core/contracts/split';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `split` for the same input could change. */

@@ -1,4 +1,4 @@
-import type { ArtifactRef } from '../spec/types';
+import type { ArtifactRef } from '../core/artifacts';
 
 /** What the pipeline workflow hands every step activity. */
 export interface StepInput {

@@ -9,7 +9,7 @@ import { completeTagSet } from '../ml/tokenizers/task-encoding';
 import { WordCounter, trainWordPiece } from '../ml/tokenizers/wordpiece-trainer';
 import { readDataset, type Column, type Row } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
-import type { TokenizeOutputs, TokenizeSettings } from '../spec/contracts/tokenize';
+import type { TokenizeOutputs, TokenizeSettings } from '../core/contracts/tokenize';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 import type { ActivityDeps } from './deps';
 import { pretrainedDirectory, PRETRAINED_VOCAB_PREFIX } from './pretrained';

@@ -1,4 +1,4 @@
-import { activityInfo, ApplicationFailure, CancelledFailure, cancellationSignal, log } from '@temporalio/activity';
+import { activityInfo, CancelledFailure, cancellationSignal, log } from '@temporalio/activity';
 import type * as Tf from '@tensorflow/tfjs';
 import { loadBackend } from '../ml/backend/load-backend';
 import type { EncoderConfig } from '../ml/models/encoder-config';
@@ -18,17 +18,17 @@ import {
   type CheckpointBase,
   type TrainingPosition,
 } from '../ml/train/checkpoint';
-import { datasetBatches } from '../ml/train/dataset-batches';
-import { frozenParameters, learningRateScales } from '../ml/train/parameter-groups';
+import { datasetBatches, TrainingDataError } from '../ml/train/dataset-batches';
+import { frozenParameters } from '../ml/train/parameter-groups';
 import { trainEpoch } from '../ml/train/epoch';
-import type { LrSchedule } from '../ml/train/lr-schedule';
-import type { ArtifactRef } from '../spec/types';
+import type { ArtifactRef } from '../core/artifacts';
 import type { JournalKey } from '../store/checkpoint-journal';
-import { isNonRetryable } from './define-step';
+import { asStepFailure } from './define-step';
 import type { ActivityDeps } from './deps';
 import { KeptHeartbeat } from './kept-heartbeat';
 import { untilServerAnswers } from './until-server-answers';
 import { pretrainedDirectory } from './pretrained';
+import { adamWConfig, encoderConfig, lossOptions, lrSchedule } from './train-settings';
 import type {
   TrainCancellation,
   TrainEpochInput,
@@ -36,37 +36,6 @@ import type {
   TrainHeartbeat,
   TrainSettings,
 } from './training-io';
-
-/** The encoder a train step's settings describe, sized for its vocabulary, sequence length and classes. */
-function encoderConfig(settings: TrainSettings, vocabSize: number, maxLength: number, classes: number): EncoderConfig {
-  const m = settings.model;
-  return {
-    vocabSize,
-    maxLength,
-    layers: m.layers,
-    hidden: m.hidden,
-    heads: m.heads,
-    ffn: m.ffn,
-    dropout: m.dropout,
-    activation: m.activation,
-    positional: m.positional,
-    pooling: m.pooling,
-    classes,
-    ...(settings.task === 'seq2seq' && {
-      decoderLayers: m.decoder_layers ?? m.layers,
-      tiedOutput: m.tie_embeddings,
-    }),
-  };
-}
-
-function lrSchedule(settings: TrainSettings, totalSteps: number): LrSchedule {
-  return {
-    kind: settings.schedule.kind,
-    peak: settings.optimizer.learning_rate,
-    warmupSteps: settings.schedule.warmup_steps,
-    totalSteps,
-  };
-}
 
 /** How often a training attempt repeats its latest heartbeat while it awaits; well under the heartbeat timeout. */
 const KEEP_ALIVE_MS = 2_000;
@@ -86,9 +55,7 @@ export function createTrainActivity(deps: ActivityDeps) {
       await untilServerAnswers(() => undefined);
       return result;
     } catch (error) {
-      if (isNonRetryable(error))
-        throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
-      throw error;
+      throw asStepFailure(error);
     } finally {
       beats.stop();
     }
@@ -106,19 +73,15 @@ async function trainOneEpoch(
   const tokenizer = await loadTokenizer(deps.store, input.tokenizer);
   const labels = task.classNames(tokenizer);
   if (labels.length < 2)
-    throw ApplicationFailure.create({
-      message: `step "${input.stepId}": the tokenizer knows ${labels.length} ${task.name === 'classification' ? 'label' : 'tag'}(s); ${task.name} needs at least 2: ${task.missingNamesHint}`,
-      type: 'TrainingDataError',
-      nonRetryable: true,
-    });
+    throw new TrainingDataError(
+      `step "${input.stepId}": the tokenizer knows ${labels.length} ${task.name === 'classification' ? 'label' : 'tag'}(s); ${task.name} needs at least 2: ${task.missingNamesHint}`,
+    );
   const columns = (input.batches.schema ?? []).map((c) => c.name);
   const missing = task.columns.filter((name) => !columns.includes(name));
   if (columns.length > 0 && missing.length > 0)
-    throw ApplicationFailure.create({
-      message: `step "${input.stepId}": task ${task.name} needs column(s) ${missing.join(', ')}, which the training rows lack (they have ${columns.join(', ')}): set the train step's task to the tokenize step's task`,
-      type: 'TrainingDataError',
-      nonRetryable: true,
-    });
+    throw new TrainingDataError(
+      `step "${input.stepId}": task ${task.name} needs column(s) ${missing.join(', ')}, which the training rows lack (they have ${columns.join(', ')}): set the train step's task to the tokenize step's task`,
+    );
   const pretrained = settings.model.pretrained;
   const checkpoint = pretrained ? openBertCheckpoint(pretrainedDirectory(pretrained, input.run.dir, deps)) : undefined;
   try {
@@ -151,12 +114,7 @@ function frozenThisEpoch(input: TrainEpochInput, model: EncoderModel): Set<strin
 /** A pretrained model's vocabulary must be its tokenizer's, and its position table as long as the rows. */
 function checkPretrainedFit(input: TrainEpochInput, tokenizer: TokenizerFile, config: EncoderConfig): void {
   const pretrained = input.settings.model.pretrained!;
-  const fail = (message: string) =>
-    ApplicationFailure.create({
-      message: `step "${input.stepId}": ${message}`,
-      type: 'TrainingDataError',
-      nonRetryable: true,
-    });
+  const fail = (message: string) => new TrainingDataError(`step "${input.stepId}": ${message}`);
   const vocabularyOf = tokenizer.type === 'wordpiece' ? tokenizer.pretrained : undefined;
   if (vocabularyOf !== pretrained)
     throw fail(
@@ -204,29 +162,9 @@ async function trainWith(
     model.dispose();
     throw error;
   }
-  const objective = encoderObjective(
-    tf,
-    model,
-    {
-      labelSmoothing: settings.label_smoothing,
-      ...(settings.class_weights && { classWeights: settings.class_weights }),
-    },
-    frozen,
-  );
+  const objective = encoderObjective(tf, model, lossOptions(settings), frozen);
   // Frozen parameters get no optimizer state: the optimizer sees only the ones that train.
-  const optimizer = new AdamW(tf, objective.params, {
-    beta1: settings.optimizer.beta1,
-    beta2: settings.optimizer.beta2,
-    epsilon: settings.optimizer.epsilon,
-    weightDecay: settings.optimizer.weight_decay,
-    clipNorm: settings.optimizer.clip_norm,
-    lrScales: learningRateScales([...objective.params.keys()], {
-      layers: config.layers,
-      layerDecay: settings.optimizer.layer_lr_decay,
-      headScale:
-        (settings.optimizer.head_learning_rate ?? settings.optimizer.learning_rate) / settings.optimizer.learning_rate,
-    }),
-  });
+  const optimizer = new AdamW(tf, objective.params, adamWConfig(settings, [...objective.params.keys()], config.layers));
   try {
     const provenance = {
       workflowId: input.run.workflowId,

@@ -1,8 +1,8 @@
-import type { TrainSettings } from '../spec/contracts/train';
-import type { ArtifactRef } from '../spec/types';
+import type { TrainSettings } from '../core/contracts/train';
+import type { ArtifactRef } from '../core/artifacts';
 import type { StepInput } from './step-io';
 
-export type { TrainSettings } from '../spec/contracts/train';
+export type { TrainSettings } from '../core/contracts/train';
 
 /** Input of the `train` activity: one epoch. */
 export interface TrainEpochInput {

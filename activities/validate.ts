@@ -4,9 +4,9 @@ import { loadCheckpointModel } from '../ml/tasks/checkpoint-model';
 import { evaluateGroups } from '../ml/tasks/group-evaluation';
 import { checkThresholds } from '../ml/thresholds';
 import { datasetBatches } from '../ml/train/dataset-batches';
-import { lowerIsBetter, mainMetric, type Metric } from '../spec/metrics';
+import { lowerIsBetter, mainMetric, type Metric } from '../core/metrics';
 import { datasetChain, droppedRows, droppedSummary } from '../store/row-history';
-import type { ValidateOutputs, ValidateSettings } from '../spec/contracts/validate';
+import type { ValidateOutputs, ValidateSettings } from '../core/contracts/validate';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `validate` for the same input could change. */

@@ -14,7 +14,7 @@ import { PreTokenCounter, trainByteLevelBpe } from '../ml/tokenizers/byte-level-
 import { BPE_SPECIALS, saveTokenizer } from '../ml/tokenizers/tokenizer-file';
 import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
 import { saveCheckpoint } from '../ml/train/checkpoint';
-import { GENERATION_DEFAULTS } from '../spec/contracts/train';
+import { GENERATION_DEFAULTS } from '../core/contracts/train';
 import { PROJECT_ROOT } from '../worker/config';
 import { freePort } from '../worker/dev-server';
 import { openLocalState } from '../worker/local-state';

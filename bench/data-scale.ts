@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createActivities, type StepInput, type StepResult } from '../activities';
 import { seededRandom } from '../data/seeded-random';
-import type { ArtifactRef } from '../spec/types';
+import type { ArtifactRef } from '../core/artifacts';
 import { loadConfig } from '../worker/config';
 import { activityDeps } from '../worker/create-workers';
 import { sharedDataDir } from './shared-texts';

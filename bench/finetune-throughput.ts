@@ -17,7 +17,7 @@ import { loadPretrainedWeights, pretrainedConfig } from '../ml/pretrained/pretra
 import { taskNamed } from '../ml/tasks/registry';
 import type { Task } from '../ml/tasks/task';
 import { IGNORED_LABEL } from '../ml/tokenizers/task-encoding';
-import type { TrainTask } from '../spec/metrics';
+import type { TrainTask } from '../core/metrics';
 import { encoderObjective, predictClasses, type EncoderBatch } from '../ml/tasks/encoder-objective';
 import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
 import { frozenParameters } from '../ml/train/parameter-groups';

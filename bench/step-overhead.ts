@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createActivities, type StepInput } from '../activities';
-import type { ArtifactRef } from '../spec/types';
+import type { ArtifactRef } from '../core/artifacts';
 import { loadConfig } from '../worker/config';
 import { activityDeps, connectWorker, createWorkers, runWorkers } from '../worker/create-workers';
 import { startDevServer } from '../worker/dev-server';

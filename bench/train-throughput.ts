@@ -15,7 +15,7 @@ import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
 import { encoderObjective, predictClasses, type EncoderBatch } from '../ml/tasks/encoder-objective';
 import { taskNamed } from '../ml/tasks/registry';
 import { IGNORED_LABEL } from '../ml/tokenizers/task-encoding';
-import { TRAIN_TASKS, type TrainTask } from '../spec/metrics';
+import { TRAIN_TASKS, type TrainTask } from '../core/metrics';
 import { trainStep } from '../ml/train/train-step';
 import { PROJECT_ROOT } from '../worker/config';
 import { referencePython } from './reference-venv';

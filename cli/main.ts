@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { PipelineError } from '../spec/diagnostics';
+import { PipelineError } from '../compiler/diagnostics';
 import { registerArtifacts } from './commands/artifacts';
 import { registerCancel } from './commands/cancel';
 import { registerChat } from './commands/chat';
@@ -76,4 +76,17 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (require.main === module) void main(process.argv).then(() => process.exit());
+/**
+ * Exits once what was written has gone out: a pipe holds 64 KiB, and exiting before a slow reader
+ * took the rest would cut the output short. (Exiting at all ends the clients that keep Node alive.)
+ */
+function exitWhenWritten(): void {
+  let pending = 2;
+  const written = () => {
+    if (--pending === 0) process.exit();
+  };
+  process.stdout.write('', written);
+  process.stderr.write('', written);
+}
+
+if (require.main === module) void main(process.argv).then(exitWhenWritten);

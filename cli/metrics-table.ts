@@ -6,8 +6,8 @@ import {
   type MetricsReport,
 } from '../ml/metrics/metrics-report';
 import type { GeneratedExample } from '../ml/tasks/task';
-import { validatedMetrics, type Metric } from '../spec/metrics';
-import type { ArtifactRef } from '../spec/types';
+import { validatedMetrics, type Metric } from '../core/metrics';
+import type { ArtifactRef } from '../core/artifacts';
 import { droppedSummary } from '../store/row-history';
 import type { PipewrightConfig } from '../worker/config';
 import { textTable } from '../workflows/text-table';

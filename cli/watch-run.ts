@@ -1,4 +1,11 @@
-import { isGrpcServiceError, ServiceError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { FAILURE_ADVICE, failureKind, type FailureKind, type FailureType } from '../core/failures';
 import type { PipelineProgress } from '../workflows/progress';
 import { GRPC_CODES } from './grpc-codes';
 import type { ProgressPrinter } from './render-progress';
@@ -9,6 +16,8 @@ export interface RunOutcome {
   readonly status: 'succeeded' | 'failed' | 'cancelled' | 'terminated' | 'timed out';
   readonly progress?: PipelineProgress;
   readonly error?: string;
+  /** For a failed run, the failure type that ended it, as deep in the cause chain as ours go, and its kind. */
+  readonly failure?: { readonly type: FailureType; readonly kind: FailureKind };
 }
 
 /** Whether the server is reachable, as a run is followed: told when it is lost and when it is back. */
@@ -81,14 +90,32 @@ function serverUnreachable(error: unknown): boolean {
   return isGrpcServiceError(error.cause) && UNREACHABLE_CODES.includes(error.cause.code);
 }
 
-function failureOutcome(error: unknown): RunOutcome {
+/** How a run that did not succeed ended, from the error its result raised. */
+export function failureOutcome(error: unknown): RunOutcome {
   if (error instanceof WorkflowFailedError) {
     const cause = error.cause;
     const name = cause?.name ?? '';
     if (name === 'CancelledFailure') return { status: 'cancelled', error: cause?.message ?? 'cancelled' };
     if (name === 'TerminatedFailure') return { status: 'terminated', error: cause?.message ?? 'terminated' };
     if (name === 'TimeoutFailure') return { status: 'timed out', error: cause?.message ?? 'timed out' };
-    return { status: 'failed', error: cause?.message ?? error.message };
+    const failure = ourFailure(error);
+    return { status: 'failed', error: cause?.message ?? error.message, ...(failure && { failure }) };
   }
   throw error;
+}
+
+/** The deepest failure in a cause chain whose type is one of ours (a step's, under the run's StepFailed). */
+function ourFailure(error: Error): RunOutcome['failure'] {
+  let found: RunOutcome['failure'];
+  for (let at: unknown = error; at instanceof Error; at = at.cause) {
+    const type = at instanceof ApplicationFailure ? at.type : undefined;
+    const kind = type == null ? undefined : failureKind(type);
+    if (kind) found = { type: type as FailureType, kind };
+  }
+  return found;
+}
+
+/** What the CLI says under a failed run: the failure's type and kind, and what to do about it. */
+export function failureAdvice(failure: NonNullable<RunOutcome['failure']>): string {
+  return `(${failure.type}, a failure of kind ${failure.kind}: ${FAILURE_ADVICE[failure.kind]})`;
 }

@@ -1,10 +1,8 @@
 import { createReadStream } from 'node:fs';
+import { failureClass } from '../core/failures';
 
 /** A problem in a source file, located by line. */
-export class SourceDataError extends Error {
-  override name = 'SourceDataError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
+export class SourceDataError extends failureClass('SourceDataError') {
   constructor(
     readonly file: string,
     readonly line: number,

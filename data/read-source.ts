@@ -4,7 +4,7 @@ import { readArrowRows } from '../store/arrow-io';
 import { readDelimited } from './delimited';
 import { readLines, SourceDataError, tooLongProblem } from './line-reader';
 
-import { SOURCE_FORMATS } from '../spec/contracts/load';
+import { SOURCE_FORMATS } from '../core/contracts/load';
 
 export type SourceFormat = (typeof SOURCE_FORMATS)[number];
 

@@ -1,15 +1,13 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { failureClass } from '../core/failures';
 
 /** A source path that is missing or lies outside the folders a pipeline may read. */
-export class DataPathError extends Error {
-  override name = 'DataPathError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
+export class DataPathError extends failureClass('DataPathError') {
   constructor(
     message: string,
     /** `outside`: the file exists but no pipeline may read it; `missing`: there is no such file. */
-    readonly kind: 'outside' | 'missing',
+    readonly reason: 'outside' | 'missing',
   ) {
     super(message);
   }

@@ -1,3 +1,4 @@
+import { failureClass } from '../core/failures';
 /** One `metric op number` condition and how a measured value fared against it. */
 export interface ThresholdCheck {
   readonly condition: string;
@@ -9,11 +10,7 @@ export interface ThresholdCheck {
 const FORM = /^\s*([a-z_0-9]+)\s*(>=|>|<=|<)\s*([0-9]*\.?[0-9]+)\s*$/;
 
 /** Raised for a condition that is not `metric op number` or names a metric that was not measured. */
-export class ThresholdError extends Error {
-  override name = 'ThresholdError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class ThresholdError extends failureClass('ThresholdError') {}
 
 /** Checks conditions like `f1_macro >= 0.9` against measured metrics; `about` names what measured them in errors. */
 export function checkThresholds(

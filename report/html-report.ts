@@ -1,7 +1,7 @@
 import { outOfScopeSummary, rejectionCurveCells, scoredLabels, type MetricsReport } from '../ml/metrics/metrics-report';
 import { entities } from '../ml/metrics/entity-metrics';
 import type { TaggedExample } from '../ml/tasks/task';
-import { lowerIsBetter, validatedMetrics } from '../spec/metrics';
+import { lowerIsBetter, validatedMetrics } from '../core/metrics';
 import type { LineageNode } from '../store/lineage';
 import { droppedSummary } from '../store/row-history';
 import { formatDuration } from '../workflows/progress';

@@ -5,7 +5,7 @@ import type { ArtifactStore } from '../store/artifact-store';
 import { lineageOf, type LineageNode } from '../store/lineage';
 import type { RunRecords } from '../store/run-records';
 import { isArtifactRef } from '../store/step-cache';
-import type { ArtifactRef } from '../spec/types';
+import type { ArtifactRef } from '../core/artifacts';
 import type { PipelineProgress, StepProgress } from '../workflows/progress';
 import type { TrainingProgress } from '../workflows/training-progress';
 

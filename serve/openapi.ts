@@ -1,4 +1,4 @@
-import { TRAIN_TASKS } from '../spec/metrics';
+import { TRAIN_TASKS } from '../core/metrics';
 /** The OpenAPI 3.1 description of the inference API, served at /openapi.json. */
 export function openApiDocument() {
   const error = {

@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import type { TrainTask } from '../spec/metrics';
+import type { TrainTask } from '../core/metrics';
 import { loadCheckpointModel } from '../ml/tasks/checkpoint-model';
 import type { ChatModel, Instance, PredictRequest, TextPredictor } from '../ml/tasks/task';
 import { loadTokenizer } from '../ml/tokenizers/tokenizer-file';

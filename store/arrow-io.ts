@@ -16,9 +16,10 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { open } from 'node:fs/promises';
-import type { ArtifactRef } from '../spec/types';
+import type { ArtifactRef } from '../core/artifacts';
 import type { ArtifactDescription, ArtifactStore } from './artifact-store';
 import { ArrowSink } from './arrow-sink';
+import { failureClass } from '../core/failures';
 
 export type Row = Record<string, unknown>;
 
@@ -32,11 +33,7 @@ export interface Column {
 }
 
 /** A row whose value does not fit the column type the dataset settled on. */
-export class DatasetSchemaError extends Error {
-  override name = 'DatasetSchemaError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class DatasetSchemaError extends failureClass('DatasetSchemaError') {}
 
 /** Picks a column type per field from a sample of rows, in first-seen field order. */
 export function inferColumns(rows: readonly Row[]): Column[] {

@@ -5,7 +5,8 @@ import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } f
 import { dirname, join } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ArtifactKind, ArtifactRef } from '../spec/types';
+import type { ArtifactKind, ArtifactRef } from '../core/artifacts';
+import { failureClass } from '../core/failures';
 
 /** Who made an artifact and from what: enough to walk lineage back to source files. */
 export interface ArtifactProvenance {
@@ -30,10 +31,7 @@ export interface ArtifactDescription {
 export type StoredArtifact = ArtifactRef & { readonly createdAt: string; readonly provenance: ArtifactProvenance };
 
 /** Raised when stored bytes no longer match their address, or an artifact is missing. */
-export class ArtifactIntegrityError extends Error {
-  override name = 'ArtifactIntegrityError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
+export class ArtifactIntegrityError extends failureClass('ArtifactIntegrityError') {
   constructor(
     message: string,
     readonly sha256: string,
@@ -43,10 +41,7 @@ export class ArtifactIntegrityError extends Error {
 }
 
 /** The store cannot take a write — a read-only or full disk, no permission: retrying at once cannot help. */
-export class StoreWriteError extends Error {
-  override name = 'StoreWriteError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
+export class StoreWriteError extends failureClass('StoreWriteError') {
   constructor(
     message: string,
     readonly path: string,

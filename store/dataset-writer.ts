@@ -1,4 +1,4 @@
-import type { ArtifactRef } from '../spec/types';
+import type { ArtifactRef } from '../core/artifacts';
 import type { ArtifactDescription, ArtifactStore } from './artifact-store';
 import { writeDataset, type Column, type Row } from './arrow-io';
 

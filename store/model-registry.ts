@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFile, mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArtifactRef } from '../spec/types';
-import type { TrainTask } from '../spec/metrics';
+import type { ArtifactRef } from '../core/artifacts';
+import type { TrainTask } from '../core/metrics';
+import { failureClass } from '../core/failures';
 
 /** One registered model version: what serving needs, how good it was, and where it came from. */
 export interface ModelVersion {
@@ -35,16 +36,10 @@ export interface Promotion {
 }
 
 /** The registry refused a request: unknown model or version, or nothing to roll back to. */
-export class RegistryError extends Error {
-  override name = 'RegistryError';
-  /** Retrying cannot fix it (see isNonRetryable), unless a concurrent deploy may yet settle it. */
-  constructor(
-    message: string,
-    readonly nonRetryable = true,
-  ) {
-    super(message);
-  }
-}
+export class RegistryError extends failureClass('RegistryError') {}
+
+/** A concurrent deploy of the same model has not settled yet: trying again may find it done. */
+export class RegistryConflict extends failureClass('RegistryConflict') {}
 
 /**
  * Models by name under `<root>/<name>/`: immutable version records (`versions/<n>.json`, each number
@@ -126,10 +121,7 @@ export class ModelRegistry {
       if (found) return found;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new RegistryError(
-      `another deploy of "${name}" claimed this deploy but registered no version within 30 s`,
-      false,
-    );
+    throw new RegistryConflict(`another deploy of "${name}" claimed this deploy but registered no version within 30 s`);
   }
 
   /** Makes `version` the deployed one, atomically, and records why. */

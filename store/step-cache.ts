@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArtifactRef } from '../spec/types';
+import type { ArtifactRef } from '../core/artifacts';
 import type { ArtifactStore } from './artifact-store';
 import { canonicalJson } from './canonical-json';
 import { readJsonTree } from './json-tree';

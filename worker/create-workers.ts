@@ -9,7 +9,7 @@ import {
   type WorkflowBundle,
 } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
-import { createCatalog, type ActivityContract } from '../spec/activity-catalog';
+import { createCatalog, type ActivityContract } from '../core/activity-catalog';
 import { taskQueueFor } from '../workflows/activity-options';
 import { PROJECT_ROOT, type PipewrightConfig } from './config';
 import { openLocalState } from './local-state';

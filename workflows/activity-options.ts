@@ -1,12 +1,5 @@
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/common';
-import type { PlanRetry, PlanTimeouts, Queue } from '../spec/types';
-
-/** How a plan step's activities run: the queue kind it asks for, its retry policy and timeouts. */
-export interface StepPolicy {
-  readonly queue: Queue;
-  readonly retry: PlanRetry;
-  readonly timeouts: PlanTimeouts;
-}
+import type { PlanPolicy, Queue } from '../core/plan';
 
 /** The task queue of a queue kind under a worker's base queue: GPU work goes to `<base>-gpu`. */
 export function taskQueueFor(base: string, queue: Queue): string {
@@ -17,7 +10,7 @@ export function taskQueueFor(base: string, queue: Queue): string {
  * Temporal activity options from a step's policy, on `base`'s queue of its kind. A cancelled
  * activity is waited for: steps clean up (training saves a checkpoint) before they stop.
  */
-export function activityOptions(policy: StepPolicy, base: string, summary?: string): ActivityOptions {
+export function activityOptions(policy: PlanPolicy, base: string, summary?: string): ActivityOptions {
   const { retry, timeouts } = policy;
   return {
     taskQueue: taskQueueFor(base, policy.queue),

@@ -21,15 +21,16 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, StepInput, StepResult } from '../activities';
-import { createCatalog, type ActivityContract } from '../spec/activity-catalog';
-import { parseDuration } from '../spec/duration';
-import { evaluateValue, resolveNested, type EvalContext } from '../spec/expression-eval';
-import type { ArtifactRef, PipelinePlan, PlanStep } from '../spec/types';
-import { withDefaults } from '../spec/with-defaults';
+import { createCatalog, type ActivityContract } from '../core/activity-catalog';
+import { parseDuration } from '../core/duration';
+import { evaluateValue, resolveNested, type EvalContext } from '../core/expression-eval';
+import type { ArtifactRef } from '../core/artifacts';
+import type { PipelinePlan, PlanStep } from '../core/plan';
 import { activityOptions } from './activity-options';
 import { progressMarkdown, type PipelineProgress, type StepProgress } from './progress';
 import { stepProgressSignal, stopTrainingSignal, training, type TrainingResult } from './training';
 import { trainingWorkflowId, type TrainingProgress } from './training-progress';
+import type { FailureType } from '../core/failures';
 
 /** Input of the `pipeline` workflow, as typed into the Web UI or sent by the CLI. */
 export interface PipelineInput {
@@ -143,7 +144,11 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
     finish(progress, isCancellation(error) ? 'cancelled' : 'failed', rootMessage(error));
     publish();
     if (isCancellation(error)) throw error;
-    throw ApplicationFailure.create({ message: rootMessage(error), type: 'InvalidPipeline', nonRetryable: true });
+    throw ApplicationFailure.create({
+      message: rootMessage(error),
+      type: 'InvalidPipeline' satisfies FailureType,
+      nonRetryable: true,
+    });
   }
   progress.pipeline = plan.name;
   progress.params = plan.params;
@@ -212,7 +217,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   const awaitApproval = async (step: PlanStep, input: StepInput): Promise<StepInput> => {
     const contract = BUILTIN_CONTRACTS.get(step.uses);
     if (contract?.runs !== 'approval-gate') return input;
-    const settings = withDefaults(contract.with, input.with);
+    const settings = input.with;
     if (settings.approval !== 'required') return input;
     const entry = state.get(step.id)!;
     entry.summary = `waiting for approval: pipewright approve ${workflowInfo().workflowId} (or --reject)`;
@@ -221,7 +226,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
     if (!(await condition(() => approvals.has(step.id), timeout)))
       throw ApplicationFailure.create({
         message: `no approval within ${settings.approval_timeout as string}`,
-        type: 'ApprovalTimedOut',
+        type: 'ApprovalTimedOut' satisfies FailureType,
         nonRetryable: true,
       });
     const decision = approvals.get(step.id)!;
@@ -335,7 +340,9 @@ function childWorkflowId(stepId: string): string {
 function runChild(step: PlanStep, input: StepInput): Promise<StepResult> {
   return executeChild(training, {
     workflowId: childWorkflowId(step.id),
-    args: [{ step: input, policy: { queue: step.queue, retry: step.retry, timeouts: step.timeouts } }],
+    args: [
+      { step: input, policy: { queue: step.queue, retry: step.retry, timeouts: step.timeouts }, loop: step.loop! },
+    ],
     // Cancelling the run cancels the child, whose train activity checkpoints before it stops.
     cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
     staticSummary: `${step.id}: training`,

@@ -1,4 +1,4 @@
-import type { ArtifactRef } from '../spec/types';
+import type { ArtifactRef } from '../core/artifacts';
 import { codeBlock, textTable } from './text-table';
 
 export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'cached', 'skipped', 'failed', 'cancelled'] as const;

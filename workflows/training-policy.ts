@@ -1,5 +1,5 @@
-import { lowerIsBetter, type Metric } from '../spec/metrics';
-import type { ArtifactRef } from '../spec/types';
+import { lowerIsBetter, type Metric } from '../core/metrics';
+import type { ArtifactRef } from '../core/artifacts';
 
 /** One finished epoch as the training workflow remembers it. */
 export interface EpochRecord {

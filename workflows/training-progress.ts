@@ -1,5 +1,5 @@
 import type { TrainCancellation } from '../activities';
-import type { Metric } from '../spec/metrics';
+import type { Metric } from '../core/metrics';
 import { codeBlock, textTable, type Align } from './text-table';
 import { bestEpoch, type EpochRecord } from './training-policy';
 

@@ -13,20 +13,22 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, StepInput, StepResult, TrainCancellation, TrainSettings } from '../activities';
-import { TRAIN_CONTRACT } from '../spec/contracts/train';
-import { mainMetric, TASK_METRICS, type Metric } from '../spec/metrics';
-import type { ArtifactRef } from '../spec/types';
-import { withDefaults } from '../spec/with-defaults';
-import { activityOptions, type StepPolicy } from './activity-options';
+import { mainMetric, TASK_METRICS, type Metric } from '../core/metrics';
+import type { ArtifactRef } from '../core/artifacts';
+import { activityOptions } from './activity-options';
 import { bestEpoch, retainedCheckpoints, shouldStopEarly, type EpochRecord } from './training-policy';
 import { trainingMarkdown, type TrainingProgress } from './training-progress';
+import type { FailureType } from '../core/failures';
+import type { PlanPolicy } from '../core/plan';
 
 /** Input of the `training` child workflow that a pipeline's `train` step starts. */
 export interface TrainingInput {
   /** The train step's input as the pipeline would hand an activity: the run, `with:`, and the wired datasets. */
   readonly step: StepInput;
   /** Retry and timeouts of the `train` activity, from the step's YAML or the contract's defaults. */
-  readonly policy: StepPolicy;
+  readonly policy: PlanPolicy;
+  /** Those of the loop's other activities (batch, validate, checkpoint), from the plan. */
+  readonly loop: Readonly<Record<string, PlanPolicy>>;
   /** What earlier runs of this workflow did, carried across continue-as-new. */
   readonly carried?: Carried;
 }
@@ -54,8 +56,8 @@ export const stepProgressSignal = defineSignal<[stepId: string, summary: string]
  * decision is in the history.
  */
 export async function training(input: TrainingInput): Promise<TrainingResult> {
-  // Plans carry every default; filling them again keeps runs compiled before they did replaying alike.
-  const settings = withDefaults(TRAIN_CONTRACT.with, input.step.with) as TrainSettings;
+  // The plan carries every default (compile fills them in).
+  const settings = input.step.with as TrainSettings;
   const metrics = TASK_METRICS[settings.task];
   const monitor = settings.monitor ?? mainMetric(settings.task);
   const { train: trainSet, validation, tokenizer } = input.step.inputs as Record<string, ArtifactRef>;
@@ -63,7 +65,7 @@ export async function training(input: TrainingInput): Promise<TrainingResult> {
   if (typeof maxLength !== 'number')
     throw ApplicationFailure.create({
       message: 'the train input has no max_length: pass it through a pad step before training',
-      type: 'InvalidStepInput',
+      type: 'InvalidStepInput' satisfies FailureType,
       nonRetryable: true,
     });
   const info = workflowInfo();
@@ -99,16 +101,19 @@ export async function training(input: TrainingInput): Promise<TrainingResult> {
   };
   publish();
 
-  const { batch, validate } = proxyActivities<Activities>({
-    startToCloseTimeout: input.policy.timeouts.startToCloseMs,
-    heartbeatTimeout: 60_000,
-    retry: { maximumAttempts: 3 },
-  });
-  const { checkpoint } = proxyActivities<Activities>({
-    startToCloseTimeout: '10 minutes',
-    retry: { maximumAttempts: 5 },
-  });
-  const { train } = proxyActivities<Activities>(activityOptions(input.policy, info.taskQueue));
+  const proxy = (policy: PlanPolicy | undefined, name: string) => {
+    if (!policy)
+      throw ApplicationFailure.create({
+        message: `the plan gives the epoch loop's ${name} activity no policy: it was compiled by an older Pipewright; start the run again`,
+        type: 'InvalidPipeline' satisfies FailureType,
+        nonRetryable: true,
+      });
+    return proxyActivities<Activities>(activityOptions(policy, info.taskQueue));
+  };
+  const { batch } = proxy(input.loop.batch, 'batch');
+  const { validate } = proxy(input.loop.validate, 'validate');
+  const { checkpoint } = proxy(input.loop.checkpoint, 'checkpoint');
+  const { train } = proxy(input.policy, 'train');
   // A cancelled run's table says where training stopped and what was saved, not a stale "running".
   let saved: TrainCancellation | undefined = epochs.at(-1) && {
     epoch: epochs.at(-1)!.epoch,
@@ -228,7 +233,7 @@ export async function training(input: TrainingInput): Promise<TrainingResult> {
   if (!best)
     throw ApplicationFailure.create({
       message: `training stopped before the first epoch finished (${stopReason})`,
-      type: 'TrainingStopped',
+      type: 'TrainingStopped' satisfies FailureType,
       nonRetryable: true,
     });
   const last = epochs.at(-1)!;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { StoredArtifact } from '../../store/artifact-store';
 import { collectGarbage } from '../../store/garbage-collect';
 import { lineageOf, resolveArtifact, type LineageNode } from '../../store/lineage';
-import { parseDuration } from '../../spec/duration';
+import { parseDuration } from '../../core/duration';
 import { loadConfig } from '../../worker/config';
 import { openLocalState } from '../../worker/local-state';
 import { UserError } from '../user-error';

@@ -11,7 +11,7 @@ import { connectClient } from '../client';
 import { printMetrics } from '../metrics-table';
 import { ProgressPrinter } from '../render-progress';
 import { onShutdownSignal } from '../shutdown';
-import { watchRun } from '../watch-run';
+import { failureAdvice, watchRun } from '../watch-run';
 import { exitCodeFor } from './run';
 
 const DEMO_PIPELINE = 'snips-intent';
@@ -65,6 +65,7 @@ export function registerDemo(program: Command): void {
           say(`Run ${workflowId} succeeded. Artifacts are in ${join(config.home, 'artifacts')}.`);
         } else {
           say(`Run ${workflowId} ${outcome.status}: ${outcome.error ?? ''}`);
+          if (outcome.failure) say(failureAdvice(outcome.failure));
         }
         process.exitCode = exitCodeFor(outcome);
         if (options.keep) {

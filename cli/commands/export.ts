@@ -3,7 +3,7 @@ import { PretrainedError } from '../../ml/pretrained/bert-checkpoint';
 import { exportHuggingFace } from '../../ml/pretrained/huggingface-export';
 import { loadTokenizer } from '../../ml/tokenizers/tokenizer-file';
 import { readCheckpoint } from '../../ml/train/checkpoint';
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import type { FileArtifactStore } from '../../store/artifact-store';
 import { resolveArtifact } from '../../store/lineage';
 import type { ModelRegistry } from '../../store/model-registry';

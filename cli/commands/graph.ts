@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { createCatalog } from '../../spec/activity-catalog';
-import { formatDiagnostics } from '../../spec/diagnostics';
-import { toMermaid } from '../../spec/graph';
-import { readPipelineRef, validatePipelineText } from '../../spec/load-pipeline';
+import { createCatalog } from '../../core/activity-catalog';
+import { formatDiagnostics } from '../../compiler/diagnostics';
+import { toMermaid } from '../../compiler/graph';
+import { readPipelineRef, validatePipelineText } from '../../compiler/load-pipeline';
 import { loadConfig } from '../../worker/config';
 import { UserError } from '../user-error';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
-import { mainMetric, validatedMetrics } from '../../spec/metrics';
+import { mainMetric, validatedMetrics } from '../../core/metrics';
 import { RegistryError, type ModelVersion } from '../../store/model-registry';
 import { loadConfig } from '../../worker/config';
 import { openLocalState } from '../../worker/local-state';

@@ -2,8 +2,8 @@ import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createCatalog } from '../../spec/activity-catalog';
-import { buildPlan } from '../../spec/load-pipeline';
+import { createCatalog } from '../../core/activity-catalog';
+import { buildPlan } from '../../compiler/load-pipeline';
 import { loadConfig, workflowUrl } from '../../worker/config';
 import { PIPELINE_SEARCH_ATTRIBUTE } from '../../worker/search-attribute';
 import type { PipelineInput } from '../../workflows/pipeline';
@@ -12,7 +12,7 @@ import { GRPC_CODES } from '../grpc-codes';
 import { printMetrics, type ReportDetail } from '../metrics-table';
 import { collectSet } from '../parse-set';
 import { ProgressPrinter, table } from '../render-progress';
-import { watchRun, type ConnectionNotice, type RunOutcome } from '../watch-run';
+import { failureAdvice, watchRun, type ConnectionNotice, type RunOutcome } from '../watch-run';
 
 interface RunOptions {
   set: Record<string, string>;
@@ -101,6 +101,7 @@ export function registerRun(program: Command): void {
             event: 'finished',
             status: outcome.status,
             ...(outcome.error && { error: outcome.error }),
+            ...(outcome.failure && { failure: outcome.failure }),
           }) + '\n',
         );
       else {
@@ -110,7 +111,7 @@ export function registerRun(program: Command): void {
         process.stdout.write(
           outcome.status === 'succeeded'
             ? `Run ${workflowId} succeeded.\n`
-            : `Run ${workflowId} ${outcome.status}: ${outcome.error ?? ''}\n`,
+            : `Run ${workflowId} ${outcome.status}: ${outcome.error ?? ''}\n${outcome.failure ? `${failureAdvice(outcome.failure)}\n` : ''}`,
         );
         await printMetrics(config, outcome, workflowId, options.report);
         for (const line of deployDecisions(outcome)) process.stdout.write(`${line}\n`);

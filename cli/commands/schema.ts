@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { createCatalog } from '../../spec/activity-catalog';
-import { buildPipelineSchema } from '../../spec/schema';
+import { createCatalog } from '../../core/activity-catalog';
+import { buildPipelineSchema } from '../../compiler/schema';
 
 /** The published schema text; `npm run schema` writes it to pipelines/pipeline.schema.json. */
 export function publishedSchema(): string {

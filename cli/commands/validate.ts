@@ -1,44 +1,60 @@
 import type { Command } from 'commander';
-import { createCatalog } from '../../spec/activity-catalog';
-import { formatDiagnostics, PipelineError } from '../../spec/diagnostics';
+import { createCatalog, type ActivityCatalog } from '../../core/activity-catalog';
+import { formatDiagnostics, PipelineError, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics';
 import { loadPathProblems } from '../../activities/load';
-import { buildPlan, readPipelineRef, validatePipelineText } from '../../spec/load-pipeline';
-import { loadConfig } from '../../worker/config';
+import { buildPlan, readPipelineRef, validatePipelineText } from '../../compiler/load-pipeline';
+import { loadConfig, type PipewrightConfig } from '../../worker/config';
 
 export function registerValidate(program: Command): void {
   program
     .command('validate')
     .description('Check pipeline files and report every problem as file:line:col')
     .argument('<files...>', 'pipeline files (or names in the pipelines folder)')
-    .action((files: string[]) => {
+    .option('--json', 'print one JSON line per file: {file, valid, steps} or {file, valid, diagnostics}')
+    .action((files: string[], options: { json?: boolean }) => {
       const config = loadConfig();
       const catalog = createCatalog();
       let invalid = 0;
       for (const ref of files) {
-        try {
-          const input = readPipelineRef(ref, config.pipelinesDir);
-          const result = validatePipelineText(input, catalog);
-          if (result.ok) {
-            // Files no run could read are refused here too, as the worker would with these data roots;
-            // a file missing on this machine may be there on the worker's.
-            buildPlan(ref, catalog, {
-              pipelinesDir: config.pipelinesDir,
-              checkPlan: (plan) => loadPathProblems(plan, config.dataRoots, { missing: false }),
-            });
-            process.stdout.write(`✔ ${input.file}: valid (${result.pipeline.spec.steps.length} steps)\n`);
-          } else {
-            invalid++;
-            const count = result.diagnostics.length;
-            process.stderr.write(
-              `${formatDiagnostics(result.diagnostics, result.text)}\n✘ ${input.file}: ${count} problem${count === 1 ? '' : 's'}\n`,
-            );
-          }
-        } catch (error) {
-          if (!(error instanceof PipelineError)) throw error;
-          invalid++;
-          process.stderr.write(`${error.rendered}\n`);
+        const outcome = validateOne(ref, catalog, config);
+        if (!outcome.valid) invalid++;
+        if (options.json) process.stdout.write(`${JSON.stringify({ ...outcome, rendered: undefined })}\n`);
+        else if (outcome.valid) process.stdout.write(`✔ ${outcome.file}: valid (${outcome.steps} steps)\n`);
+        else {
+          const count = outcome.diagnostics.length;
+          process.stderr.write(`${outcome.rendered}\n✘ ${outcome.file}: ${count} problem${count === 1 ? '' : 's'}\n`);
         }
       }
       if (invalid > 0) process.exitCode = 2;
     });
+}
+
+type Outcome =
+  | { readonly file: string; readonly valid: true; readonly steps: number }
+  | {
+      readonly file: string;
+      readonly valid: false;
+      readonly diagnostics: readonly Diagnostic[];
+      readonly rendered: string;
+    };
+
+function validateOne(ref: string, catalog: ActivityCatalog, config: PipewrightConfig): Outcome {
+  try {
+    const input = readPipelineRef(ref, config.pipelinesDir);
+    const result = validatePipelineText(input, catalog);
+    if (!result.ok) {
+      const rendered = formatDiagnostics(result.diagnostics, result.text);
+      return { file: input.file, valid: false, diagnostics: sortDiagnostics(result.diagnostics), rendered };
+    }
+    // Files no run could read are refused here too, as the worker would with these data roots;
+    // a file missing on this machine may be there on the worker's.
+    buildPlan(ref, catalog, {
+      pipelinesDir: config.pipelinesDir,
+      checkPlan: (plan) => loadPathProblems(plan, config.dataRoots, { missing: false }),
+    });
+    return { file: input.file, valid: true, steps: result.pipeline.spec.steps.length };
+  } catch (error) {
+    if (!(error instanceof PipelineError)) throw error;
+    return { file: ref, valid: false, diagnostics: error.diagnostics, rendered: error.rendered };
+  }
 }

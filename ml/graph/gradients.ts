@@ -2,13 +2,10 @@ import type { Edge, GraphNode } from './graph-def';
 import { BROADCASTING_RULES, GRADIENT_RULES } from './gradient-rules';
 import { sameSize } from './sizes';
 import type { GraphOps } from './graph-ops';
+import { failureClass } from '../../core/failures';
 
 /** Raised when a graph cannot be differentiated: an op on the way from the inputs to the loss has no gradient rule. */
-export class GradientError extends Error {
-  override name = 'GradientError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class GradientError extends failureClass('GradientError') {}
 
 /**
  * Reverse-mode differentiation of the scalar `y` with respect to each of `xs`, adding the backward

@@ -1,3 +1,4 @@
+import { failureClass } from '../../core/failures';
 /**
  * A tensor dimension as the graph builder knows it: a number, or a polynomial in named run-time
  * sizes (such as batch and length) with whole coefficients — `batch·length`, `length − 1`.
@@ -148,8 +149,4 @@ export function broadcastShapes(...shapes: readonly Shape[]): Shape {
 }
 
 /** Raised when a graph is built with shapes that do not fit an op. */
-export class GraphShapeError extends Error {
-  override name = 'GraphShapeError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class GraphShapeError extends failureClass('GraphShapeError') {}

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { Metric, TrainTask } from '../../spec/metrics';
-import type { ArtifactRef } from '../../spec/types';
+import type { Metric, TrainTask } from '../../core/metrics';
+import type { ArtifactRef } from '../../core/artifacts';
 import type { ArtifactStore } from '../../store/artifact-store';
 import type { DatasetRows, DroppedRows } from '../../store/row-history';
 import type { ClassScore, GeneratedExample, Mistake, OutOfScopeCounts, TaggedExample } from '../tasks/task';

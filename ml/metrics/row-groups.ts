@@ -1,4 +1,4 @@
-import { GROUP_PATTERN_FLAGS } from '../../spec/contracts/validate';
+import { GROUP_PATTERN_FLAGS } from '../../core/contracts/validate';
 import type { Row } from '../../store/arrow-io';
 
 /** How `validate` groups rows to score each group on its own: by a column, optionally by a pattern in it. */

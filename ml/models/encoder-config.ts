@@ -1,3 +1,4 @@
+import { failureClass } from '../../core/failures';
 /**
  * How the encoder's blocks are laid out. `pre_norm` (Pipewright's own, trained from scratch): token
  * embeddings scaled by √hidden, pre-norm blocks, a final norm. `bert` (the layout of Hugging Face
@@ -34,11 +35,7 @@ export interface EncoderConfig {
 }
 
 /** Raised for a configuration the model cannot be built with. */
-export class EncoderConfigError extends Error {
-  override name = 'EncoderConfigError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class EncoderConfigError extends failureClass('EncoderConfigError') {}
 
 /** Checks the configuration, so a bad one fails before any tensor is made. */
 export function checkEncoderConfig(config: EncoderConfig): void {

@@ -2,13 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EncoderConfig } from '../models/encoder-config';
 import { SafetensorsFile } from './safetensors';
+import { failureClass } from '../../core/failures';
 
 /** A pretrained checkpoint that cannot be used; the message names the file or key and what to do. */
-export class PretrainedError extends Error {
-  override name = 'PretrainedError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class PretrainedError extends failureClass('PretrainedError') {}
 
 /** Hugging Face `model_type`s whose checkpoints load into the encoder's `bert` layout. */
 export const SUPPORTED_MODEL_TYPES = ['bert'] as const;

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TrainTask } from '../../spec/metrics';
+import type { TrainTask } from '../../core/metrics';
 import type { EncoderConfig } from '../models/encoder-config';
 import type { TokenizerFile } from '../tokenizers/tokenizer-file';
 import { WORDPIECE_SPECIALS } from '../tokenizers/wordpiece';

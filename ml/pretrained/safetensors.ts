@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { failureClass } from '../../core/failures';
 
 /** Element types a tensor in a safetensors file may have here, with their sizes in bytes. */
 const DTYPE_BYTES = { F32: 4, F16: 2, BF16: 2, I64: 8 } as const;
@@ -8,11 +9,7 @@ export type SafetensorsDtype = keyof typeof DTYPE_BYTES;
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 /** A safetensors file that cannot be read as one; the message names the file and what is wrong. */
-export class SafetensorsError extends Error {
-  override name = 'SafetensorsError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class SafetensorsError extends failureClass('SafetensorsError') {}
 
 export interface SafetensorsEntry {
   readonly name: string;

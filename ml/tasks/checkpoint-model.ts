@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import type { ArtifactStore } from '../../store/artifact-store';
 import { EncoderModel } from '../models/encoder-model';
 import { readCheckpoint, restoreFrom, type TrainingPosition } from '../train/checkpoint';

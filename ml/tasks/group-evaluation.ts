@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import { readDataset } from '../../store/arrow-io';
 import type { ArtifactStore } from '../../store/artifact-store';
 import type { MetricsReport } from '../metrics/metrics-report';

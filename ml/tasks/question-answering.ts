@@ -1,7 +1,7 @@
 import { squadScores } from '../metrics/squad-metrics';
 import { spanLogits } from '../models/encoder';
 import { paddedInputs, TrainingDataError } from '../train/dataset-batches';
-import { ANSWER_DEFAULTS } from '../../spec/contracts/train';
+import { ANSWER_DEFAULTS } from '../../core/contracts/train';
 import { bestAnswers, windowCandidates, type AnswerSpan, type SpanOptions } from './answer-spans';
 import { encodeQuestionContext } from '../tokenizers/task-encoding';
 import { wordPieceFromFile } from '../tokenizers/tokenizer-file';

@@ -1,4 +1,4 @@
-import type { TrainTask } from '../../spec/metrics';
+import type { TrainTask } from '../../core/metrics';
 import { classification } from './classification';
 import { questionAnswering } from './question-answering';
 import { seq2seq } from './seq2seq';

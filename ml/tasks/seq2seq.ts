@@ -1,4 +1,4 @@
-import { GENERATION_DEFAULTS } from '../../spec/contracts/train';
+import { GENERATION_DEFAULTS } from '../../core/contracts/train';
 import type * as Tf from '@tensorflow/tfjs';
 import { beamSearch } from '../generation/beam-search';
 import { decodeAll } from '../generation/decoding-run';

@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import type { Metric, TrainTask } from '../../spec/metrics';
+import type { Metric, TrainTask } from '../../core/metrics';
 import type { CurvePoint } from '../metrics/out-of-scope-metrics';
 import type { Row } from '../../store/arrow-io';
 import type { EncoderHead } from '../models/encoder';

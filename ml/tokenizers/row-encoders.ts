@@ -4,7 +4,8 @@ import { encodeSource, encodeTarget, separatorId, sourceTurns } from './seq2seq-
 import type { TextTokenizer } from './text-tokenizer';
 import { tokenizerFromFile, wordPieceFromFile, type TokenizerFile } from './tokenizer-file';
 
-import { TOKENIZE_TASKS } from '../../spec/contracts/tokenize';
+import { TOKENIZE_TASKS } from '../../core/contracts/tokenize';
+import { failureClass } from '../../core/failures';
 
 export type TokenizeTask = (typeof TOKENIZE_TASKS)[number];
 
@@ -31,11 +32,7 @@ export interface TaskColumns {
 export const OUT_OF_SCOPE_ID = -1;
 
 /** A row that cannot be encoded; the message names the row. */
-export class RowEncodingError extends Error {
-  override name = 'RowEncodingError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class RowEncodingError extends failureClass('RowEncodingError') {}
 
 /** The columns a task reads from its input; each must exist. */
 export function requiredColumns(options: TaskColumns): string[] {

@@ -1,11 +1,8 @@
 import type { TextTokenizer } from './text-tokenizer';
+import { failureClass } from '../../core/failures';
 
 /** A source or target text that cannot be encoded; the message says why. */
-export class Seq2SeqEncodingError extends Error {
-  override name = 'Seq2SeqEncodingError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class Seq2SeqEncodingError extends failureClass('Seq2SeqEncodingError') {}
 
 /** The token that separates turns, starts the decoder and ends a target: the tokenizer's end-of-text token. */
 export function separatorId(tokenizer: TextTokenizer): number {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import type { ArtifactDescription, ArtifactStore } from '../../store/artifact-store';
 import { ByteLevelBpeTokenizer } from './byte-level-bpe';
 import type { TextTokenizer } from './text-tokenizer';

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WordPieceTokenizer } from './wordpiece';
+import { failureClass } from '../../core/failures';
 
 /** Token strings by id from a BERT `vocab.txt`: one token per line, the line number is the id. */
 export function readVocabTxt(path: string): string[] {
@@ -46,11 +47,7 @@ export interface CheckpointVocabulary {
 }
 
 /** A vocabulary that cannot be read from a checkpoint directory; the message names the file. */
-export class CheckpointVocabularyError extends Error {
-  override name = 'CheckpointVocabularyError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class CheckpointVocabularyError extends failureClass('CheckpointVocabularyError') {}
 
 /**
  * The WordPiece vocabulary of a Hugging Face checkpoint directory: from tokenizer.json (its

@@ -1,5 +1,6 @@
 import { normalizeBert, splitBertWords, type AlignedChar } from './bert-normalize';
 import type { TextTokenizer } from './text-tokenizer';
+import { failureClass } from '../../core/failures';
 
 /** Special tokens a WordPiece vocabulary must hold. */
 export const WORDPIECE_SPECIALS = { pad: '[PAD]', unk: '[UNK]', cls: '[CLS]', sep: '[SEP]', mask: '[MASK]' } as const;
@@ -21,11 +22,7 @@ export interface Encoding {
 }
 
 /** Raised when a vocabulary lacks a token the tokenizer needs. */
-export class VocabularyError extends Error {
-  override name = 'VocabularyError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class VocabularyError extends failureClass('VocabularyError') {}
 
 /** BERT-style WordPiece: normalize, split into words, then greedy longest-match-first sub-words. */
 export class WordPieceTokenizer implements TextTokenizer {

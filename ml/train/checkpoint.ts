@@ -1,12 +1,13 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { open, readFile } from 'node:fs/promises';
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import type { ArtifactProvenance, ArtifactStore } from '../../store/artifact-store';
-import type { TrainTask } from '../../spec/metrics';
+import type { TrainTask } from '../../core/metrics';
 import type { EncoderConfig } from '../models/encoder-config';
 import type { Parameters } from '../models/encoder-model';
 import type { AdamW } from './adamw';
 import type { LrSchedule } from './lr-schedule';
+import { failureClass } from '../../core/failures';
 
 /** Where training stands: enough, with the weights and optimizer slots, to continue exactly. */
 export interface TrainingPosition {
@@ -62,11 +63,7 @@ export interface CheckpointBase {
 }
 
 /** A checkpoint file that cannot be used: wrong format, or made for another model shape. */
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class CheckpointError extends failureClass('CheckpointError') {}
 
 const MAGIC = Buffer.from('PWCKPT01');
 

@@ -1,13 +1,10 @@
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import { readDataset, type Row } from '../../store/arrow-io';
 import type { ArtifactStore } from '../../store/artifact-store';
+import { failureClass } from '../../core/failures';
 
 /** Rows that cannot be turned into a training batch. */
-export class TrainingDataError extends Error {
-  override name = 'TrainingDataError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class TrainingDataError extends failureClass('TrainingDataError') {}
 
 /** Packs rows into one batch of a task's shape; throws TrainingDataError for rows it cannot use. */
 export type BatchPacker<B> = (rows: readonly Row[]) => B;

@@ -1,9 +1,6 @@
+import { failureClass } from '../../core/failures';
 /** A freeze pattern that matches no parameter of the model; the message lists the model's groups. */
-export class FreezeError extends Error {
-  override name = 'FreezeError';
-  /** Retrying cannot fix it (see isNonRetryable). */
-  readonly nonRetryable = true;
-}
+export class FreezeError extends failureClass('FreezeError') {}
 
 /**
  * The group a parameter belongs to, as `freeze` patterns name them: `embeddings`, `layers.<n>`,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createActivities, type StepInput, type StepResult } from '../../activities';
 import { truncateIds } from '../../ml/tokenizers/truncate';
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import { readDataset, writeDataset, type Row } from '../../store/arrow-io';
 import { loadConfig, PROJECT_ROOT } from '../../worker/config';
 import { activityDeps } from '../../worker/create-workers';

@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createActivities, type StepInput, type StepResult } from '../../activities';
 import { seededRandom } from '../../data/seeded-random';
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import { readDataset } from '../../store/arrow-io';
 import { datasetChain, droppedRows, droppedSummary } from '../../store/row-history';
 import { activityDeps } from '../../worker/create-workers';

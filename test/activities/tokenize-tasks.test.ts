@@ -10,7 +10,7 @@ import { sharedDataDir } from '../../bench/shared-texts';
 import { IGNORED_LABEL } from '../../ml/tokenizers/task-encoding';
 import { ByteLevelBpeTokenizer } from '../../ml/tokenizers/byte-level-bpe';
 import { loadTokenizer } from '../../ml/tokenizers/tokenizer-file';
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import { readDataset, writeDataset, type Row } from '../../store/arrow-io';
 import { loadConfig } from '../../worker/config';
 import { activityDeps } from '../../worker/create-workers';

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { PROJECT_ROOT } from '../../worker/config';
-import { FIXTURES } from '../spec/corpus';
+import { FIXTURES } from '../compiler/corpus';
 import { envFor, pipewright } from '../support/run-cli';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { withWorker } from '../support/with-worker';
@@ -39,6 +41,18 @@ describe('pipewright without a server', () => {
       /pipeline "no-such-pipeline" not found .*; pipelines in .*: (.*, )?snips-intent, snips-intent-data/,
     );
     assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  test('schema prints the whole published schema into a pipe (well over the 64 KiB a pipe holds)', async () => {
+    const published = readFileSync(join(PROJECT_ROOT, 'pipelines', 'pipeline.schema.json'), 'utf8');
+    assert.ok(published.length > 65_536);
+    // A reader that starts late, as a pager or a busy consumer does: the CLI must wait for it.
+    const main = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
+    const { stdout } = await promisify(execFile)('/bin/sh', [
+      '-c',
+      `"${process.execPath}" "${main}" schema | (sleep 1; cat)`,
+    ]);
+    assert.equal(stdout, published);
   });
 
   test('graph prints the DAG as Mermaid', async () => {
@@ -140,6 +154,10 @@ describe('pipewright against a real dev server', () => {
       assert.equal(result.code, 1);
       assert.match(result.stdout, /✘ clean \(clean\) failed [\d.]+s: \d+ of 280 rows \([\d.]+%\) were quarantined/);
       assert.match(result.stdout, /failed: step "clean" \(clean\) failed: \d+ of 280 rows/);
+      assert.match(
+        result.stdout,
+        /\(TooManyBadRows, a failure of kind input: fix the pipeline or its data and run it again/,
+      );
     });
   });
 });

@@ -13,7 +13,7 @@ import { createActivities, type StepInput, type StepResult } from '../../activit
 import { readMetricsReport } from '../../ml/metrics/metrics-report';
 import { DEFAULT_LIMITS } from '../../serve/http-server';
 import { startInferenceServer, type RunningServer } from '../../serve/start-server';
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import { activityDeps } from '../../worker/create-workers';
 import { PROJECT_ROOT, type PipewrightConfig } from '../../worker/config';
 import type { ModelRegistry } from '../../store/model-registry';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import { readMetricsReport, scoredLabels } from '../../ml/metrics/metrics-report';
 import { readDataset } from '../../store/arrow-io';
 import { FileArtifactStore } from '../../store/artifact-store';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { StepResult } from '../../activities';
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import { CheckpointJournal } from '../../store/checkpoint-journal';
 import { collectGarbage } from '../../store/garbage-collect';
 import { FileArtifactStore } from '../../store/artifact-store';

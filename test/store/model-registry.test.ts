@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import { ModelRegistry, RegistryError, type ModelVersion } from '../../store/model-registry';
 
 const dir = mkdtempSync(join(tmpdir(), 'pipewright-registry-'));

@@ -7,7 +7,7 @@ import {
   sleep,
 } from '@temporalio/activity';
 import type { StepInput, StepResult } from '../../activities';
-import type { ActivityContract } from '../../spec/activity-catalog';
+import type { ActivityContract } from '../../core/activity-catalog';
 import type { ExtraActivities } from '../../worker/create-workers';
 
 const TEST_DEFAULTS: ActivityContract['defaults'] = {

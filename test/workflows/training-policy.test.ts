@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import { bestEpoch, retainedCheckpoints, shouldStopEarly, type EpochRecord } from '../../workflows/training-policy';
 
 const ref = (name: string): ArtifactRef => ({ kind: 'checkpoint', uri: `file:///${name}`, sha256: name, bytes: 1 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ArtifactRef } from '../../spec/types';
+import type { ArtifactRef } from '../../core/artifacts';
 import type { EpochRecord } from '../../workflows/training-policy';
 import { SHOWN_EPOCHS, trainingMarkdown, type TrainingProgress } from '../../workflows/training-progress';
 
