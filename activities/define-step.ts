@@ -60,6 +60,8 @@ export function defineStep<W, O extends Readonly<Record<string, unknown>>>(
   const contract = deps.catalog.get(name);
   if (!contract) throw new Error(`activity "${name}" has no contract in the catalog`);
   const runStep = async (input: StepInput, progress: (details: unknown) => void): Promise<StepResult<O>> => {
+    // A compiled plan carries every default already; a caller outside a pipeline (a test, a hand-started
+    // activity) may not, and the cache key must be the same for both.
     const params = withDefaults(contract.with, input.with);
     const key = cacheKey({ activity: name, version, params, inputs: input.inputs });
     const record = (result: StepResult) =>

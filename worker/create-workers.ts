@@ -14,6 +14,7 @@ import { taskQueueFor } from '../workflows/activity-options';
 import { PROJECT_ROOT, type PipewrightConfig } from './config';
 import { openLocalState } from './local-state';
 import { untilServing } from './until-serving';
+import { gpuReport, loadBackend } from '../ml/backend/load-backend';
 
 export const WORKER_QUEUES = ['cpu', 'gpu', 'all'] as const;
 export type WorkerQueue = (typeof WORKER_QUEUES)[number];
@@ -108,6 +109,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       }),
     );
   }
+  if (runsActivities && setup.queue === 'gpu') setup.log?.(gpuReport(await loadBackend()));
   const what = role === 'both' ? '' : ` (${role} only)`;
   setup.log?.(
     `worker polling ${workers.map((w) => w.options.taskQueue).join(' and ')}${what} on ${config.temporalAddress}`,

@@ -10,6 +10,8 @@ export interface LoadedBackend {
   readonly tf: typeof Tf;
   readonly backend: Backend;
   readonly skipped: readonly { readonly backend: Backend; readonly reason: string }[];
+  /** Where TensorFlow runs the ops: a CUDA GPU only when tfjs-node-gpu found one. */
+  readonly device: 'gpu' | 'cpu';
 }
 
 /** The requested backend cannot be used; the message says why. */
@@ -42,7 +44,8 @@ async function load(choice: string): Promise<LoadedBackend> {
   const skipped: { backend: Backend; reason: string }[] = [];
   for (const backend of candidates) {
     try {
-      return { tf: await activate(backend), backend, skipped };
+      const tf = await activate(backend);
+      return { tf, backend, skipped, device: backend === 'tensorflow-gpu' && usesGpu(tf) ? 'gpu' : 'cpu' };
     } catch (error) {
       const reason = firstLine(error);
       if (choice !== 'auto')
@@ -77,6 +80,28 @@ async function withBackend(tf: typeof Tf, name: string): Promise<typeof Tf> {
   await tf.ready();
   tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync());
   return tf;
+}
+
+/** Whether the native backend runs on a CUDA device (TensorFlow's GPU build falls back to its CPU without one). */
+function usesGpu(tf: typeof Tf): boolean {
+  return (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+}
+
+/**
+ * What a worker that serves GPU steps says of its backend: the GPU it trains on, or that it found
+ * none, why, and what it trains on instead.
+ */
+export function gpuReport({ backend, skipped, device }: LoadedBackend): string {
+  if (device === 'gpu') return 'GPU steps train on a CUDA GPU (tfjs-node-gpu)';
+  const gpu = skipped.find((s) => s.backend === 'tensorflow-gpu');
+  const why =
+    backend === 'tensorflow-gpu'
+      ? 'tfjs-node-gpu loaded, but TensorFlow found no CUDA device (no GPU, or no driver)'
+      : gpu?.reason === 'not installed'
+        ? 'tfjs-node-gpu is not installed (`pipewright setup --gpu` installs it)'
+        : `tfjs-node-gpu did not load: ${gpu?.reason ?? 'not tried'}`;
+  const instead = backend === 'tensorflow-gpu' ? 'TensorFlow on the CPU' : `the ${backend} backend on the CPU`;
+  return `no usable GPU: ${why}; GPU steps train on ${instead} instead`;
 }
 
 function requireModule<T = typeof Tf>(name: string): T {

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { progressQuery, type PipelineResult } from '../../workflows/pipeline';
 import { startTestServer, type TestServer } from '../support/test-server';
+import { PROJECT_ROOT } from '../../worker/config';
+import { envFor } from '../support/run-cli';
 import { startWorker } from '../support/with-worker';
 
 let env: TestServer;
@@ -51,4 +55,42 @@ steps:
     await stopGpu?.();
     await stopCpu();
   }
+});
+
+test('a GPU worker that finds no usable GPU says so, and which backend it trains on instead', async () => {
+  const config = env.config();
+  const worker = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli', 'main.js'), 'worker', '--queue', 'gpu'], {
+    env: { ...process.env, ...envFor(config) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+  let output = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('worker polling')) resolve();
+      });
+      void exited.then((code) => reject(new Error(`the worker exited with ${code}: ${output}`)));
+    });
+  } finally {
+    worker.kill('SIGINT');
+  }
+  assert.equal(await exited, 0);
+  // No machine here has a GPU; whether tfjs-node-gpu is installed (`pipewright setup --gpu`) decides what it says.
+  const gpuInstalled = (() => {
+    try {
+      require.resolve('@tensorflow/tfjs-node-gpu');
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  assert.match(
+    output,
+    gpuInstalled
+      ? /no usable GPU: tfjs-node-gpu loaded, but TensorFlow found no CUDA device \(no GPU, or no driver\); GPU steps train on TensorFlow on the CPU instead\n/
+      : /no usable GPU: tfjs-node-gpu is not installed \(`pipewright setup --gpu` installs it\); GPU steps train on the tensorflow backend on the CPU instead\n/,
+  );
+  assert.match(output, new RegExp(`worker polling ${config.taskQueue}-gpu on`));
 });

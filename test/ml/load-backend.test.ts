@@ -2,18 +2,20 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { gpuReport, type LoadedBackend } from '../../ml/backend/load-backend';
 
 // Each backend choice runs in its own process: TensorFlow.js backends are process-wide.
 function loadIn(choice: string): {
   backend?: string;
   skipped?: { backend: string; reason: string }[];
+  device?: string;
   error?: string;
   sum?: number[];
 } {
   const script = `
     const { loadBackend } = require(${JSON.stringify(join(__dirname, '..', '..', 'ml', 'backend', 'load-backend.js'))});
     loadBackend(${JSON.stringify(choice)}).then(
-      ({ tf, backend, skipped }) => console.log(JSON.stringify({ backend, skipped, sum: Array.from(tf.add(tf.tensor1d([1, 2]), tf.tensor1d([3, 4])).dataSync()) })),
+      ({ tf, backend, skipped, device }) => console.log(JSON.stringify({ backend, skipped, device, sum: Array.from(tf.add(tf.tensor1d([1, 2]), tf.tensor1d([3, 4])).dataSync()) })),
       (error) => console.log(JSON.stringify({ error: error.message })),
     );`;
   return JSON.parse(
@@ -21,10 +23,27 @@ function loadIn(choice: string): {
   ) as ReturnType<typeof loadIn>;
 }
 
-test('auto picks the native backend here and says why tfjs-node-gpu was skipped', () => {
+/** Whether `pipewright setup --gpu` installed tfjs-node-gpu here (no machine here has a GPU to run it on). */
+const gpuInstalled = (() => {
+  try {
+    require.resolve('@tensorflow/tfjs-node-gpu');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+test('auto picks the native backend here: tfjs-node-gpu on the CPU once `setup --gpu` installed it, else tfjs-node, saying why', () => {
   const result = loadIn('auto');
-  assert.equal(result.backend, 'tensorflow', JSON.stringify(result));
-  assert.deepEqual(result.skipped, [{ backend: 'tensorflow-gpu', reason: 'not installed' }]);
+  // No machine here has a GPU, so TensorFlow's GPU build runs on its CPU device.
+  if (gpuInstalled) {
+    assert.equal(result.backend, 'tensorflow-gpu', JSON.stringify(result));
+    assert.deepEqual(result.skipped, []);
+  } else {
+    assert.equal(result.backend, 'tensorflow', JSON.stringify(result));
+    assert.deepEqual(result.skipped, [{ backend: 'tensorflow-gpu', reason: 'not installed' }]);
+  }
+  assert.equal(result.device, 'cpu');
   assert.deepEqual(result.sum, [4, 6]);
 });
 
@@ -37,10 +56,9 @@ test('wasm and cpu can be forced and compute', () => {
 });
 
 test('a backend that cannot load, or an unknown name, is a clear error', () => {
-  assert.match(
-    loadIn('tensorflow-gpu').error!,
-    /^TensorFlow\.js backend tensorflow-gpu is not available: not installed$/,
-  );
+  const gpu = loadIn('tensorflow-gpu');
+  if (gpuInstalled) assert.deepEqual([gpu.backend, gpu.device, gpu.sum], ['tensorflow-gpu', 'cpu', [4, 6]]);
+  else assert.match(gpu.error!, /^TensorFlow\.js backend tensorflow-gpu is not available: not installed$/);
   assert.match(
     loadIn('tpu').error!,
     /unknown TensorFlow\.js backend "tpu"; choose one of auto, tensorflow-gpu, tensorflow, wasm, cpu/,
@@ -68,4 +86,28 @@ test('on wasm, which lacks the gather gradient kernel, the embedding gradient st
     [0, 0],
     [1, 10],
   ]);
+});
+
+test('a GPU worker says which GPU it found, or why none and what it trains on instead', () => {
+  const tf = {} as LoadedBackend['tf'];
+  assert.equal(
+    gpuReport({ tf, backend: 'tensorflow-gpu', skipped: [], device: 'gpu' }),
+    'GPU steps train on a CUDA GPU (tfjs-node-gpu)',
+  );
+  assert.equal(
+    gpuReport({ tf, backend: 'tensorflow-gpu', skipped: [], device: 'cpu' }),
+    'no usable GPU: tfjs-node-gpu loaded, but TensorFlow found no CUDA device (no GPU, or no driver); GPU steps train on TensorFlow on the CPU instead',
+  );
+  assert.equal(
+    gpuReport({
+      tf,
+      backend: 'wasm',
+      skipped: [
+        { backend: 'tensorflow-gpu', reason: 'libcudart.so.12: cannot open shared object file' },
+        { backend: 'tensorflow', reason: 'not installed' },
+      ],
+      device: 'cpu',
+    }),
+    'no usable GPU: tfjs-node-gpu did not load: libcudart.so.12: cannot open shared object file; GPU steps train on the wasm backend on the CPU instead',
+  );
 });
