@@ -1,14 +1,18 @@
 // Training and inference throughput of Pipewright's encoder (a sequence classifier, or a token
 // classifier with --task token_classification) on each TensorFlow.js backend, against a PyTorch
 // reference of the same architecture, optimizer, shapes and threads, run one after the other in
-// this invocation. Every step is timed; rounds alternate PyTorch and the backends so that a busy
-// spell on the machine hits both, and the table reports medians.
+// this invocation, and for inference also against that model exported to ONNX on ONNX Runtime.
+// Every step is timed; rounds alternate PyTorch and the backends so that a busy spell on the
+// machine hits both, and the table reports medians. The CPU's peak is measured in the same run,
+// as the best of a large TensorFlow MatMul.
 // Usage: node dist/bench/train-throughput.js [--seq 64] [--batch 32] [--steps 20] [--rounds 3]
 //        [--backends tensorflow,tensorflow-eager,wasm,cpu] [--task classification|token_classification]
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { loadBackend } from '../ml/backend/load-backend';
+import { GraphBuilder } from '../ml/graph/graph-def';
+import { loadGraph, runGraph } from '../ml/graph/graph-runner';
 import { EncoderModel } from '../ml/models/encoder-model';
 import type { EncoderConfig } from '../ml/models/encoder-config';
 import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
@@ -126,6 +130,10 @@ function main(): void {
     pooling: 'first',
     classes: 7,
   };
+  if (process.argv.includes('--peak')) {
+    void peakChild();
+    return;
+  }
   const childArg = process.argv.indexOf('--child');
   if (childArg >= 0) {
     const backend = process.argv[childArg + 1]!;
@@ -137,17 +145,14 @@ function main(): void {
   console.log(
     `encoder, ${task} head: 2 layers, hidden 128, 4 heads, ffn 512, vocab 8000, 7 classes; batch ${batch}, seq ${seq}; ${threads} threads`,
   );
-  const mhz = Number(
-    /cpu MHz\s*:\s*([\d.]+)/.exec(execFileSync('cat', ['/proc/cpuinfo'], { encoding: 'utf8' }))?.[1] ?? 0,
-  );
-  // 32 FP32 FLOPs per cycle per core assumes two 256-bit FMA pipes (AVX2/AVX-512 on current x86 server cores).
-  const peak = (threads * mhz * 1e6 * 32) / 1e9;
   const flops = trainingFlops(config, batch, task);
   const backendsArg = process.argv.indexOf('--backends');
   const backends =
     backendsArg >= 0 ? process.argv[backendsArg + 1]!.split(',') : ['tensorflow', 'tensorflow-eager', 'wasm', 'cpu'];
   const rounds = arg('rounds', 3);
   let torchVersion = '';
+  let ortVersion = '';
+  const peaks: number[] = [];
   const measured = new Map<string, Timing | string>();
   const record = (name: string, t: Timing) => {
     const seen = measured.get(name);
@@ -172,13 +177,16 @@ function main(): void {
         ],
         { encoding: 'utf8' },
       ),
-    ) as { train_steps_s: number[]; infer_b1_s: number[]; infer_batch_s: number[]; torch: string };
+    ) as TorchTimes;
     torchVersion = torch.torch;
+    ortVersion = torch.onnxruntime;
     record('pytorch', {
       trainStepS: torch.train_steps_s,
       inferB1S: torch.infer_b1_s,
       inferBatchS: torch.infer_batch_s,
     });
+    record('onnxruntime', { trainStepS: [], inferB1S: torch.ort_infer_b1_s, inferBatchS: torch.ort_infer_batch_s });
+    peaks.push(matMulPeak());
     for (const backend of backends) {
       if (typeof measured.get(backend) === 'string') continue;
       const slow = backend === 'cpu' || backend === 'wasm';
@@ -224,33 +232,99 @@ function main(): void {
       }
     }
   }
+  const peak = Math.max(...peaks);
   console.log(
-    `training FLOPs per step (estimate): ${(flops / 1e9).toFixed(2)} GFLOP; CPU peak (estimate): ${peak.toFixed(0)} GFLOP/s`,
+    `training FLOPs per step (estimate): ${(flops / 1e9).toFixed(2)} GFLOP; CPU peak: ${peak.toFixed(0)} GFLOP/s (best ${MATMUL_SIZE}×${MATMUL_SIZE} TensorFlow MatMul of ${peaks.length} rounds)`,
   );
   console.log(`medians over ${rounds} rounds of ${steps} steps, PyTorch and the backends alternating`);
   console.log(
-    'backend               train samples/s  vs PyTorch  ms/step  GFLOP/s  %peak  infer b1 ms  infer b32 samples/s',
+    'backend               train samples/s  vs PyTorch  ms/step  GFLOP/s  %peak  infer b1 ms  vs PyTorch  vs ORT  infer b32 samples/s  vs PyTorch  vs ORT',
   );
-  const torchStep = median((measured.get('pytorch') as Timing).trainStepS);
+  const reference = (key: string) => measured.get(key) as Timing;
+  const torchStep = median(reference('pytorch').trainStepS);
+  // Above 1: faster than the reference (its time over ours).
+  const ratio = (theirs: readonly number[], ours: readonly number[], width: number) =>
+    `${(median(theirs) / median(ours)).toFixed(2)}x`.padStart(width);
   for (const [key, t] of measured) {
-    const name = key === 'pytorch' ? `pytorch ${torchVersion}` : `tfjs ${key}`;
+    const name =
+      key === 'pytorch'
+        ? `pytorch ${torchVersion}`
+        : key === 'onnxruntime'
+          ? `onnxruntime ${ortVersion}`
+          : `tfjs ${key}`;
     if (typeof t === 'string') {
       console.log(`${name.padEnd(21)} ${t}`);
       continue;
     }
+    const trained = t.trainStepS.length > 0;
     const step = median(t.trainStepS);
     const gflops = flops / step / 1e9;
     const cells = [
-      (batch / step).toFixed(1).padStart(16),
-      `${(torchStep / step).toFixed(2)}x`.padStart(10),
-      (step * 1000).toFixed(1).padStart(7),
-      gflops.toFixed(1).padStart(7),
-      `${((100 * gflops) / peak).toFixed(1)}%`.padStart(6),
+      (trained ? (batch / step).toFixed(1) : '—').padStart(16),
+      (trained ? `${(torchStep / step).toFixed(2)}x` : '—').padStart(10),
+      (trained ? (step * 1000).toFixed(1) : '—').padStart(7),
+      (trained ? gflops.toFixed(1) : '—').padStart(7),
+      (trained ? `${((100 * gflops) / peak).toFixed(1)}%` : '—').padStart(6),
       (median(t.inferB1S) * 1000).toFixed(2).padStart(11),
-      (batch / median(t.inferBatchS)).toFixed(0).padStart(20),
+      ratio(reference('pytorch').inferB1S, t.inferB1S, 10),
+      ratio(reference('onnxruntime').inferB1S, t.inferB1S, 6),
+      (batch / median(t.inferBatchS)).toFixed(0).padStart(19),
+      ratio(reference('pytorch').inferBatchS, t.inferBatchS, 10),
+      ratio(reference('onnxruntime').inferBatchS, t.inferBatchS, 6),
     ];
     console.log(`${name.padEnd(21)} ${cells.join('  ')}`);
   }
+}
+
+/** What the PyTorch reference prints: its times, and those of the same model on ONNX Runtime. */
+interface TorchTimes {
+  readonly train_steps_s: number[];
+  readonly infer_b1_s: number[];
+  readonly infer_batch_s: number[];
+  readonly torch: string;
+  readonly ort_infer_b1_s: number[];
+  readonly ort_infer_batch_s: number[];
+  readonly onnxruntime: string;
+}
+
+/** The side of the square MatMul that measures the CPU's peak: large enough that arithmetic, not memory, bounds it. */
+const MATMUL_SIZE = 2048;
+
+/** GFLOP/s of the best of several MatMuls on the native backend (a TensorFlow session), in a process of its own. */
+function matMulPeak(): number {
+  const out = execFileSync(process.execPath, [__filename, '--peak'], {
+    encoding: 'utf8',
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+  });
+  return Number(out.trim().split('\n').pop());
+}
+
+/**
+ * The MatMul runs as a one-node TensorFlow graph, as training and inference do here: through the
+ * eager op path a 2048² MatMul took 3.5–3.8 s on this machine (about 5 GFLOP/s), in a session 95 ms.
+ */
+async function peakChild(): Promise<void> {
+  const { tf } = await loadBackend('tensorflow');
+  const n = MATMUL_SIZE;
+  const graph = new GraphBuilder();
+  const [a, b] = ['a', 'b'].map((name) => graph.placeholder(name, 'float', [n, n]));
+  graph.op(
+    'MatMul',
+    [a!, b!],
+    { transpose_a: { b: false }, transpose_b: { b: false } },
+    [{ dtype: 'float', shape: [n, n] }],
+    'product',
+  );
+  const session = loadGraph(tf, graph.toSavedModel());
+  const inputs = [tf.randomNormal([n, n]), tf.randomNormal([n, n])];
+  const once = () => {
+    const [product] = runGraph(tf, session, inputs, ['a', 'b'], ['product']);
+    product!.dataSync();
+    product!.dispose();
+  };
+  for (let i = 0; i < 2; i++) once();
+  const best = Math.min(...timeEach(8, once));
+  process.stdout.write(`${(2 * n ** 3) / best / 1e9}\n`);
 }
 
 if (require.main === module) main();
