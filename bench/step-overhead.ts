@@ -4,9 +4,12 @@
 // the time from the previous step's end to its own end in the run, less the same step's direct
 // time (scheduling, the workflow task that starts it, the result's way back, progress, the run
 // record). Then the pipeline again with every step answered from the cache. Rounds alternate;
-// medians and 95th percentiles over every step of every round.
-// Usage: node dist/bench/step-overhead.js [--steps 20] [--rounds 3]
+// medians and 95th percentiles over every step of every round. With --while-training, a training
+// loop of the benchmark encoder (bench/train-throughput's, on the native backend) runs in another
+// process the whole time, as an epoch would on a machine that also runs data steps.
+// Usage: node dist/bench/step-overhead.js [--steps 20] [--rounds 3] [--while-training]
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,6 +62,16 @@ async function main(): Promise<void> {
       '\n',
     ),
   );
+  const training = process.argv.includes('--while-training')
+    ? spawn(process.execPath, [join(__dirname, 'train-throughput.js'), '--child', 'tensorflow', '--steps', '1000000'], {
+        stdio: 'ignore',
+        env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+      })
+    : undefined;
+  if (training) {
+    console.log(`training the benchmark encoder alongside, in process ${training.pid}`);
+    await new Promise((resolve) => setTimeout(resolve, 5_000)); // past its graph build and warm-up steps
+  }
   const server = await startDevServer({ cli: await findTemporalCli({ install: true }) });
   const config = {
     ...loadConfig({}),
@@ -151,6 +164,10 @@ async function main(): Promise<void> {
   await connection.close();
   await clientConnection.close();
   await server.stop();
+  if (training && training.exitCode === null) {
+    training.kill('SIGKILL');
+    console.log('the training process trained throughout');
+  } else if (training) console.log(`the training process ended early (exit ${training.exitCode}): not a loaded run`);
   rmSync(dir, { recursive: true, force: true });
 }
 
