@@ -1,7 +1,7 @@
 import { externalShuffle } from '../data/external-shuffle';
 import { hash32, seededRandom, shuffleInPlace } from '../data/seeded-random';
 import { readDataset, type Column, type Row } from '../store/arrow-io';
-import type { BatchOutputs, BatchSettings } from '../core/contracts/batch';
+import type { BatchOutputs, BatchSettings, BatchInputs } from '../core/contracts/batch';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 import { writeDataset } from '../store/arrow-io';
 
@@ -45,9 +45,12 @@ async function* bucketByLength(
 }
 
 /** `batch`: seeded shuffle with bounded memory, then one Arrow record batch per training batch. */
-export const batch: StepImplementation<BatchSettings, BatchOutputs> = async (input, { deps, progress, provenance }) => {
+export const batch: StepImplementation<BatchSettings, BatchOutputs, BatchInputs> = async (
+  input,
+  { deps, progress, provenance },
+) => {
   const options = input.with;
-  const source = input.inputs.dataset!;
+  const source = input.inputs.dataset;
   const columns = (source.schema ?? []) as Column[];
   if (options.bucket_by_length && !columns.some((c) => c.name === 'length')) {
     throw new InvalidStepInput('bucket_by_length needs the `length` column that pad writes: run pad before batch');

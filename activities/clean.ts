@@ -1,7 +1,7 @@
 import { RowCleaner } from '../data/clean-rows';
 import { TimeSlicer } from '../data/time-slicer';
 import { readDataset, writeDataset, type Column, type Row } from '../store/arrow-io';
-import type { CleanOutputs, CleanSettings } from '../core/contracts/clean';
+import type { CleanOutputs, CleanSettings, CleanInputs } from '../core/contracts/clean';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 import { Quarantine } from './quarantine';
 
@@ -12,12 +12,12 @@ export const CLEAN_VERSION = '3';
  * `clean`: normalizes text row by row, removes duplicates, and streams bad rows with their reason
  * into a quarantine dataset. Stops reading as soon as the bad-row threshold is certainly exceeded.
  */
-export const clean: StepImplementation<CleanSettings, CleanOutputs> = async (
+export const clean: StepImplementation<CleanSettings, CleanOutputs, CleanInputs> = async (
   input,
   { deps, progress, provenance, signal },
 ) => {
   const options = input.with;
-  const source = input.inputs.dataset!;
+  const source = input.inputs.dataset;
   const columns = (source.schema ?? []).map((c) => ({ name: c.name, type: c.type })) as Column[];
   if (!columns.some((c) => c.name === options.text_column)) {
     throw new InvalidStepInput(

@@ -21,9 +21,14 @@ export interface StepContext {
 /**
  * A step's work. `W` is its `with:` as its contract's schema types it (e.g. `LoadSettings`), with
  * the defaults filled in; the values were checked against that schema when the pipeline compiled.
+ * `I` its wired inputs (e.g. `CleanInputs`): the compiler refused a plan missing a required one.
  */
-export type StepImplementation<W = Readonly<Record<string, unknown>>, O = Readonly<Record<string, unknown>>> = (
-  input: Omit<StepInput, 'with'> & { readonly with: W },
+export type StepImplementation<
+  W = Readonly<Record<string, unknown>>,
+  O = Readonly<Record<string, unknown>>,
+  I = StepInput['inputs'],
+> = (
+  input: Omit<StepInput, 'with' | 'inputs'> & { readonly with: W; readonly inputs: I },
   context: StepContext,
 ) => Promise<Omit<StepResult<O>, 'cached'>>;
 
@@ -50,11 +55,11 @@ export class InvalidStepInput extends failureClass('InvalidStepInput') {}
  * non-retryable failures whose type names the problem, and holds its result while the Temporal
  * server does not answer (untilServerAnswers).
  */
-export function defineStep<W, O extends Readonly<Record<string, unknown>>>(
+export function defineStep<W, O extends Readonly<Record<string, unknown>>, I>(
   deps: ActivityDeps,
   name: string,
   version: string,
-  implementation: StepImplementation<W, O>,
+  implementation: StepImplementation<W, O, I>,
   options: { readonly cacheable: boolean } = { cacheable: true },
 ) {
   const contract = deps.catalog.get(name);
@@ -100,8 +105,8 @@ export function defineStep<W, O extends Readonly<Record<string, unknown>>>(
       }),
     };
     try {
-      // The one place `with:` meets its type: the plan's values passed the contract's schema.
-      const result = await implementation({ ...input, with: params as W }, context);
+      // The one place `with:` and inputs meet their types: the plan passed the contract's checks.
+      const result = await implementation({ ...input, with: params as W, inputs: input.inputs as I }, context);
       if (options.cacheable) await deps.cache.save(key, result);
       await record({ ...result, cached: false });
       return { ...result, cached: false };

@@ -1,7 +1,7 @@
 import { readMetricsReport, type MetricsReport } from '../ml/metrics/metrics-report';
 import { isOutOfScopeMetric, lowerIsBetter, mainMetric, validatedMetrics, type Metric } from '../core/metrics';
 import type { ModelVersion } from '../store/model-registry';
-import type { DeployOutputs, DeploySettings } from '../core/contracts/deploy';
+import type { DeployOutputs, DeploySettings, DeployInputs } from '../core/contracts/deploy';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever what `deploy` does for the same input could change. */
@@ -48,14 +48,14 @@ export function gate(
 }
 
 /** `deploy`: gate, register and promote; a retried deploy of the same run step returns the version it made. */
-export const deploy: StepImplementation<DeployOptions, DeployOutputs> = async (input, { deps }) => {
+export const deploy: StepImplementation<DeployOptions, DeployOutputs, DeployInputs> = async (input, { deps }) => {
   const options = input.with;
-  const { model, tokenizer, metrics } = input.inputs as Required<typeof input.inputs>;
+  const { model, tokenizer, metrics } = input.inputs;
   const deployKey = `${input.run.workflowId}/${input.stepId}`;
-  const report = await readMetricsReport(deps.store, metrics!);
-  if (report.model.sha256 !== model!.sha256)
+  const report = await readMetricsReport(deps.store, metrics);
+  if (report.model.sha256 !== model.sha256)
     throw new InvalidStepInput(
-      `the metrics report scores model ${report.model.sha256.slice(0, 12)}, not the one being deployed (${model!.sha256.slice(0, 12)}): wire a validate step of this model`,
+      `the metrics report scores model ${report.model.sha256.slice(0, 12)}, not the one being deployed (${model.sha256.slice(0, 12)}): wire a validate step of this model`,
     );
   const task = report.task;
   const metric = options.metric ?? mainMetric(task);
@@ -105,8 +105,8 @@ export const deploy: StepImplementation<DeployOptions, DeployOutputs> = async (i
   const version = await deps.registry.register({
     name: options.name,
     task,
-    checkpoint: model!,
-    tokenizer: tokenizer!,
+    checkpoint: model,
+    tokenizer,
     labels: report.labels,
     metrics: report.metrics,
     lineage: {
@@ -114,7 +114,7 @@ export const deploy: StepImplementation<DeployOptions, DeployOutputs> = async (i
       workflowId: input.run.workflowId,
       runId: input.run.runId,
       step: input.stepId,
-      parents: [model!.sha256, tokenizer!.sha256, metrics!.sha256],
+      parents: [model.sha256, tokenizer.sha256, metrics.sha256],
     },
     deployKey,
   });

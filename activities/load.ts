@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { formatFromExtension, readSource, type BadRecord } from '../data/read-source';
 import { SourceDataError } from '../data/line-reader';
 import { DataPathError, resolveDataPath } from '../data/resolve-data-path';
-import type { LoadOutputs, LoadSettings } from '../core/contracts/load';
+import type { LoadOutputs, LoadSettings, LoadInputs } from '../core/contracts/load';
 import type { PlanProblem } from '../compiler/load-pipeline';
 import type { PipelinePlan } from '../core/plan';
 import { writeDataset, type Row } from '../store/arrow-io';
@@ -19,7 +19,7 @@ const CHUNK_ROWS = 8192;
 const CHUNK_TEXT_BYTES = 8 * 1024 * 1024;
 
 /** `load`: reads a source file in chunks and writes it as an Arrow dataset, mapping columns if asked. */
-export const load: StepImplementation<LoadSettings, LoadOutputs> = async (
+export const load: StepImplementation<LoadSettings, LoadOutputs, LoadInputs> = async (
   input,
   { deps, progress, provenance, signal },
 ) => {

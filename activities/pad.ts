@@ -3,7 +3,7 @@ import { IGNORED_LABEL } from '../ml/tokenizers/task-encoding';
 import { keptPositions } from '../ml/tokenizers/truncate';
 import { readDataset, type Column, type Row } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
-import type { PadOutputs, PadSettings } from '../core/contracts/pad';
+import type { PadOutputs, PadSettings, PadInputs } from '../core/contracts/pad';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `pad` for the same input could change. */
@@ -24,12 +24,12 @@ const ALIGNED_COLUMNS: Readonly<Record<string, number>> = {
  * context offsets are cut and padded with them. Question-answering windows are never cut: their
  * answer positions would no longer hold.
  */
-export const pad: StepImplementation<PadSettings, PadOutputs> = async (
+export const pad: StepImplementation<PadSettings, PadOutputs, PadInputs> = async (
   input,
   { deps, progress, provenance, signal },
 ) => {
   const options = input.with;
-  const source = input.inputs.dataset!;
+  const source = input.inputs.dataset;
   const columns = (source.schema ?? []) as Column[];
   if (!columns.some((c) => c.name === 'input_ids'))
     throw new InvalidStepInput('the dataset has no input_ids column: run tokenize before pad');

@@ -2,14 +2,14 @@ import { assignSplits, SPLITS } from '../data/split-assign';
 import type { ArtifactRef } from '../core/artifacts';
 import { readDataset, type Column } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
-import type { SplitOutputs, SplitSettings } from '../core/contracts/split';
+import type { SplitOutputs, SplitSettings, SplitInputs } from '../core/contracts/split';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `split` for the same input could change. */
 export const SPLIT_VERSION = '1';
 
 /** `split`: two passes over the input: read the grouping column, then route every row to its split. */
-export const split: StepImplementation<SplitSettings, SplitOutputs> = async (
+export const split: StepImplementation<SplitSettings, SplitOutputs, SplitInputs> = async (
   input,
   { deps, progress, provenance, signal },
 ) => {
@@ -20,7 +20,7 @@ export const split: StepImplementation<SplitSettings, SplitOutputs> = async (
       `train + validation + test must add up to 1, but ${options.train} + ${options.validation} + ${options.test} = ${total}`,
     );
   }
-  const source = input.inputs.dataset!;
+  const source = input.inputs.dataset;
   const columns = (source.schema ?? []) as Column[];
   if (options.stratify_by !== undefined && !columns.some((c) => c.name === options.stratify_by)) {
     throw new InvalidStepInput(

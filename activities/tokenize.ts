@@ -9,7 +9,7 @@ import { completeTagSet } from '../ml/tokenizers/task-encoding';
 import { WordCounter, trainWordPiece } from '../ml/tokenizers/wordpiece-trainer';
 import { readDataset, type Column, type Row } from '../store/arrow-io';
 import { DatasetWriter } from '../store/dataset-writer';
-import type { TokenizeOutputs, TokenizeSettings } from '../core/contracts/tokenize';
+import type { TokenizeOutputs, TokenizeSettings, TokenizeInputs } from '../core/contracts/tokenize';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 import type { ActivityDeps } from './deps';
 import { pretrainedDirectory, PRETRAINED_VOCAB_PREFIX } from './pretrained';
@@ -21,12 +21,12 @@ export const TOKENIZE_VERSION = '8';
  * `tokenize`: with a tokenizer input, applies it; otherwise builds one (a given vocabulary or one
  * trained on this dataset) and records the label or tag names in it, so later splits share both.
  */
-export const tokenize: StepImplementation<TokenizeSettings, TokenizeOutputs> = async (
+export const tokenize: StepImplementation<TokenizeSettings, TokenizeOutputs, TokenizeInputs> = async (
   input,
   { deps, progress, provenance, signal },
 ) => {
   const options = input.with;
-  const source = input.inputs.dataset!;
+  const source = input.inputs.dataset;
   const columns = (source.schema ?? []) as Column[];
   const missing = requiredColumns(options).filter((name) => !columns.some((c) => c.name === name));
   if (missing.length > 0) {

@@ -6,20 +6,20 @@ import { checkThresholds } from '../ml/thresholds';
 import { datasetBatches } from '../ml/train/dataset-batches';
 import { lowerIsBetter, mainMetric, type Metric } from '../core/metrics';
 import { datasetChain, droppedRows, droppedSummary } from '../store/row-history';
-import type { ValidateOutputs, ValidateSettings } from '../core/contracts/validate';
+import type { ValidateOutputs, ValidateSettings, ValidateInputs } from '../core/contracts/validate';
 import { InvalidStepInput, type StepImplementation } from './define-step';
 
 /** Bumped whenever the output of `validate` for the same input could change. */
 export const VALIDATE_VERSION = '5';
 
 /** `validate`: scores a checkpoint on a labelled dataset with its task's metrics and checks the thresholds. */
-export const validate: StepImplementation<ValidateSettings, ValidateOutputs> = async (
+export const validate: StepImplementation<ValidateSettings, ValidateOutputs, ValidateInputs> = async (
   input,
   { deps, progress, provenance },
 ) => {
   const options = input.with;
-  const modelRef = input.inputs.model!;
-  const dataset = input.inputs.dataset!;
+  const modelRef = input.inputs.model;
+  const dataset = input.inputs.dataset;
   const { tf, backend } = await loadBackend();
   const { model, task, labels, settings, position } = await loadCheckpointModel(tf, deps.store, modelRef);
   try {

@@ -57,3 +57,14 @@ type ValueOf<T> = T extends 'string'
         : T extends 'object' | 'any'
           ? unknown
           : ArtifactRef;
+
+/**
+ * The TypeScript type of a step's wired inputs from its contract's `inputs` (declared `as const`):
+ * each an artifact reference, present when the contract requires it (the compiler refuses a
+ * pipeline that leaves one unwired), optional otherwise.
+ */
+export type InputsOf<I> = Flatten<
+  { -readonly [K in keyof I as I[K] extends { readonly required: true } ? K : never]: ArtifactRef } & {
+    -readonly [K in keyof I as I[K] extends { readonly required: true } ? never : K]?: ArtifactRef;
+  }
+>;

@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import type { OutputsOf, SettingsOf } from '../contract-types';
+import type { InputsOf, OutputsOf, SettingsOf } from '../contract-types';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 export const BATCH_CONTRACT = {
@@ -39,3 +39,6 @@ export type BatchSettings = SettingsOf<typeof BATCH_CONTRACT.with>;
 
 /** The outputs of a `batch` step. */
 export type BatchOutputs = OutputsOf<typeof BATCH_CONTRACT.outputs>;
+
+/** The wired inputs of a `batch` step. */
+export type BatchInputs = InputsOf<typeof BATCH_CONTRACT.inputs>;

@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import type { OutputsOf, SettingsOf } from '../contract-types';
+import type { InputsOf, OutputsOf, SettingsOf } from '../contract-types';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 export const CLEAN_CONTRACT = {
@@ -89,3 +89,6 @@ export type CleanSettings = SettingsOf<typeof CLEAN_CONTRACT.with>;
 
 /** The outputs of a `clean` step. */
 export type CleanOutputs = OutputsOf<typeof CLEAN_CONTRACT.outputs>;
+
+/** The wired inputs of a `clean` step. */
+export type CleanInputs = InputsOf<typeof CLEAN_CONTRACT.inputs>;

@@ -1,6 +1,6 @@
 import type { ActivityContract } from '../activity-catalog';
 import { PATTERN_MESSAGE_KEYWORD } from '../json-schema';
-import type { OutputsOf, SettingsOf } from '../contract-types';
+import type { InputsOf, OutputsOf, SettingsOf } from '../contract-types';
 import { METRICS } from '../metrics';
 import { DURATION_PATTERN } from '../duration';
 import { DATA_STEP_DEFAULTS } from './defaults';
@@ -79,3 +79,6 @@ export type DeploySettings = SettingsOf<typeof DEPLOY_CONTRACT.with>;
 
 /** The outputs of a `deploy` step. */
 export type DeployOutputs = OutputsOf<typeof DEPLOY_CONTRACT.outputs>;
+
+/** The wired inputs of a `deploy` step. */
+export type DeployInputs = InputsOf<typeof DEPLOY_CONTRACT.inputs>;

@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import type { OutputsOf, SettingsOf } from '../contract-types';
+import type { InputsOf, OutputsOf, SettingsOf } from '../contract-types';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 /** Source file formats `load` reads. */
@@ -72,3 +72,6 @@ export type LoadSettings = SettingsOf<typeof LOAD_CONTRACT.with>;
 
 /** The outputs of a `load` step. */
 export type LoadOutputs = OutputsOf<typeof LOAD_CONTRACT.outputs>;
+
+/** The wired inputs of a `load` step. */
+export type LoadInputs = InputsOf<typeof LOAD_CONTRACT.inputs>;

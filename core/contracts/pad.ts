@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import type { OutputsOf, SettingsOf } from '../contract-types';
+import type { InputsOf, OutputsOf, SettingsOf } from '../contract-types';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 export const PAD_CONTRACT = {
@@ -63,3 +63,6 @@ export type PadSettings = SettingsOf<typeof PAD_CONTRACT.with>;
 
 /** The outputs of a `pad` step. */
 export type PadOutputs = OutputsOf<typeof PAD_CONTRACT.outputs>;
+
+/** The wired inputs of a `pad` step. */
+export type PadInputs = InputsOf<typeof PAD_CONTRACT.inputs>;

@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import type { OutputsOf, SettingsOf } from '../contract-types';
+import type { InputsOf, OutputsOf, SettingsOf } from '../contract-types';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 export const SPLIT_CONTRACT = {
@@ -42,3 +42,6 @@ export type SplitSettings = SettingsOf<typeof SPLIT_CONTRACT.with>;
 
 /** The outputs of a `split` step. */
 export type SplitOutputs = OutputsOf<typeof SPLIT_CONTRACT.outputs>;
+
+/** The wired inputs of a `split` step. */
+export type SplitInputs = InputsOf<typeof SPLIT_CONTRACT.inputs>;

@@ -1,5 +1,5 @@
 import type { ActivityContract } from '../activity-catalog';
-import type { OutputsOf, SettingsOf } from '../contract-types';
+import type { InputsOf, OutputsOf, SettingsOf } from '../contract-types';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
 /** What the rows a `tokenize` step reads hold. */
@@ -124,3 +124,6 @@ export type TokenizeSettings = SettingsOf<typeof TOKENIZE_CONTRACT.with>;
 
 /** The outputs of a `tokenize` step. */
 export type TokenizeOutputs = OutputsOf<typeof TOKENIZE_CONTRACT.outputs>;
+
+/** The wired inputs of a `tokenize` step. */
+export type TokenizeInputs = InputsOf<typeof TOKENIZE_CONTRACT.inputs>;

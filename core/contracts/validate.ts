@@ -1,6 +1,6 @@
 import type { ActivityContract } from '../activity-catalog';
 import { PATTERN_MESSAGE_KEYWORD } from '../json-schema';
-import type { OutputsOf, SettingsOf } from '../contract-types';
+import type { InputsOf, OutputsOf, SettingsOf } from '../contract-types';
 import { METRICS, metricOutputs, TRAIN_TASKS, validatedMetrics } from '../metrics';
 import { DATA_STEP_DEFAULTS } from './defaults';
 
@@ -103,3 +103,6 @@ export type ValidateSettings = SettingsOf<typeof VALIDATE_CONTRACT.with>;
 
 /** The outputs of a `validate` step. */
 export type ValidateOutputs = OutputsOf<typeof VALIDATE_CONTRACT.outputs>;
+
+/** The wired inputs of a `validate` step. */
+export type ValidateInputs = InputsOf<typeof VALIDATE_CONTRACT.inputs>;
