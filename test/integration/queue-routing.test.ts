@@ -7,6 +7,7 @@ import { progressQuery, type PipelineResult } from '../../workflows/pipeline';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { PROJECT_ROOT } from '../../worker/config';
 import { envFor } from '../support/run-cli';
+import { tfjsNodeGpuInstalled } from '../support/tfjs-node-gpu';
 import { startWorker } from '../support/with-worker';
 
 let env: TestServer;
@@ -78,17 +79,9 @@ test('a GPU worker that finds no usable GPU says so, and which backend it trains
   }
   assert.equal(await exited, 0);
   // No machine here has a GPU; whether tfjs-node-gpu is installed (`pipewright setup --gpu`) decides what it says.
-  const gpuInstalled = (() => {
-    try {
-      require.resolve('@tensorflow/tfjs-node-gpu');
-      return true;
-    } catch {
-      return false;
-    }
-  })();
   assert.match(
     output,
-    gpuInstalled
+    tfjsNodeGpuInstalled
       ? /no usable GPU: tfjs-node-gpu loaded, but TensorFlow found no CUDA device \(no GPU, or no driver\); GPU steps train on TensorFlow on the CPU instead\n/
       : /no usable GPU: tfjs-node-gpu is not installed \(`pipewright setup --gpu` installs it\); GPU steps train on the tensorflow backend on the CPU instead\n/,
   );

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gpuReport, type LoadedBackend } from '../../ml/backend/load-backend';
+import { tfjsNodeGpuInstalled } from '../support/tfjs-node-gpu';
 
 // Each backend choice runs in its own process: TensorFlow.js backends are process-wide.
 function loadIn(choice: string): {
@@ -23,20 +24,10 @@ function loadIn(choice: string): {
   ) as ReturnType<typeof loadIn>;
 }
 
-/** Whether `pipewright setup --gpu` installed tfjs-node-gpu here (no machine here has a GPU to run it on). */
-const gpuInstalled = (() => {
-  try {
-    require.resolve('@tensorflow/tfjs-node-gpu');
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 test('auto picks the native backend here: tfjs-node-gpu on the CPU once `setup --gpu` installed it, else tfjs-node, saying why', () => {
   const result = loadIn('auto');
   // No machine here has a GPU, so TensorFlow's GPU build runs on its CPU device.
-  if (gpuInstalled) {
+  if (tfjsNodeGpuInstalled) {
     assert.equal(result.backend, 'tensorflow-gpu', JSON.stringify(result));
     assert.deepEqual(result.skipped, []);
   } else {
@@ -57,7 +48,7 @@ test('wasm and cpu can be forced and compute', () => {
 
 test('a backend that cannot load, or an unknown name, is a clear error', () => {
   const gpu = loadIn('tensorflow-gpu');
-  if (gpuInstalled) assert.deepEqual([gpu.backend, gpu.device, gpu.sum], ['tensorflow-gpu', 'cpu', [4, 6]]);
+  if (tfjsNodeGpuInstalled) assert.deepEqual([gpu.backend, gpu.device, gpu.sum], ['tensorflow-gpu', 'cpu', [4, 6]]);
   else assert.match(gpu.error!, /^TensorFlow\.js backend tensorflow-gpu is not available: not installed$/);
   assert.match(
     loadIn('tpu').error!,
