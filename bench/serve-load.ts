@@ -193,14 +193,18 @@ interface LoadResult {
   readonly versions: Set<number>;
 }
 
-/** `concurrency` clients, each sending one-instance predict requests to `model` back to back for `seconds`. */
+/**
+ * `concurrency` clients, each sending one-instance predict requests to `model` back to back for
+ * `seconds`; `atThird` runs once a third of the way through, started by the client that passes the
+ * mark (a timer can wait behind the stream of responses in this busy process).
+ */
 async function load(
   port: number,
   model: string,
   instances: readonly unknown[],
   concurrency: number,
   seconds: number,
-  during?: () => Promise<void>,
+  atThird?: () => Promise<void>,
 ): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const latenciesMs: number[] = [];
@@ -239,10 +243,16 @@ async function load(
       });
       req.end(body);
     });
+  const third = started + (seconds * 1000) / 3;
+  let marked: Promise<void> | undefined;
   const client = async () => {
-    while (performance.now() < end) await one();
+    while (performance.now() < end) {
+      await one();
+      if (atThird && !marked && performance.now() >= third) marked = atThird();
+    }
   };
-  await Promise.all([...Array.from({ length: concurrency }, client), during?.()]);
+  await Promise.all(Array.from({ length: concurrency }, client));
+  await marked;
   agent.destroy();
   return { requests: latenciesMs.length, errors, seconds: (performance.now() - started) / 1000, latenciesMs, versions };
 }
@@ -298,7 +308,6 @@ async function main(): Promise<void> {
         );
         if (maxBatch > 1) {
           const swap = await load(port, 'intents', intents.instances, concurrency, seconds, async () => {
-            await new Promise((r) => setTimeout(r, (seconds * 1000) / 3));
             await openLocalState({ home }).registry.promote('intents', 2);
           });
           console.log(
