@@ -54,7 +54,7 @@ export const FAILURE_ADVICE: Readonly<Record<FailureKind, string>> = {
   environment: "the worker's machine needs mending as the message says; then run again",
   gate: "the pipeline's own rule that the message names ended the run; nothing needs mending",
   integrity: 'a stored artifact is missing or damaged: run again with --no-cache to rebuild it from its sources',
-  defect: 'this is a defect in Pipewright; please report it with the run id and `pipewright status --verbose` output',
+  defect: 'this is a defect in Pipewright; please report it with the run id and what `pipewright status <id>` shows',
   conflict: 'another run changed the same state at the same time; run again',
 };
 
