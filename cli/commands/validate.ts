@@ -18,7 +18,7 @@ export function registerValidate(program: Command): void {
       for (const ref of files) {
         const outcome = validateOne(ref, catalog, config);
         if (!outcome.valid) invalid++;
-        if (options.json) process.stdout.write(`${JSON.stringify({ ...outcome, rendered: undefined })}\n`);
+        if (options.json) process.stdout.write(`${JSON.stringify(jsonLine(outcome))}\n`);
         else if (outcome.valid) process.stdout.write(`✔ ${outcome.file}: valid (${outcome.steps} steps)\n`);
         else {
           const count = outcome.diagnostics.length;
@@ -37,6 +37,13 @@ type Outcome =
       readonly diagnostics: readonly Diagnostic[];
       readonly rendered: string;
     };
+
+/** What `--json` prints of an outcome: everything but the rendered text, which is for terminals. */
+function jsonLine(outcome: Outcome): object {
+  if (outcome.valid) return outcome;
+  const { file, valid, diagnostics } = outcome;
+  return { file, valid, diagnostics };
+}
 
 function validateOne(ref: string, catalog: ActivityCatalog, config: PipewrightConfig): Outcome {
   try {
