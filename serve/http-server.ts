@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { InvalidInstanceError, type Instance } from '../ml/tasks/task';
-import { readFile } from 'node:fs/promises';
 import { recordedRunReport } from '../report/run-report';
 import type { ArtifactStore } from '../store/artifact-store';
 import type { ModelRegistry } from '../store/model-registry';
@@ -250,7 +249,7 @@ export class InferenceServer {
         'no_report',
         `run ${workflowId}, which made ${name} version ${wanted}, has no HTML report here (\`pipewright report ${workflowId} --html\` makes one)`,
       );
-    return readFile(await this.options.store.localPath(ref));
+    return this.options.store.read(ref);
   }
 
   /** POST /v1/chat/completions: OpenAI's request and response shapes, streamed as server-sent events on request. */

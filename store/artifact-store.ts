@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID, webcrypto } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { constants } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -98,6 +98,11 @@ export interface ArtifactStore {
   write(description: ArtifactDescription, produce: Producer): Promise<ArtifactRef>;
   /** A local path to the artifact's bytes, after checking they still match the digest. */
   localPath(ref: Pick<ArtifactRef, 'sha256'>): Promise<string>;
+  /**
+   * The artifact's bytes, read whole and checked against the digest, both off the event loop (a
+   * server keeps answering while a model loads); for artifacts that are read whole anyway.
+   */
+  read(ref: Pick<ArtifactRef, 'sha256'>): Promise<Buffer>;
   /** True when the artifact is present and its bytes verify. */
   verify(ref: Pick<ArtifactRef, 'sha256'>): Promise<boolean>;
   /** Deletes an artifact; a missing one is not an error. */
@@ -183,14 +188,28 @@ export class FileArtifactStore implements ArtifactStore {
   async localPath(ref: Pick<ArtifactRef, 'sha256'>): Promise<string> {
     const path = this.objectPath(ref.sha256);
     const actual = await digestFile(path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT')
-        throw new ArtifactIntegrityError(`artifact ${ref.sha256} is missing from ${this.root}`, ref.sha256);
-      throw error;
+      throw error.code === 'ENOENT' ? this.missing(ref) : error;
     });
-    if (actual !== ref.sha256) {
-      throw new ArtifactIntegrityError(`artifact ${ref.sha256} is corrupt: its bytes hash to ${actual}`, ref.sha256);
-    }
+    if (actual !== ref.sha256) throw this.corrupt(ref, actual);
     return path;
+  }
+
+  private missing(ref: Pick<ArtifactRef, 'sha256'>): ArtifactIntegrityError {
+    return new ArtifactIntegrityError(`artifact ${ref.sha256} is missing from ${this.root}`, ref.sha256);
+  }
+
+  private corrupt(ref: Pick<ArtifactRef, 'sha256'>, actual: string): ArtifactIntegrityError {
+    return new ArtifactIntegrityError(`artifact ${ref.sha256} is corrupt: its bytes hash to ${actual}`, ref.sha256);
+  }
+
+  async read(ref: Pick<ArtifactRef, 'sha256'>): Promise<Buffer> {
+    const bytes = await readFile(this.objectPath(ref.sha256)).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'ENOENT' ? this.missing(ref) : error;
+    });
+    // WebCrypto hashes on the thread pool; a Hash object would hash on the event loop.
+    const actual = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
+    if (actual !== ref.sha256) throw this.corrupt(ref, actual);
+    return bytes;
   }
 
   async verify(ref: Pick<ArtifactRef, 'sha256'>): Promise<boolean> {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { Metric, TrainTask } from '../../core/metrics';
 import type { ArtifactRef } from '../../core/artifacts';
 import type { ArtifactStore } from '../../store/artifact-store';
@@ -80,5 +79,5 @@ export async function readMetricsReport(
   store: ArtifactStore,
   ref: Pick<ArtifactRef, 'sha256'>,
 ): Promise<MetricsReport> {
-  return JSON.parse(await readFile(await store.localPath(ref), 'utf8')) as MetricsReport;
+  return JSON.parse((await store.read(ref)).toString('utf8')) as MetricsReport;
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { ArtifactRef } from '../../core/artifacts';
 import type { ArtifactDescription, ArtifactStore } from '../../store/artifact-store';
 import { ByteLevelBpeTokenizer } from './byte-level-bpe';
@@ -87,7 +86,7 @@ export function saveTokenizer(
 
 /** Reads and checks a `tokenizer` artifact. */
 export async function loadTokenizer(store: ArtifactStore, ref: ArtifactRef): Promise<TokenizerFile> {
-  const file = JSON.parse(await readFile(await store.localPath(ref), 'utf8')) as TokenizerFile;
+  const file = JSON.parse((await store.read(ref)).toString('utf8')) as TokenizerFile;
   if (file.format !== 'pipewright-tokenizer' || file.version !== 1)
     throw new Error(`artifact ${ref.sha256} is not a Pipewright tokenizer`);
   return file;

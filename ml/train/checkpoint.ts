@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { ArtifactRef } from '../../core/artifacts';
 import type { ArtifactProvenance, ArtifactStore } from '../../store/artifact-store';
 import type { TrainTask } from '../../core/metrics';
@@ -243,7 +243,7 @@ async function readCheckpointBytes(
   store: ArtifactStore,
   ref: Pick<ArtifactRef, 'sha256'>,
 ): Promise<Pick<CheckpointFile, 'manifest' | 'values'>> {
-  const bytes = await readFile(await store.localPath(ref));
+  const bytes = await store.read(ref);
   if (bytes.length < MAGIC.length + 4 || !bytes.subarray(0, MAGIC.length).equals(MAGIC))
     throw new CheckpointError(`artifact ${ref.sha256} is not a Pipewright checkpoint`);
   const headLength = bytes.readUInt32LE(MAGIC.length);

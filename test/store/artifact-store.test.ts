@@ -49,6 +49,11 @@ describe('content-addressed artifact store', () => {
         .digest('hex'),
       first.sha256,
     );
+    assert.deepEqual(
+      await store.read(first),
+      readFileSync(await store.localPath(first)),
+      'read gives the verified bytes',
+    );
     assert.deepEqual(readdirSync(join(root, 'b', 'tmp')), [], 'no temp files are left behind');
   });
 
@@ -65,8 +70,13 @@ describe('content-addressed artifact store', () => {
         e instanceof ArtifactIntegrityError && /is corrupt/.test(e.message) && e.message.includes(ref.sha256),
     );
     assert.equal(await store.verify(ref), false);
+    await assert.rejects(
+      store.read(ref),
+      (e: unknown) => e instanceof ArtifactIntegrityError && /is corrupt/.test(e.message),
+    );
     rmSync(path);
     await assert.rejects(store.localPath(ref), /is missing/);
+    await assert.rejects(store.read(ref), /is missing/);
   });
 
   test('a writer that fails midway leaves nothing under a real name', async () => {
