@@ -14,13 +14,19 @@ interface Pending<I, O> {
 
 /**
  * Groups the instances of concurrent requests into batches of at most `maxBatch` (a request's
- * instances stay together), waiting at most `maxWaitMs` for a batch to fill, and runs one at a time.
+ * instances stay together) and runs one at a time. A batch starts when `maxBatch` instances wait,
+ * or `maxWaitMs` after its first request arrived — unless the batch before held one request: then
+ * nobody else is sending, and waiting for company is pure latency, so a request that finds the
+ * model idle starts at once (with whatever arrived in the same event-loop turn).
  */
 export class MicroBatcher<I, O> {
   private queue: Pending<I, O>[] = [];
   private queued = 0;
   private timer: NodeJS.Timeout | undefined;
+  private starting: NodeJS.Immediate | undefined;
   private running = false;
+  /** Requests in the last batch run; a lone one means there is no company to wait for. */
+  private lastBatchRequests = 0;
 
   constructor(
     private readonly run: (items: I[]) => Promise<O[]> | O[],
@@ -31,19 +37,25 @@ export class MicroBatcher<I, O> {
     return new Promise<O[]>((resolve, reject) => {
       this.queue.push({ items, resolve, reject });
       this.queued += items.length;
-      if (this.queued >= this.options.maxBatch) this.flushSoon(0);
-      else this.flushSoon(this.options.maxWaitMs);
+      if (this.running) return;
+      if (this.queued >= this.options.maxBatch || this.lastBatchRequests <= 1) this.startSoon();
+      else this.waitForCompany();
     });
   }
 
-  private flushSoon(delayMs: number): void {
-    if (this.running) return;
-    if (this.timer && delayMs > 0) return;
+  private waitForCompany(): void {
+    this.timer ??= setTimeout(() => void this.flush(), this.options.maxWaitMs);
+  }
+
+  /** Runs the queue after the requests of this event-loop turn have joined it. */
+  private startSoon(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.flush(), delayMs);
+    this.timer = undefined;
+    this.starting ??= setImmediate(() => void this.flush());
   }
 
   private async flush(): Promise<void> {
+    this.starting = undefined;
     this.timer = undefined;
     if (this.running || this.queue.length === 0) return;
     this.running = true;
@@ -58,6 +70,7 @@ export class MicroBatcher<I, O> {
       size += next.items.length;
     }
     this.queued -= size;
+    this.lastBatchRequests = batch.length;
     try {
       const outputs = await this.run(batch.flatMap((p) => p.items));
       let offset = 0;
@@ -69,7 +82,8 @@ export class MicroBatcher<I, O> {
       for (const p of batch) p.reject(error);
     } finally {
       this.running = false;
-      if (this.queue.length > 0) this.flushSoon(this.queued >= this.options.maxBatch ? 0 : this.options.maxWaitMs);
+      if (this.queued >= this.options.maxBatch) this.startSoon();
+      else if (this.queue.length > 0) this.waitForCompany();
     }
   }
 }
