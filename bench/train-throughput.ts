@@ -299,10 +299,7 @@ function matMulPeak(): number {
   return Number(out.trim().split('\n').pop());
 }
 
-/**
- * The MatMul runs as a one-node TensorFlow graph, as training and inference do here: through the
- * eager op path a 2048² MatMul took 3.5–3.8 s on this machine (about 5 GFLOP/s), in a session 95 ms.
- */
+/** The MatMul runs as a one-node TensorFlow graph, as training and inference do here. */
 async function peakChild(): Promise<void> {
   const { tf } = await loadBackend('tensorflow');
   const n = MATMUL_SIZE;
