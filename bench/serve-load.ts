@@ -4,7 +4,7 @@
 // the upper bound of the same architecture run in a loop without HTTP by PyTorch and by ONNX
 // Runtime (bench/reference/torch_encoder.py, at the requests' mean length in tokens).
 // The server runs as its own process (the real CLI); this process generates the load.
-// Usage: node dist/bench/serve-load.js [--seconds 5] [--concurrency 32] [--wait-ms 2]
+// Usage: node dist/bench/serve-load.js [--seconds 5] [--concurrency 32] [--wait-ms 2] [--intra-op-threads 0]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -276,13 +276,14 @@ async function main(): Promise<void> {
   const seconds = arg('seconds', 5);
   const concurrency = arg('concurrency', 32);
   const waitMs = arg('wait-ms', 2);
+  const threads = ['--intra-op-threads', String(arg('intra-op-threads', 0))];
   const kinds = servedKinds();
   const intents = kinds[0]!;
   const home = mkdtempSync(join(tmpdir(), 'pipewright-serve-bench-'));
   try {
     await registerModels(home, kinds);
     console.log(
-      `models: 2-layer encoders, hidden 128, FFN 256, vocabulary 30,522; ${seconds} s per row, one instance per request`,
+      `models: 2-layer encoders, hidden 128, FFN 256, vocabulary 30,522; ${seconds} s per row, one instance per request; server ${threads.join(' ')}`,
     );
     const header = `${'scenario'.padEnd(34)}  ${'requests/s'.padStart(10)}  ${'p50 ms'.padStart(9)}  ${'p99 ms'.padStart(9)}  ${'errors'.padStart(7)}`;
     console.log(`\nthe classifier (seq ≤ 32)\n${header}`);
@@ -295,6 +296,7 @@ async function main(): Promise<void> {
         String(maxBatch),
         '--max-wait-ms',
         String(waitMs),
+        ...threads,
       ]);
       try {
         await load(port, 'intents', intents.instances, 4, 1);
@@ -329,7 +331,13 @@ async function main(): Promise<void> {
     );
     const tokenizer = wordPieceFromFile(WORDPIECE, 'bench');
     const port = await freePort();
-    const server = await startServer(home, port, 'answers', ['--max-batch', '32', '--max-wait-ms', String(waitMs)]);
+    const server = await startServer(home, port, 'answers', [
+      '--max-batch',
+      '32',
+      '--max-wait-ms',
+      String(waitMs),
+      ...threads,
+    ]);
     try {
       for (const kind of kinds) {
         const lengths = kind.instances.map((instance) => kind.tokens(instance, tokenizer));

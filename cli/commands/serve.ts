@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadBackend } from '../../ml/backend/load-backend';
+import { loadBackend, setIntraOpThreads } from '../../ml/backend/load-backend';
 import { InvalidInstanceError, type Instance } from '../../ml/tasks/task';
 import { DEFAULT_LIMITS } from '../../serve/http-server';
 import { startInferenceServer } from '../../serve/start-server';
@@ -70,6 +70,12 @@ export function registerServe(program: Command): void {
       DEFAULT_LIMITS.maxConnections,
     )
     .option('--poll-ms <ms>', 'how often to look for a newly deployed version', positiveInteger('--poll-ms'), 1_000)
+    .option(
+      '--intra-op-threads <n>',
+      "threads TensorFlow gives one op (0: one per core); 1 serves small models' single requests faster",
+      positiveInteger('--intra-op-threads'),
+      0,
+    )
     .option('--token <token>', 'require Authorization: Bearer <token> (or set PIPEWRIGHT_SERVE_TOKEN)')
     .option('--public-metrics', 'serve /metrics without the token (a scraper that cannot send one)')
     .action(
@@ -86,9 +92,11 @@ export function registerServe(program: Command): void {
         requestTimeoutMs: number;
         maxConnections: number;
         pollMs: number;
+        intraOpThreads: number;
         token?: string;
         publicMetrics?: boolean;
       }) => {
+        if (options.intraOpThreads > 0) setIntraOpThreads(options.intraOpThreads);
         const { store, registry, runs } = openLocalState(loadConfig());
         const token = options.token ?? process.env.PIPEWRIGHT_SERVE_TOKEN;
         const running = await startInferenceServer({

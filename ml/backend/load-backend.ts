@@ -33,6 +33,16 @@ export function loadBackend(choice: string = process.env.PIPEWRIGHT_TF_BACKEND ?
   return loaded;
 }
 
+/**
+ * How many threads TensorFlow gives one op (its intra-op pool; 0: one per core, its default). Read
+ * when the native backend loads, so it must come first. Latency-bound serving of small models gains
+ * from 1: the threads cost more than they give on ops this small, and the HTTP side keeps a core.
+ */
+export function setIntraOpThreads(threads: number): void {
+  if (loaded) throw new Error('the TensorFlow.js backend is already loaded: set its threads before loading it');
+  process.env.TF_NUM_INTRAOP_THREADS = String(threads);
+}
+
 async function load(choice: string): Promise<LoadedBackend> {
   if (!(BACKEND_CHOICES as readonly string[]).includes(choice)) {
     throw new BackendUnavailableError(

@@ -102,3 +102,30 @@ test('a GPU worker says which GPU it found, or why none and what it trains on in
     'no usable GPU: tfjs-node-gpu did not load: libcudart.so.12: cannot open shared object file; GPU steps train on the wasm backend on the CPU instead',
   );
 });
+
+test('setIntraOpThreads sizes the pool TensorFlow runs an op on, and only before the backend loads', () => {
+  // The intra-op pool's threads are the ones the process gains per thread asked for (they keep
+  // the name of the thread that made them); count them after an op has run.
+  const threadsWith = (intraOp: number) => {
+    const script = `
+      const backend = require(${JSON.stringify(join(__dirname, '..', '..', 'ml', 'backend', 'load-backend.js'))});
+      const { readdirSync } = require('node:fs');
+      backend.setIntraOpThreads(${intraOp});
+      backend.loadBackend('tensorflow').then(({ tf }) => {
+        tf.matMul(tf.ones([64, 64]), tf.ones([64, 64])).dataSync();
+        let late;
+        try { backend.setIntraOpThreads(2); } catch (error) { late = error.message; }
+        console.log(JSON.stringify({ threads: readdirSync('/proc/self/task').length, late }));
+      });`;
+    return JSON.parse(
+      execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim().split('\n').pop()!,
+    ) as {
+      threads: number;
+      late?: string;
+    };
+  };
+  const one = threadsWith(1);
+  const four = threadsWith(4);
+  assert.equal(four.threads - one.threads, 3, `${one.threads} threads with 1, ${four.threads} with 4`);
+  assert.match(one.late!, /already loaded: set its threads before loading it/);
+});
