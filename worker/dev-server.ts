@@ -24,11 +24,26 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The server's history queues (transfer: a workflow task after an activity completes; timer:
+ * retries, timeouts; visibility: what runs are listed as) are read at most 20 times a second by
+ * default. A pipeline's steps follow one another through the transfer queue, so once the burst
+ * allowed at first was spent every step waited for the next of those reads, ~35 ms
+ * (bench/step-overhead). A one-user server can read them as often as tasks arrive.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+  'history.timerProcessorMaxPollRPS': 1000,
+  'history.visibilityProcessorMaxPollRPS': 1000,
+};
+
 /** Starts the Temporal dev server and resolves once its frontend serves requests. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? (await freePort());
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   args.push('--search-attribute', `${PIPELINE_SEARCH_ATTRIBUTE.name}=Keyword`);
+  for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG))
+    args.push('--dynamic-config-value', `${key}=${value}`);
   if (options.uiPort !== undefined) args.push('--ui-ip', '127.0.0.1', '--ui-port', String(options.uiPort));
   else args.push('--headless');
   if (options.dbFile) {

@@ -195,6 +195,35 @@ steps:
     assert.ok(c!.started >= Math.max(a!.ended, b!.ended), 'c starts after both');
   });
 
+  test('a step follows the one before without waiting for the server to read its queues', async () => {
+    // By default the server reads the queue that turns a finished activity into the next workflow
+    // task at most 20 times a second: once the burst it allows at first was spent (some 40 steps),
+    // every step waited ~35 ms for it (median 36 ms here with the default, 1.5 ms without).
+    const config = env.config();
+    const chain = Array.from(
+      { length: 15 },
+      (_, i) => `  - { id: s${i + 1}, uses: wait, with: { ms: 0 }${i > 0 ? `, needs: [s${i}]` : ''} }`,
+    );
+    const yaml = `name: chain\nsteps:\n${chain.join('\n')}\n`;
+    const pickups = await withWorker(config, async () => {
+      await run(config, { pipeline: yaml }); // past the burst the server allows at first
+      const handle = await start(config, { pipeline: yaml });
+      await handle.result();
+      const events = (await handle.fetchHistory()).events ?? [];
+      const at = (e: (typeof events)[number]) => Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6;
+      const gaps: number[] = [];
+      events.forEach((e, i) => {
+        if (e.workflowTaskStartedEventAttributes && i > 0) gaps.push(at(e) - at(events[i - 1]!));
+      });
+      return gaps.sort((a, b) => a - b);
+    });
+    const median = pickups[pickups.length >> 1]!;
+    assert.ok(
+      median < 20,
+      `workflow tasks waited ${median.toFixed(1)} ms (median of ${pickups.length}) to be picked up`,
+    );
+  });
+
   test('retries a failing step by its retry policy, then succeeds', async () => {
     const config = env.config();
     const yaml = `
