@@ -3,7 +3,7 @@
 // replies decoded in one batch), for a seq2seq model the size of the chatbot example (2+2 blocks,
 // hidden 128, ffn 256, byte-level BPE of 2,000 tokens trained on the bundled ChatterBot sample;
 // seeded random weights: the cost does not depend on them). Greedy, `max_tokens` 64.
-// Usage: node dist/bench/chat-stream.js [--requests 20] [--concurrency 8] [--max-batch 8]
+// Usage: node dist/bench/chat-stream.js [--requests 20] [--concurrency 8] [--max-batch 8] [--intra-op-threads 0]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +143,7 @@ async function main(): Promise<void> {
   const requests = arg('requests', 20);
   const concurrency = arg('concurrency', 8);
   const maxBatch = arg('max-batch', 8);
+  const threads = arg('intra-op-threads', 0);
   const dialogues = readFileSync(join(PROJECT_ROOT, 'pipelines', 'data', 'chatterbot-en-sample.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -153,11 +154,18 @@ async function main(): Promise<void> {
   try {
     await registerChatModel(home, dialogues);
     const port = await freePort();
-    const server = await startServer(home, port, 'chatbot', ['--max-batch', String(maxBatch), '--max-wait-ms', '5']);
+    const server = await startServer(home, port, 'chatbot', [
+      '--max-batch',
+      String(maxBatch),
+      '--max-wait-ms',
+      '5',
+      '--intra-op-threads',
+      String(threads),
+    ]);
     try {
       for (let i = 0; i < 4; i++) await streamOnce(port, short[i]!);
       console.log(
-        `seq2seq 2+2 blocks, hidden 128, ffn 256, vocabulary 2,000; greedy, max_tokens ${MAX_TOKENS}; --max-batch ${maxBatch}`,
+        `seq2seq 2+2 blocks, hidden 128, ffn 256, vocabulary 2,000; greedy, max_tokens ${MAX_TOKENS}; --max-batch ${maxBatch} --intra-op-threads ${threads}`,
       );
       console.log(
         '| clients | streams | time to first token p50 / p99 ms | tokens per reply | tokens/s per stream | tokens/s all |',

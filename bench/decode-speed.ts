@@ -6,7 +6,7 @@
 // runs twice, with TensorFlow's oneDNN kernels on (its default) and off (TF_ENABLE_ONEDNN_OPTS=0):
 // a process-wide switch that matters for small matrices. Each round runs every side in a fresh
 // process, in alternating order, each case once untimed and then timed; prints medians.
-// Usage: node dist/bench/decode-speed.js [--rounds 3] [--tokens 64] [--threads 2]
+// Usage: node dist/bench/decode-speed.js [--rounds 3] [--tokens 64] [--threads 2] (PyTorch's, and TensorFlow's per op)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,7 +88,11 @@ function main(): void {
     JSON.parse(
       execFileSync(process.execPath, [__filename, '--child', ...(exportWeights ? ['--export', weights] : [])], {
         encoding: 'utf8',
-        env: { ...process.env, TF_ENABLE_ONEDNN_OPTS: oneDnn ? '1' : '0' },
+        env: {
+          ...process.env,
+          TF_ENABLE_ONEDNN_OPTS: oneDnn ? '1' : '0',
+          TF_NUM_INTRAOP_THREADS: String(threads),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     ) as SideRun & { params: [string, number[]][] };
@@ -136,7 +140,7 @@ function main(): void {
       }
     const same = names.every((side) => JSON.stringify(tokens.get(side)) === JSON.stringify(tokens.get('pytorch')));
     console.log(
-      `${TOKENS} new tokens per sequence, greedy, source 32 tokens, ${rounds} rounds, medians; PyTorch ${torchVersion}, ${threads} threads`,
+      `${TOKENS} new tokens per sequence, greedy, source 32 tokens, ${rounds} rounds, medians; PyTorch ${torchVersion}; ${threads} threads per op on each side`,
     );
     console.log(`the same tokens from every side: ${same ? 'yes' : 'NO'}`);
     const rate = (side: Side, name: string) =>

@@ -7,6 +7,7 @@
 // as the best of a large TensorFlow MatMul.
 // Usage: node dist/bench/train-throughput.js [--seq 64] [--batch 32] [--steps 20] [--rounds 3]
 //        [--backends tensorflow,tensorflow-eager,wasm,cpu] [--task classification|token_classification]
+//        [--threads <cores>] (PyTorch's and ONNX Runtime's threads, and TensorFlow's per op)
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -141,7 +142,8 @@ function main(): void {
     void child(task, backend, config, batch, slow ? 1 : steps, slow ? 1 : 3);
     return;
   }
-  const threads = cpus().length;
+  const threads = arg('threads', cpus().length);
+  const tfThreads = { TF_NUM_INTRAOP_THREADS: String(threads) };
   console.log(
     `encoder, ${task} head: 2 layers, hidden 128, 4 heads, ffn 512, vocab 8000, 7 classes; batch ${batch}, seq ${seq}; ${threads} threads`,
   );
@@ -186,7 +188,7 @@ function main(): void {
       inferBatchS: torch.infer_batch_s,
     });
     record('onnxruntime', { trainStepS: [], inferB1S: torch.ort_infer_b1_s, inferBatchS: torch.ort_infer_batch_s });
-    peaks.push(matMulPeak());
+    peaks.push(matMulPeak(tfThreads));
     for (const backend of backends) {
       if (typeof measured.get(backend) === 'string') continue;
       const slow = backend === 'cpu' || backend === 'wasm';
@@ -213,6 +215,7 @@ function main(): void {
             env: {
               ...process.env,
               TF_CPP_MIN_LOG_LEVEL: '3',
+              ...tfThreads,
               ...(backend === 'tensorflow-eager' && { PIPEWRIGHT_TF_GRAPHS: 'off' }),
             },
             timeout: SLOW_BACKEND_LIMIT_MS,
@@ -291,10 +294,10 @@ interface TorchTimes {
 const MATMUL_SIZE = 2048;
 
 /** GFLOP/s of the best of several MatMuls on the native backend (a TensorFlow session), in a process of its own. */
-function matMulPeak(): number {
+function matMulPeak(threads: Record<string, string>): number {
   const out = execFileSync(process.execPath, [__filename, '--peak'], {
     encoding: 'utf8',
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', ...threads },
   });
   return Number(out.trim().split('\n').pop());
 }
