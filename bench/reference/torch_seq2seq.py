@@ -7,7 +7,11 @@ sqrt(hidden) plus sinusoidal positions, fused q|k|v projections, cross-attention
 values computed once per source, tied output projection plus bias. Decodes with its own
 key/value cache (or, with "cache": false, by re-running the prefix at every step), the stop
 token never chosen, `tokens` new tokens per sequence.
-Usage: torch_seq2seq.py '<json config>'  — prints each round's seconds per case and the tokens as JSON.
+With "train" in the config it instead times training steps (teacher forcing, cross-entropy over
+every target position, AdamW with weight decay 0.01 on all but biases and layer norms, clipping at
+norm 1): no dropout, as the reference has none of Pipewright's dropout sites.
+Usage: torch_seq2seq.py '<json config>'  — prints each round's seconds per case and the tokens as JSON,
+or the seconds of each training step.
 """
 import json
 import math
@@ -74,8 +78,9 @@ class Seq2Seq:
         cross = [self.split(self.linear(rows, f"decoder/layer{l}/cross/kv"), 2) for l in range(self.c["decoderLayers"])]
         return cross, bias
 
-    def step(self, ids, offset, cache, memory):
-        """Decoder over new tokens ids [b, t] after `offset` cached ones; returns the last logits and the new cache."""
+    def step(self, ids, offset, cache, memory, every_position=False):
+        """Decoder over new tokens ids [b, t] after `offset` cached ones; returns the last logits (or,
+        with every_position, those of every new token) and the new cache."""
         cross, memory_bias = memory
         t = ids.shape[1]
         x = self.embed(ids, offset)
@@ -94,8 +99,8 @@ class Seq2Seq:
             (cq,) = self.split(self.linear(self.norm(x, f"{name}/norm2"), f"{name}/cross/q"), 1)
             x = x + self.linear(self.attend(cq, cross[l][0], cross[l][1], memory_bias), f"{name}/cross/o")
             x = x + self.linear(self.gelu(self.linear(self.norm(x, f"{name}/norm3"), f"{name}/ffn/in")), f"{name}/ffn/out")
-        last = self.norm(x[:, -1], "decoder/final_norm")
-        return last @ self.p["embedding/tokens"].T + self.p["head/bias"], grown
+        rows = self.norm(x if every_position else x[:, -1], "decoder/final_norm")
+        return rows @ self.p["embedding/tokens"].T + self.p["head/bias"], grown
 
     def greedy(self, sources, tokens, use_cache):
         ids = torch.tensor(sources)
@@ -113,10 +118,44 @@ class Seq2Seq:
         return out[:, 1:].tolist()
 
 
+def train(model, c):
+    t = c["train"]
+    params = model.p
+    for p in params.values():
+        p.requires_grad_(True)
+    decay = [p for n, p in params.items() if not n.endswith(("bias", "gamma", "beta"))]
+    rest = [p for n, p in params.items() if n.endswith(("bias", "gamma", "beta"))]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=1e-3)
+    b, s, n = t["batch"], t["sourceLength"], t["targetLength"]
+    ids = torch.randint(2, c["vocabSize"], (b, s))
+    decoder_ids = torch.randint(2, c["vocabSize"], (b, n))
+    labels = torch.randint(2, c["vocabSize"], (b * n,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        logits, _ = model.step(decoder_ids, 0, None, model.memory(ids, torch.ones(b, s)), every_position=True)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(b * n, -1), labels)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
+        opt.step()
+
+    for _ in range(t["warmup"]):
+        step()
+    seconds = []
+    for _ in range(t["steps"]):
+        started = time.perf_counter()
+        step()
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
 def main():
     c = json.loads(sys.argv[1])
     torch.set_num_threads(c["threads"])
     model = Seq2Seq(c, load_params(c))
+    if "train" in c:
+        print(json.dumps({"train_steps_s": train(model, c), "torch": torch.__version__}))
+        return
     seconds, tokens = {}, {}
     with torch.no_grad():
         for case in c["cases"]:
