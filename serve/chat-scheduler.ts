@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ReplyDelta, ReplyRequest } from '../ml/generation/reply-batch';
 import type { ChatModel } from '../ml/tasks/task';
-import type { BatchingOptions } from './micro-batcher';
+import { idleWaitMs, type BatchingOptions } from './micro-batcher';
 
 /** One chat request's replies (its `n` choices) and where their text goes as it is decoded. */
 export interface ChatJob {
@@ -25,12 +25,15 @@ interface Queued {
  * Decodes concurrent chat requests together: the replies of requests that arrive within
  * `maxWaitMs` of each other (at most `maxBatch`) form one batch, decoded a token per step for all
  * of them, yielding to the event loop between steps so text streams out as it is made and
- * departed clients are noticed. A cancelled request's replies stop; the batch ends when all have.
+ * departed clients are noticed. After a batch of one request, the next starts without waiting
+ * (idleWaitMs). A cancelled request's replies stop; the batch ends when all have.
  */
 export class ChatScheduler {
   private queue: Queued[] = [];
   private running = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Requests in the last batch decoded. */
+  private lastBatchRequests = 0;
   /** Replies of the running batch not yet ended or cancelled. */
   private open: number[] = [];
 
@@ -59,7 +62,7 @@ export class ChatScheduler {
 
   private schedule(): void {
     if (this.running || this.timer) return;
-    this.timer = setTimeout(() => void this.runBatch(), this.options.maxWaitMs);
+    this.timer = setTimeout(() => void this.runBatch(), idleWaitMs(this.lastBatchRequests, this.options));
   }
 
   private async runBatch(): Promise<void> {
@@ -75,6 +78,7 @@ export class ChatScheduler {
       taken.push(next);
       size += next.job.replies.length;
     }
+    this.lastBatchRequests = taken.length;
     try {
       const served = this.source();
       if (!served) throw new Error('no chat model version is loaded');

@@ -6,6 +6,15 @@ export interface BatchingOptions {
   readonly maxWaitMs: number;
 }
 
+/**
+ * How long a request that finds the model idle waits for others to join its batch: not at all when
+ * the batch before held one request (nobody else is sending, and waiting would be pure latency),
+ * else `maxWaitMs`.
+ */
+export function idleWaitMs(lastBatchRequests: number, options: BatchingOptions): number {
+  return lastBatchRequests <= 1 ? 0 : options.maxWaitMs;
+}
+
 interface Pending<I, O> {
   readonly items: readonly I[];
   readonly resolve: (outputs: O[]) => void;
@@ -38,7 +47,8 @@ export class MicroBatcher<I, O> {
       this.queue.push({ items, resolve, reject });
       this.queued += items.length;
       if (this.running) return;
-      if (this.queued >= this.options.maxBatch || this.lastBatchRequests <= 1) this.startSoon();
+      if (this.queued >= this.options.maxBatch || idleWaitMs(this.lastBatchRequests, this.options) === 0)
+        this.startSoon();
       else this.waitForCompany();
     });
   }

@@ -84,3 +84,24 @@ test('a cancelled chat stops being decoded at once: the gauge of decoding replie
     model.dispose();
   }
 });
+
+test('a chat that finds the model idle after a lone one starts at once; after a batch of several it waits for company', async () => {
+  const model = new EncoderModel(tf, CONFIG, seq2seq.head, 2);
+  const scheduler = new ChatScheduler(() => ({ chat: chatModel(model), version: 3 }), {
+    maxBatch: 8,
+    maxWaitMs: 2_000,
+  });
+  const job = () => ({ replies: [reply(2)], onDelta: () => undefined, cancelled: () => false });
+  const timed = async (jobs: number) => {
+    const started = performance.now();
+    await Promise.all(Array.from({ length: jobs }, () => scheduler.submit(job())));
+    return performance.now() - started;
+  };
+  // The first batch has no batch before it: a lone request then goes at once.
+  assert.ok((await timed(1)) < 1_000, 'a lone request on a fresh scheduler');
+  await timed(2); // a batch of two
+  const afterPair = await timed(1);
+  assert.ok(afterPair >= 1_900, `waited ${afterPair.toFixed(0)} ms for company after a batch of two`);
+  const afterLone = await timed(1);
+  assert.ok(afterLone < 1_000, `waited ${afterLone.toFixed(0)} ms after a lone request`);
+});
