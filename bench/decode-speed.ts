@@ -8,15 +8,15 @@
 // process, in alternating order, each case once untimed and then timed; prints medians.
 // Usage: node dist/bench/decode-speed.js [--rounds 3] [--tokens 64] [--threads 2] (PyTorch's, and TensorFlow's per op)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBackend } from '../ml/backend/load-backend';
 import { decodeAll } from '../ml/generation/decoding-run';
-import type { EncoderConfig } from '../ml/models/encoder-config';
 import { EncoderModel } from '../ml/models/encoder-model';
 import { seq2seq } from '../ml/tasks/seq2seq';
 import { PROJECT_ROOT } from '../worker/config';
+import { chatbotSizedConfig, writeReferenceWeights } from './chatbot-sized-seq2seq';
 import { referencePython } from './reference-venv';
 
 function arg(name: string, fallback: number): number {
@@ -28,21 +28,7 @@ const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.flo
 
 const TOKENS = arg('tokens', 64);
 const START = 1;
-const CONFIG: EncoderConfig = {
-  vocabSize: 8000,
-  maxLength: TOKENS + 16,
-  layers: 2,
-  hidden: 128,
-  heads: 4,
-  ffn: 512,
-  dropout: 0.1,
-  activation: 'gelu',
-  positional: 'sinusoidal',
-  pooling: 'first',
-  classes: 8000,
-  decoderLayers: 2,
-  tiedOutput: true,
-};
+const CONFIG = chatbotSizedConfig(TOKENS + 16, 0.1);
 const CASES = [1, 8].flatMap((batch) =>
   [true, false].map((cache) => ({ name: `batch ${batch} ${cache ? 'cached' : 'uncached'}`, batch, cache })),
 );
@@ -60,10 +46,7 @@ interface SideRun {
 async function child(weightsPath: string | undefined): Promise<void> {
   const { tf } = await loadBackend();
   const model = new EncoderModel(tf, CONFIG, seq2seq.head, 1);
-  if (weightsPath) {
-    const parts = [...model.params.values()].map((v) => v.dataSync() as Float32Array);
-    writeFileSync(weightsPath, Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength))));
-  }
+  if (weightsPath) writeReferenceWeights(model, weightsPath);
   // The stop token is held back for all TOKENS steps, so every sequence gets exactly that many.
   const options = { padId: 0, startId: START, stopId: START, maxNewTokens: TOKENS, minNewTokens: TOKENS };
   const run: SideRun = { seconds: {}, tokens: {} };

@@ -6,17 +6,17 @@
 // dropout sites. Every step is timed; rounds alternate the sides, each in a fresh process; medians.
 // Usage: node dist/bench/seq2seq-train-throughput.js [--rounds 3] [--steps 10] [--threads <cores>]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBackend } from '../ml/backend/load-backend';
-import type { EncoderConfig } from '../ml/models/encoder-config';
 import { EncoderModel } from '../ml/models/encoder-model';
 import { encoderObjective, type EncoderBatch } from '../ml/tasks/encoder-objective';
 import { seq2seq } from '../ml/tasks/seq2seq';
 import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
 import { trainStep } from '../ml/train/train-step';
 import { PROJECT_ROOT } from '../worker/config';
+import { chatbotSizedConfig, writeReferenceWeights } from './chatbot-sized-seq2seq';
 import { referencePython } from './reference-venv';
 
 function arg(name: string, fallback: number): number {
@@ -26,31 +26,14 @@ function arg(name: string, fallback: number): number {
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const CONFIG: EncoderConfig = {
-  vocabSize: 8000,
-  maxLength: 64,
-  layers: 2,
-  hidden: 128,
-  heads: 4,
-  ffn: 512,
-  dropout: 0,
-  activation: 'gelu',
-  positional: 'sinusoidal',
-  pooling: 'first',
-  classes: 8000,
-  decoderLayers: 2,
-  tiedOutput: true,
-};
+const CONFIG = chatbotSizedConfig(64, 0);
 const SHAPE = { batch: 32, sourceLength: 32, targetLength: 32, warmup: 3 };
 
 /** Our side, in this process: seconds per step; with a path, the initial weights written there for the reference. */
 async function child(steps: number, weightsPath: string | undefined): Promise<void> {
   const { tf } = await loadBackend();
   const model = new EncoderModel(tf, CONFIG, seq2seq.head, 1);
-  if (weightsPath) {
-    const parts = [...model.params.values()].map((v) => v.dataSync() as Float32Array);
-    writeFileSync(weightsPath, Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength))));
-  }
+  const params = weightsPath ? writeReferenceWeights(model, weightsPath) : [];
   const { batch: size, sourceLength: length, targetLength } = SHAPE;
   const token = (i: number) => 2 + ((i * 7919) % (CONFIG.vocabSize - 2));
   const batch: EncoderBatch = {
@@ -71,9 +54,7 @@ async function child(steps: number, weightsPath: string | undefined): Promise<vo
     trainStep(tf, objective, optimizer, batch, 1e-3, SHAPE.warmup + s);
     seconds.push((performance.now() - started) / 1000);
   }
-  process.stdout.write(
-    JSON.stringify({ train_steps_s: seconds, params: [...model.params].map(([name, v]) => [name, v.shape]) }),
-  );
+  process.stdout.write(JSON.stringify({ train_steps_s: seconds, params }));
 }
 
 function main(): void {
