@@ -31,7 +31,7 @@ export interface DevServer {
  * allowed at first was spent every step waited for the next of those reads, ~35 ms
  * (bench/step-overhead). A one-user server can read them as often as tasks arrive.
  */
-export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
+const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
   'history.transferProcessorMaxPollRPS': 1000,
   'history.timerProcessorMaxPollRPS': 1000,
   'history.visibilityProcessorMaxPollRPS': 1000,
