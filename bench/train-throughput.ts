@@ -66,6 +66,45 @@ export function trainingFlops(config: EncoderConfig, batch: number, task: TrainT
   return 3 * forward;
 }
 
+/** The benchmark model: 2 layers, hidden 128, 4 heads, ffn 512, vocabulary 8,000, 7 classes, sequences of `seq`. */
+export function benchConfig(seq: number): EncoderConfig {
+  return {
+    vocabSize: 8000,
+    maxLength: seq,
+    layers: 2,
+    hidden: 128,
+    heads: 4,
+    ffn: 512,
+    dropout: 0.1,
+    activation: 'gelu',
+    positional: 'sinusoidal',
+    pooling: 'first',
+    classes: 7,
+  };
+}
+
+/** A full batch of the benchmark's training data: fixed token ids, no padding, labels for `task`. */
+export function benchBatch(task: TrainTask, config: EncoderConfig, batchSize: number): EncoderBatch {
+  const n = batchSize * config.maxLength;
+  return {
+    ids: Int32Array.from({ length: n }, (_, i) => 1 + ((i * 7919) % (config.vocabSize - 1))),
+    mask: new Int32Array(n).fill(1),
+    // One label per sequence, or per token with every fourth ignored (as sub-tokens after a word's first are).
+    labels:
+      task === 'classification'
+        ? Int32Array.from({ length: batchSize }, (_, i) => i % config.classes)
+        : Int32Array.from({ length: n }, (_, i) => (i % 4 === 0 ? IGNORED_LABEL : i % config.classes)),
+    size: batchSize,
+    length: config.maxLength,
+  };
+}
+
+/** The first `size` sequences of a batch, for inference. */
+export function firstRows(batch: EncoderBatch, size: number): Omit<EncoderBatch, 'labels'> {
+  const n = size * batch.length;
+  return { ids: batch.ids.subarray(0, n), mask: batch.mask.subarray(0, n), size, length: batch.length };
+}
+
 async function child(
   task: TrainTask,
   backend: string,
@@ -78,28 +117,12 @@ async function child(
   const { tf } = await loadBackend(backend === 'tensorflow-eager' ? 'tensorflow' : backend);
   const model = new EncoderModel(tf, config, taskNamed(task).head, 0);
   const optimizer = new AdamW(tf, model.params, { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
-  const n = batchSize * config.maxLength;
-  const batch: EncoderBatch = {
-    ids: Int32Array.from({ length: n }, (_, i) => 1 + ((i * 7919) % (config.vocabSize - 1))),
-    mask: new Int32Array(n).fill(1),
-    // One label per sequence, or per token with every fourth ignored (as sub-tokens after a word's first are).
-    labels:
-      task === 'classification'
-        ? Int32Array.from({ length: batchSize }, (_, i) => i % config.classes)
-        : Int32Array.from({ length: n }, (_, i) => (i % 4 === 0 ? IGNORED_LABEL : i % config.classes)),
-    size: batchSize,
-    length: config.maxLength,
-  };
+  const batch = benchBatch(task, config, batchSize);
   const objective = encoderObjective(tf, model, { labelSmoothing: 0 });
   for (let s = 0; s < warmup; s++) trainStep(tf, objective, optimizer, batch, 1e-3, s);
   const trainStepS = timeEach(steps, (s) => trainStep(tf, objective, optimizer, batch, 1e-3, warmup + s));
   const infer = (size: number, reps: number) => {
-    const part = {
-      ids: batch.ids.subarray(0, size * config.maxLength),
-      mask: batch.mask.subarray(0, size * config.maxLength),
-      size,
-      length: config.maxLength,
-    };
+    const part = firstRows(batch, size);
     for (let r = 0; r < 3; r++) predictClasses(tf, model, part);
     return timeEach(reps, () => predictClasses(tf, model, part));
   };
@@ -118,19 +141,7 @@ function main(): void {
   const seq = arg('seq', 64);
   const batch = arg('batch', 32);
   const steps = arg('steps', 20);
-  const config: EncoderConfig = {
-    vocabSize: 8000,
-    maxLength: seq,
-    layers: 2,
-    hidden: 128,
-    heads: 4,
-    ffn: 512,
-    dropout: 0.1,
-    activation: 'gelu',
-    positional: 'sinusoidal',
-    pooling: 'first',
-    classes: 7,
-  };
+  const config = benchConfig(seq);
   if (process.argv.includes('--peak')) {
     void peakChild();
     return;

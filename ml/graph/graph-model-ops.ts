@@ -25,7 +25,17 @@ export class GraphModelOps implements ModelOps<Edge> {
   scalar = (value: number) => this.o.scalar(value);
   constant = (values: readonly number[], shape: readonly number[]) => this.o.g.constant(values, shape);
   reshape = (x: Edge, shape: readonly Size[]) => this.o.reshape(x, shape);
-  transpose = (x: Edge, perm: readonly number[]) => this.o.transpose(x, perm);
+  /**
+   * In inference graphs, floats are transposed as the int32 bits they are (Bitcast is free): with
+   * oneDNN on, TensorFlow replaces float transposes with its oneDNN version, several times slower on
+   * the small tensors of batch-1 calls and decoding steps. Training graphs keep the float op, which
+   * their gradient rules know.
+   */
+  transpose(x: Edge, perm: readonly number[]): Edge {
+    const { o } = this;
+    if (this.dropoutSeed || o.dtypeOf(x) !== 'float') return o.transpose(x, perm);
+    return o.bitcast(o.transpose(o.bitcast(x, 'int32'), perm), 'float');
+  }
   unstack = (x: Edge) => this.o.unstack(x);
   concat = (parts: readonly Edge[], axis: number) => this.o.concat(parts, axis);
   slice = (x: Edge, begin: readonly Size[], size: readonly Size[]) => this.o.slice(x, begin, size);

@@ -154,6 +154,11 @@ export class GraphOps {
     ]);
   }
 
+  /** x's bits read as another type of the same width. */
+  bitcast(x: Edge, dtype: 'float' | 'int32'): Edge {
+    return this.g.op('Bitcast', [x], { type: { type: dtype } }, [{ dtype, shape: this.shapeOf(x) }]);
+  }
+
   broadcastTo(x: Edge, shape: Shape): Edge {
     if (this.shapeOf(x).length === shape.length && this.shapeOf(x).every((d, i) => sameSize(d, shape[i]!))) return x;
     broadcastShapes(this.shapeOf(x), shape);

@@ -1,0 +1,133 @@
+// Where the time of our TensorFlow graphs goes, op by op: records the session calls of one
+// training step and of batch-1 and full-batch inference of the train-throughput benchmark's model,
+// then has TensorFlow's own Python package (the version our native backend runs, in
+// .tools/profile-venv) load each graph, time it, and trace it with its ops run one at a time.
+// Usage: node dist/bench/graph-profile.js [--seq 64] [--batch 32] [--threads <cores>]
+//        [--task classification|token_classification]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as Tf from '@tensorflow/tfjs';
+import { TRAIN_TASKS, type TrainTask } from '../core/metrics';
+import { loadBackend, setIntraOpThreads } from '../ml/backend/load-backend';
+import { EncoderModel } from '../ml/models/encoder-model';
+import { encoderObjective, predictClasses } from '../ml/tasks/encoder-objective';
+import { taskNamed } from '../ml/tasks/registry';
+import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
+import { trainStep } from '../ml/train/train-step';
+import { PROJECT_ROOT } from '../worker/config';
+import { tensorflowPython } from './reference-venv';
+import { benchBatch, benchConfig, firstRows } from './train-throughput';
+
+/** tfjs-node's SavedModel calls, which the graph runner makes (not in tfjs's public types). */
+interface SessionBackend {
+  loadSavedModelMetaGraph(path: string, tags: string): number;
+  runSavedModel(id: number, inputs: Tf.Tensor[], infos: { name: string }[], outputs: string[]): Tf.Tensor[];
+}
+
+interface Profile {
+  readonly wall_ms: number;
+  /** [op type, ms, nodes], most time first. */
+  readonly ops: readonly [string, number, number][];
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+}
+
+/**
+ * Watches the backend's session calls: `record(dir, work)` runs `work` and writes the first call it
+ * makes (the SavedModel's directory, the feeds, the outputs) under `dir`.
+ */
+function sessionRecorder(backend: SessionBackend): (dir: string, work: () => void) => void {
+  const graphDirs = new Map<number, string>();
+  const load = backend.loadSavedModelMetaGraph.bind(backend);
+  backend.loadSavedModelMetaGraph = (path, tags) => {
+    const id = load(path, tags);
+    graphDirs.set(id, path);
+    return id;
+  };
+  let target: string | undefined;
+  const run = backend.runSavedModel.bind(backend);
+  backend.runSavedModel = (id, inputs, infos, outputs) => {
+    if (target) {
+      const dir = target;
+      target = undefined;
+      const feeds = inputs.map((t, i) => {
+        const values = t.dataSync();
+        const file = `feed${i}.bin`;
+        writeFileSync(join(dir, file), Buffer.from(values.buffer, values.byteOffset, values.byteLength));
+        return { name: infos[i]!.name, dtype: t.dtype, shape: t.shape, file };
+      });
+      writeFileSync(join(dir, 'call.json'), JSON.stringify({ dir: graphDirs.get(id), feeds, outputs }));
+    }
+    return run(id, inputs, infos, outputs);
+  };
+  return (dir, work) => {
+    target = dir;
+    work();
+    if (target) throw new Error('the work made no session call: is the native backend running graphs?');
+  };
+}
+
+async function main(): Promise<void> {
+  const task = arg('task', 'classification') as TrainTask;
+  if (!TRAIN_TASKS.includes(task)) throw new Error(`--task must be one of ${TRAIN_TASKS.join(', ')}`);
+  const seq = Number(arg('seq', '64'));
+  const batchSize = Number(arg('batch', '32'));
+  const threads = Number(arg('threads', String(cpus().length)));
+  setIntraOpThreads(threads);
+  const { tf } = await loadBackend('tensorflow');
+  const record = sessionRecorder(tf.backend() as unknown as SessionBackend);
+  const config = benchConfig(seq);
+  const model = new EncoderModel(tf, config, taskNamed(task).head, 0);
+  const optimizer = new AdamW(tf, model.params, { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
+  const objective = encoderObjective(tf, model, { labelSmoothing: 0 });
+  const batch = benchBatch(task, config, batchSize);
+  const root = mkdtempSync(join(tmpdir(), 'pipewright-graph-profile-'));
+  const calls: [string, () => void][] = [
+    ['training step', () => trainStep(tf, objective, optimizer, batch, 1e-3, 0)],
+    ['inference, batch 1', () => predictClasses(tf, model, firstRows(batch, 1))],
+    [`inference, batch ${batchSize}`, () => predictClasses(tf, model, firstRows(batch, batchSize))],
+  ];
+  console.log(
+    `encoder (train-throughput's model), ${task} head, seq ${seq}, batch ${batchSize}; ${threads} intra-op threads`,
+  );
+  try {
+    for (const [name, work] of calls) {
+      const dir = mkdtempSync(join(root, 'call-'));
+      record(dir, work);
+      const profile = (inter: number) =>
+        JSON.parse(
+          execFileSync(
+            tensorflowPython(),
+            [join(PROJECT_ROOT, 'bench', 'reference', 'profile_graph.py'), dir, String(threads), String(inter)],
+            { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } },
+          )
+            .trim()
+            .split('\n')
+            .pop()!,
+        ) as Profile;
+      const parallel = profile(0);
+      const serial = profile(1);
+      const traced = serial.ops.reduce((total, [, ms]) => total + ms, 0);
+      const matMul = serial.ops.filter(([op]) => /MatMul/.test(op)).reduce((total, [, ms]) => total + ms, 0);
+      console.log(
+        `\n${name}: ${parallel.wall_ms.toFixed(2)} ms a call (TensorFlow's inter-op threads), ` +
+          `${serial.wall_ms.toFixed(2)} ms with ops one at a time; traced one at a time ${traced.toFixed(2)} ms, ` +
+          `of which MatMuls ${matMul.toFixed(2)} ms (${((100 * matMul) / traced).toFixed(1)} %)`,
+      );
+      console.log('op type                         ms    nodes  share');
+      for (const [op, ms, nodes] of serial.ops.slice(0, 16))
+        console.log(
+          `${op.padEnd(28)} ${ms.toFixed(3).padStart(7)} ${String(nodes).padStart(6)}  ${((100 * ms) / traced).toFixed(1).padStart(5)} %`,
+        );
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+void main();
