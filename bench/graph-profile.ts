@@ -1,9 +1,10 @@
 // Where the time of our TensorFlow graphs goes, op by op: records the session calls of one
-// training step and of batch-1 and full-batch inference of the train-throughput benchmark's model,
+// training step and of batch-1 and full-batch inference of the train-throughput benchmark's model
+// (or, with --model minilm, of the catalog's MiniLM with its pretrained weights, nothing frozen),
 // then has TensorFlow's own Python package (the version our native backend runs, in
 // .tools/profile-venv) load each graph, time it, and trace it with its ops run one at a time.
 // Usage: node dist/bench/graph-profile.js [--seq 64] [--batch 32] [--threads <cores>]
-//        [--task classification|token_classification]
+//        [--task classification|token_classification] [--model bench|minilm]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -11,12 +12,16 @@ import { join } from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
 import { TRAIN_TASKS, type TrainTask } from '../core/metrics';
 import { loadBackend, setIntraOpThreads } from '../ml/backend/load-backend';
+import type { EncoderConfig } from '../ml/models/encoder-config';
 import { EncoderModel } from '../ml/models/encoder-model';
+import { openBertCheckpoint } from '../ml/pretrained/bert-checkpoint';
+import { loadPretrainedWeights, pretrainedConfig } from '../ml/pretrained/pretrained-encoder';
 import { encoderObjective, predictClasses } from '../ml/tasks/encoder-objective';
 import { taskNamed } from '../ml/tasks/registry';
 import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
 import { trainStep } from '../ml/train/train-step';
 import { PROJECT_ROOT } from '../worker/config';
+import { miniLmDir } from './bert-parity';
 import { tensorflowPython } from './reference-venv';
 import { benchBatch, benchConfig, firstRows } from './train-throughput';
 
@@ -72,6 +77,23 @@ function sessionRecorder(backend: SessionBackend): (dir: string, work: () => voi
   };
 }
 
+/** The model to profile and the config its batches are built for (sequences of `seq`). */
+function profiledModel(tf: typeof Tf, name: string, task: TrainTask, seq: number) {
+  const head = taskNamed(task).head;
+  if (name === 'bench') {
+    const config = benchConfig(seq);
+    return { label: "encoder (train-throughput's model)", model: new EncoderModel(tf, config, head, 0), config };
+  }
+  if (name !== 'minilm') throw new Error('--model must be bench or minilm');
+  const checkpoint = openBertCheckpoint(miniLmDir((line) => process.stderr.write(`${line}\n`)));
+  const shape = pretrainedConfig(checkpoint, { classes: benchConfig(seq).classes, pooling: 'first' });
+  const model = new EncoderModel(tf, shape, head, 0);
+  loadPretrainedWeights(tf, model, checkpoint);
+  checkpoint.weights.close();
+  const config: EncoderConfig = { ...shape, maxLength: seq };
+  return { label: 'MiniLM (all-minilm-l6-v2, pretrained, nothing frozen)', model, config };
+}
+
 async function main(): Promise<void> {
   const task = arg('task', 'classification') as TrainTask;
   if (!TRAIN_TASKS.includes(task)) throw new Error(`--task must be one of ${TRAIN_TASKS.join(', ')}`);
@@ -81,8 +103,7 @@ async function main(): Promise<void> {
   setIntraOpThreads(threads);
   const { tf } = await loadBackend('tensorflow');
   const record = sessionRecorder(tf.backend() as unknown as SessionBackend);
-  const config = benchConfig(seq);
-  const model = new EncoderModel(tf, config, taskNamed(task).head, 0);
+  const { label, model, config } = profiledModel(tf, arg('model', 'bench'), task, seq);
   const optimizer = new AdamW(tf, model.params, { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
   const objective = encoderObjective(tf, model, { labelSmoothing: 0 });
   const batch = benchBatch(task, config, batchSize);
@@ -92,9 +113,7 @@ async function main(): Promise<void> {
     ['inference, batch 1', () => predictClasses(tf, model, firstRows(batch, 1))],
     [`inference, batch ${batchSize}`, () => predictClasses(tf, model, firstRows(batch, batchSize))],
   ];
-  console.log(
-    `encoder (train-throughput's model), ${task} head, seq ${seq}, batch ${batchSize}; ${threads} intra-op threads`,
-  );
+  console.log(`${label}, ${task} head, seq ${seq}, batch ${batchSize}; ${threads} intra-op threads`);
   try {
     for (const [name, work] of calls) {
       const dir = mkdtempSync(join(root, 'call-'));

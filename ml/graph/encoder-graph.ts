@@ -95,7 +95,7 @@ export function buildEncoderGraph(
     return o.reshape(o.identity(grad, `grad/${name}`), [-1]);
   });
   const flatGrad = o.concat(flat, 0, 'flat_grad');
-  o.identity(o.unary('Sqrt', o.reduce('Sum', o.unary('Square', flatGrad), [0], false)), 'grad_norm');
+  o.identity(o.unary('Sqrt', o.mul(o.halfSumOfSquares(flatGrad), o.scalar(2))), 'grad_norm');
   return { savedModel: o.g.toSavedModel(), inputs: inputNames(paramNames, kind, config) };
 }
 

@@ -129,6 +129,11 @@ export class GraphOps {
     return this.g.op('StopGradient', [x], {}, [this.g.type(x)]);
   }
 
+  /** Half the sum of the squares of all of x's elements (TensorFlow's L2Loss): one pass, no squared copy. */
+  halfSumOfSquares(x: Edge): Edge {
+    return this.g.op('L2Loss', [x], {}, [{ dtype: this.dtypeOf(x), shape: [] }]);
+  }
+
   /** Sum of same-shaped tensors. */
   addN(parts: readonly Edge[]): Edge {
     if (parts.length === 1) return parts[0]!;
