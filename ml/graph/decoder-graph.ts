@@ -66,7 +66,8 @@ export function buildDecoderStepGraph(
     values: blocks.map((l) => o.placeholder(`memory/values/${l}`, 'float', memoryShape)),
     bias: o.placeholder('memory_bias', 'float', [batch, 1, 1, source]),
   };
-  const ops = new GraphModelOps(o);
+  // A cached step has one query row: its attention products are small.
+  const ops = new GraphModelOps(o, undefined, true);
   const out = decoderBlocks(ops, p, config, { ids, positions, selfBias }, memory, cache);
   const last = o.slice(
     o.reshape(out.rows, [batch, tokens, config.hidden]),

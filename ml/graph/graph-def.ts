@@ -23,7 +23,7 @@ export type Attr =
     };
 
 /** Ops without a `T` attribute. */
-const NO_T = new Set(['Cast', 'GatherV2']);
+const NO_T = new Set(['Cast', 'GatherV2', 'BatchMatMulV3']);
 
 /** The graph's output `index` of node `name`, as TensorFlow spells an edge ("name" or "name:1"). */
 export type Edge = string;

@@ -195,7 +195,7 @@ export class GraphOps {
     );
   }
 
-  reduce(op: 'Mean' | 'Sum', x: Edge, axes: readonly number[], keep: boolean): Edge {
+  reduce(op: 'Mean' | 'Sum' | 'Max', x: Edge, axes: readonly number[], keep: boolean): Edge {
     const shape = this.shapeOf(x);
     const normal = axes.map((a) => (a < 0 ? a + shape.length : a));
     const out = shape.flatMap((d, i) => (normal.includes(i) ? (keep ? [1] : []) : [d]));
@@ -221,16 +221,23 @@ export class GraphOps {
     ]);
   }
 
-  batchMatMul(a: Edge, b: Edge, adjointA = false, adjointB = false): Edge {
+  /**
+   * The batched matrix product over the last two axes. `kernel: 'eigen'` makes it BatchMatMulV3,
+   * which TensorFlow's oneDNN rewrite leaves to Eigen (there is no gradient rule for it: inference
+   * graphs only).
+   */
+  batchMatMul(a: Edge, b: Edge, adjointA = false, adjointB = false, kernel: 'default' | 'eigen' = 'default'): Edge {
     const sa = this.shapeOf(a);
     const sb = this.shapeOf(b);
     const [rows, inner] = adjointA ? [sa.at(-1)!, sa.at(-2)!] : [sa.at(-2)!, sa.at(-1)!];
     const [inner2, cols] = adjointB ? [sb.at(-1)!, sb.at(-2)!] : [sb.at(-2)!, sb.at(-1)!];
     if (!sameSize(inner, inner2)) throw new GraphShapeError(`BatchMatMul of ${shapeKey(sa)} and ${shapeKey(sb)}`);
     const batch = broadcastShapes(sa.slice(0, -2), sb.slice(0, -2));
-    return this.g.op('BatchMatMulV2', [a, b], { adj_x: { b: adjointA }, adj_y: { b: adjointB } }, [
-      { dtype: 'float', shape: [...batch, rows, cols] },
-    ]);
+    const out = [{ dtype: 'float' as const, shape: [...batch, rows, cols] }];
+    const adjoints = { adj_x: { b: adjointA }, adj_y: { b: adjointB } };
+    if (kernel === 'default') return this.g.op('BatchMatMulV2', [a, b], adjoints, out);
+    const float = { type: 'float' as const };
+    return this.g.op('BatchMatMulV3', [a, b], { ...adjoints, Ta: float, Tb: float, Tout: float }, out);
   }
 
   biasAdd(x: Edge, bias: Edge): Edge {
