@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { graphsAvailable, runDecoderStepGraph } from '../graph/graph-runner';
+import { graphsAvailable, runDecoderStepGraph, runMemoryGraph } from '../graph/graph-runner';
 import { decoderBlocks, encodeMemory, outputLogits, type DecoderCache, type Memory } from '../models/decoder';
 import { EagerOps } from '../models/eager-ops';
 import type { EncoderModel } from '../models/encoder-model';
@@ -49,12 +49,16 @@ export class IncrementalDecoder {
       ids.set(source, r * length);
       mask.fill(1, r * length, r * length + source.length);
     });
+    // The source is encoded once: one graph call on the native backend, else TensorFlow.js ops.
     this.memory = tf.tidy(() => {
-      const memory = encodeMemory(this.ops, model.lookup, model.config, {
+      const source = {
         ids: tf.tensor2d(ids, [rows.length, length], 'int32'),
         mask: tf.tensor2d(mask, [rows.length, length]),
         positions: model.positionEncodings(length),
-      });
+      };
+      const memory = this.graphs
+        ? runMemoryGraph(tf, model, source)
+        : encodeMemory(this.ops, model.lookup, model.config, source);
       return { keys: [...memory.keys], values: [...memory.values], bias: memory.bias };
     });
   }

@@ -1,17 +1,68 @@
-import { decoderBlocks, outputLogits } from '../models/decoder';
+import { decoderBlocks, encodeMemory, outputLogits } from '../models/decoder';
 import type { EncoderConfig } from '../models/encoder-config';
 import { GraphBuilder, type Edge } from './graph-def';
 import { GraphModelOps } from './graph-model-ops';
 import { GraphOps } from './graph-ops';
 import { addSizes, subtractSizes, SymbolicSize } from './sizes';
 
-/** A decoding-step graph and the order to feed it in. */
-export interface DecoderStepGraph {
+/** A graph of decoding (the encoder's memory, or one step) and the order to feed it in. */
+export interface DecoderGraph {
   readonly savedModel: Buffer;
-  /** The parameters the decoder reads, in feed order. */
+  /** The parameters the graph reads, in feed order. */
   readonly parameters: readonly string[];
-  /** Placeholder names in feed order: those parameters, the new tokens, the cache, the memory. */
+  /** Placeholder names in feed order: those parameters, then the graph's other inputs. */
   readonly inputs: readonly string[];
+}
+
+/**
+ * Parameter placeholders made as the model reads them, so a graph is fed only the parameters its
+ * part of the model uses; `names` lists them in the order they were read (the feed order).
+ */
+function parameterReader(o: GraphOps, params: ReadonlyMap<string, readonly number[]>) {
+  const param = new Map<string, Edge>();
+  const p = (name: string): Edge => {
+    let edge = param.get(name);
+    if (!edge) {
+      const shape = params.get(name);
+      if (!shape) throw new Error(`the model has no parameter ${name}`);
+      edge = o.placeholder(`param/${name}`, 'float', shape);
+      param.set(name, edge);
+    }
+    return edge;
+  };
+  return { p, names: () => [...param.keys()] };
+}
+
+/**
+ * What an encoder-decoder model's decoding reads of the source, as one TensorFlow graph for any
+ * batch size and source length: the source encoded once and projected into every decoder block's
+ * cross-attention keys and values (encodeMemory). Inputs: the encoder's parameters, `ids`
+ * [batch, length] int32, `mask` [batch, length] 0/1 and `positions` [length, hidden]. Outputs:
+ * `memory/keys/<l>`, `memory/values/<l>` [batch, heads, length, head size] and `memory_bias`
+ * [batch, 1, 1, length], the decoding-step graph's memory inputs of the same names.
+ */
+export function buildMemoryGraph(config: EncoderConfig, params: ReadonlyMap<string, readonly number[]>): DecoderGraph {
+  const layers = config.decoderLayers;
+  if (layers === undefined) throw new TypeError('the model has no decoder');
+  const o = new GraphOps(new GraphBuilder());
+  const batch = SymbolicSize.named('batch');
+  const length = SymbolicSize.named('length');
+  const { p, names } = parameterReader(o, params);
+  const ids = o.placeholder('ids', 'int32', [batch, length]);
+  const mask = o.placeholder('mask', 'float', [batch, length]);
+  const positions = o.placeholder('positions', 'float', [length, config.hidden]);
+  const memory = encodeMemory(new GraphModelOps(o), p, config, { ids, mask, positions });
+  [...Array(layers).keys()].forEach((l) => {
+    o.identity(memory.keys[l]!, `memory/keys/${l}`);
+    o.identity(memory.values[l]!, `memory/values/${l}`);
+  });
+  o.identity(memory.bias, 'memory_bias');
+  const parameters = names();
+  return {
+    savedModel: o.g.toSavedModel(),
+    parameters,
+    inputs: [...parameters.map((name) => `param/${name}`), 'ids', 'mask', 'positions'],
+  };
 }
 
 /**
@@ -30,7 +81,7 @@ export interface DecoderStepGraph {
 export function buildDecoderStepGraph(
   config: EncoderConfig,
   params: ReadonlyMap<string, readonly number[]>,
-): DecoderStepGraph {
+): DecoderGraph {
   const layers = config.decoderLayers;
   if (layers === undefined) throw new TypeError('the model has no decoder');
   const o = new GraphOps(new GraphBuilder());
@@ -40,17 +91,7 @@ export function buildDecoderStepGraph(
   const source = SymbolicSize.named('source_length');
   const dh = config.hidden / config.heads;
   // Parameters become placeholders as the decoder reads them: the encoder's are not fed at all.
-  const param = new Map<string, Edge>();
-  const p = (name: string): Edge => {
-    let edge = param.get(name);
-    if (!edge) {
-      const shape = params.get(name);
-      if (!shape) throw new Error(`the model has no parameter ${name}`);
-      edge = o.placeholder(`param/${name}`, 'float', shape);
-      param.set(name, edge);
-    }
-    return edge;
-  };
+  const { p, names } = parameterReader(o, params);
   const ids = o.placeholder('decoder_ids', 'int32', [batch, tokens]);
   const positions = o.placeholder('decoder_positions', 'float', [tokens, config.hidden]);
   const selfBias = o.placeholder('decoder_bias', 'float', [tokens, addSizes(past, tokens)]);
@@ -81,7 +122,7 @@ export function buildDecoderStepGraph(
   });
   const cacheInputs = blocks.flatMap((l) => [`cache/keys/${l}`, `cache/values/${l}`]);
   const memoryInputs = [...blocks.flatMap((l) => [`memory/keys/${l}`, `memory/values/${l}`]), 'memory_bias'];
-  const parameters = [...param.keys()];
+  const parameters = names();
   return {
     savedModel: o.g.toSavedModel(),
     parameters,

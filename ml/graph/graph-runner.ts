@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DecoderCache, Memory } from '../models/decoder';
 import type { EncoderModel } from '../models/encoder-model';
-import { buildDecoderStepGraph } from './decoder-graph';
+import { buildDecoderStepGraph, buildMemoryGraph } from './decoder-graph';
 import { buildEncoderGraph, type GraphKind } from './encoder-graph';
 
 /** tfjs-node's SavedModel calls (not in tfjs's public types). */
@@ -202,11 +202,37 @@ export function runDecoderStepGraph(
   };
 }
 
+/** The source side of encoder-decoder decoding, for buildMemoryGraph; tensors stay the caller's. */
+export interface MemoryFeeds {
+  readonly ids: Tf.Tensor2D;
+  readonly mask: Tf.Tensor2D;
+  readonly positions: Tf.Tensor2D;
+}
+
+/** The encoder's memory for decoding (encodeMemory) in one session call. */
+export function runMemoryGraph(tf: typeof Tf, model: EncoderModel, feeds: MemoryFeeds): Memory<Tf.Tensor> {
+  const layers = model.config.decoderLayers ?? 0;
+  const session = sessionFor(tf, model, 'memory', []);
+  const blocks = [...Array(layers).keys()];
+  const outputs = runGraph(
+    tf,
+    session.id,
+    [...session.parameters.map((name) => model.params.get(name)!), feeds.ids, feeds.mask, feeds.positions],
+    session.inputs,
+    [...blocks.flatMap((l) => [`memory/keys/${l}`, `memory/values/${l}`]), 'memory_bias'],
+  );
+  return {
+    keys: blocks.map((l) => outputs[2 * l]!),
+    values: blocks.map((l) => outputs[2 * l + 1]!),
+    bias: outputs[2 * layers]!,
+  };
+}
+
 /** The loaded graph of a kind; training graphs differ by the parameters they differentiate. */
 function sessionFor(
   tf: typeof Tf,
   model: EncoderModel,
-  kind: GraphKind | 'decode',
+  kind: GraphKind | 'memory' | 'decode',
   trained: readonly string[],
 ): Session {
   const params = new Map([...model.params].map(([name, v]) => [name, v.shape]));
@@ -216,7 +242,9 @@ function sessionFor(
     const graph =
       kind === 'decode'
         ? buildDecoderStepGraph(model.config, params)
-        : { ...buildEncoderGraph(model.config, model.head, params, kind, trained), parameters: [...params.keys()] };
+        : kind === 'memory'
+          ? buildMemoryGraph(model.config, params)
+          : { ...buildEncoderGraph(model.config, model.head, params, kind, trained), parameters: [...params.keys()] };
     session = { id: loadGraph(tf, graph.savedModel), inputs: graph.inputs, parameters: graph.parameters };
     sessions.set(key, session);
   }
