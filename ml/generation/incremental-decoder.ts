@@ -4,10 +4,10 @@ import { decoderBlocks, encodeMemory, outputLogits, type DecoderCache, type Memo
 import { EagerOps } from '../models/eager-ops';
 import type { EncoderModel } from '../models/encoder-model';
 
-/** What the decoder is fed at one step: new tokens [batch, tokens], their positions and self-attention bias [tokens, keys]. */
+/** What the decoder is fed at one step: new tokens [batch, tokens] after `past` earlier ones, and their self-attention bias [tokens, keys]. */
 interface StepFeeds {
   readonly ids: Tf.Tensor2D;
-  readonly positions: Tf.Tensor2D;
+  readonly past: number;
   readonly selfBias: Tf.Tensor2D;
 }
 
@@ -75,14 +75,10 @@ export class IncrementalDecoder {
     const next = tf.tensor2d(Int32Array.from(tokens), [tokens.length, 1], 'int32');
     const past = this.fed++;
     if (this.useCache) {
-      const feeds = {
-        ids: next,
-        positions: model.positionEncodings(1, past),
-        selfBias: tf.zeros<Tf.Rank.R2>([1, past + 1]),
-      };
+      const feeds = { ids: next, past, selfBias: tf.zeros<Tf.Rank.R2>([1, past + 1]) };
       const { logits, cache } = this.run(feeds, this.cache);
       this.replaceCache(cache);
-      tf.dispose([next, feeds.positions, feeds.selfBias]);
+      tf.dispose([next, feeds.selfBias]);
       return logits;
     }
     const prefix = this.prefix ? tf.concat([this.prefix, next], 1) : next;
@@ -92,9 +88,9 @@ export class IncrementalDecoder {
     }
     this.prefix = prefix;
     const length = past + 1;
-    const feeds = { ids: prefix, positions: model.positionEncodings(length), selfBias: model.causalBias(length) };
+    const feeds = { ids: prefix, past: 0, selfBias: model.causalBias(length) };
     const { logits, cache } = this.run(feeds, undefined);
-    tf.dispose([feeds.positions, feeds.selfBias, ...cache.keys, ...cache.values]);
+    tf.dispose([feeds.selfBias, ...cache.keys, ...cache.values]);
     return logits;
   }
 
@@ -129,14 +125,17 @@ export class IncrementalDecoder {
     if (this.graphs) {
       const empty = cache ? undefined : this.emptyCache(feeds.ids.shape[0]);
       try {
-        return runDecoderStepGraph(tf, model, { ...feeds, cache: cache ?? empty!, memory: this.memory });
+        const { ids, selfBias } = feeds;
+        const step = { ids, selfBias, positionTable: model.positionTable, cache: cache ?? empty!, memory: this.memory };
+        return runDecoderStepGraph(tf, model, step);
       } finally {
         if (empty) tf.dispose([...empty.keys, ...empty.values]);
       }
     }
     return tf.tidy(() => {
       const [rows, length] = feeds.ids.shape;
-      const out = decoderBlocks(ops, model.lookup, model.config, feeds, this.memory, cache);
+      const positions = model.positionEncodings(length, feeds.past);
+      const out = decoderBlocks(ops, model.lookup, model.config, { ...feeds, positions }, this.memory, cache);
       const last = tf.reshape(out.rows, [rows, length, -1]).slice([0, length - 1, 0], [-1, 1, -1]);
       return {
         logits: outputLogits(ops, model.lookup, model.config, tf.reshape(last, [rows, -1])) as Tf.Tensor2D,

@@ -165,7 +165,8 @@ export function runGraph(
 /** A decoding step's feeds besides the parameters (see buildDecoderStepGraph); tensors stay the caller's. */
 export interface DecoderStepFeeds {
   readonly ids: Tf.Tensor2D;
-  readonly positions: Tf.Tensor2D;
+  /** The model's whole position table (EncoderModel.positionTable): the graph reads the new tokens' rows. */
+  readonly positionTable: Tf.Tensor2D;
   readonly selfBias: Tf.Tensor2D;
   readonly cache: DecoderCache<Tf.Tensor>;
   readonly memory: Memory<Tf.Tensor>;
@@ -187,7 +188,7 @@ export function runDecoderStepGraph(
     [
       ...session.parameters.map((name) => model.params.get(name)!),
       feeds.ids,
-      feeds.positions,
+      feeds.positionTable,
       feeds.selfBias,
       ...blocks.flatMap((l) => [cache.keys[l]!, cache.values[l]!]),
       ...blocks.flatMap((l) => [memory.keys[l]!, memory.values[l]!]),
@@ -235,10 +236,10 @@ function sessionFor(
   kind: GraphKind | 'memory' | 'decode',
   trained: readonly string[],
 ): Session {
-  const params = new Map([...model.params].map(([name, v]) => [name, v.shape]));
-  const key = JSON.stringify([model.config, model.head.name, [...params], kind, trained]);
+  const key = `${architectureKey(model)} ${JSON.stringify([kind, trained])}`;
   let session = sessions.get(key);
   if (!session) {
+    const params = parameterShapes(model);
     const graph =
       kind === 'decode'
         ? buildDecoderStepGraph(model.config, params)
@@ -249,6 +250,22 @@ function sessionFor(
     sessions.set(key, session);
   }
   return session;
+}
+
+/** A model's configuration, head and parameter shapes, which fix its graphs; worked out once per model (decoding asks at every step). */
+const architectures = new WeakMap<EncoderModel, string>();
+
+function architectureKey(model: EncoderModel): string {
+  let key = architectures.get(model);
+  if (key === undefined) {
+    key = JSON.stringify([model.config, model.head.name, [...parameterShapes(model)]]);
+    architectures.set(model, key);
+  }
+  return key;
+}
+
+function parameterShapes(model: EncoderModel): Map<string, number[]> {
+  return new Map([...model.params].map(([name, v]) => [name, v.shape]));
 }
 
 /** Writes the SavedModel under the temporary directory, addressed by its content, once. */

@@ -165,10 +165,16 @@ export class EncoderModel {
     return v;
   }
 
+  /** Every position's encoding [maxLength, hidden]: the fixed sinusoidal table, or the learned parameter. */
+  get positionTable(): Tf.Tensor2D {
+    return (
+      this.config.positional === 'learned' ? this.params.get('embedding/positions')! : this.positions!
+    ) as Tf.Tensor2D;
+  }
+
   /** The position encodings added to `length` token embeddings from position `offset` on, [length, hidden]. */
   positionEncodings(length: number, offset = 0): Tf.Tensor2D {
-    const table = this.config.positional === 'learned' ? this.params.get('embedding/positions')! : this.positions!;
-    return table.slice([offset, 0], [length, this.config.hidden]) as Tf.Tensor2D;
+    return this.positionTable.slice([offset, 0], [length, this.config.hidden]);
   }
 
   /** Number of trainable values. */
