@@ -23,7 +23,7 @@ export type GraphKind = 'train' | 'infer';
 /** Batch inputs after the parameters, in feed order: an encoder-decoder model's decoder inputs follow the source's. */
 function batchInputs(kind: GraphKind, config: EncoderConfig): string[] {
   const decoder = config.decoderLayers === undefined ? [] : ['decoder_ids', 'decoder_positions', 'decoder_bias'];
-  const inputs = ['ids', 'mask', 'types', 'positions', ...decoder];
+  const inputs = ['ids', 'mask', 'types', 'position_table', ...decoder];
   return kind === 'train' ? [...inputs, 'targets', 'weights', 'dropout_seed'] : inputs;
 }
 
@@ -36,7 +36,9 @@ function batchInputs(kind: GraphKind, config: EncoderConfig): string[] {
  *
  * Inputs: parameters `param/<name>`; `ids` [batch, length] int32; `mask` [batch, length] 0/1;
  * `types` [batch, length] int32 (token types, read by the `bert` layout);
- * `positions` [length, hidden] (the sinusoidal encodings; ignored for learned positions); for an
+ * `position_table` [positions, hidden] (the model's sinusoidal encodings, of which the graph reads
+ * the first `length` rows: fed whole, a call launches no op to slice it; ignored for learned
+ * positions); for an
  * encoder-decoder model `decoder_ids` [batch, target length] int32, `decoder_positions` and the
  * causal `decoder_bias` [target length, target length]; for
  * training also `targets` [rows, classes] (label-smoothed one-hot, one row per row of logits: per
@@ -64,7 +66,8 @@ export function buildEncoderGraph(
   const ids = o.placeholder('ids', 'int32', [batch, length]);
   const mask = o.placeholder('mask', 'float', [batch, length]);
   const types = o.placeholder('types', 'int32', [batch, length]);
-  const positions = o.placeholder('positions', 'float', [length, config.hidden]);
+  const table = o.placeholder('position_table', 'float', [SymbolicSize.named('positions'), config.hidden]);
+  const positions = o.slice(table, [0, 0], [length, config.hidden]);
   const decoder = config.decoderLayers === undefined ? undefined : decoderPlaceholders(o, config.hidden, batch);
   const dropoutSeed = training ? o.placeholder('dropout_seed', 'int32', []) : undefined;
   const logits = head.logits(new GraphModelOps(o, dropoutSeed), p, config, {

@@ -114,7 +114,7 @@ function run(
   extra: readonly Tf.Tensor[],
   outputs: readonly string[],
 ): Tf.Tensor[] {
-  const made = [model.positionEncodings(ids.shape[1]), ...(types ? [] : [tf.zeros<Tf.Rank.R2>(ids.shape, 'int32')])];
+  const made = types ? [] : [tf.zeros<Tf.Rank.R2>(ids.shape, 'int32')];
   const decoder = decoderIds
     ? [model.positionEncodings(decoderIds.shape[1]), model.causalBias(decoderIds.shape[1])]
     : [];
@@ -126,8 +126,8 @@ function run(
         ...session.parameters.map((name) => model.params.get(name)!),
         ids,
         mask,
-        types ?? made[1]!,
-        made[0]!,
+        types ?? made[0]!,
+        model.positionTable,
         ...(decoderIds ? [decoderIds, ...decoder] : []),
         ...extra,
       ],
