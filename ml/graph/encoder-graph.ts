@@ -17,8 +17,21 @@ export interface EncoderGraph {
   readonly inputs: readonly string[];
 }
 
-/** Training graphs give the loss and gradients, inference graphs the logits. */
-export type GraphKind = 'train' | 'infer';
+/**
+ * Training graphs give the loss and gradients, inference graphs the logits; `infer-small` ones,
+ * for calls of at most SMALL_ATTENTION_SCORES, run their batched products and softmax on Eigen's
+ * kernels, where oneDNN's fixed costs outweigh the work (GraphModelOps).
+ */
+export type GraphKind = 'train' | 'infer' | 'infer-small';
+
+/**
+ * The most attention scores (batch · heads · length², per layer) a call has for the `infer-small`
+ * graph to serve it. Measured on a 2-core CPU, the two graphs alternating in one process: at
+ * 4 heads, batch 1 of 64 tokens took 1.52 against 1.96 ms, batch 2 2.85 against 3.12; at twice
+ * this (batch 4 of 64, batch 1 of 128, batch 16 of 32) the small graph was 4-9 % slower, and
+ * MiniLM's 12 heads at batch 1 of 64 (1.5 times this) came out level.
+ */
+export const SMALL_ATTENTION_SCORES = 32_768;
 
 /** Batch inputs after the parameters, in feed order: an encoder-decoder model's decoder inputs follow the source's. */
 function batchInputs(kind: GraphKind, config: EncoderConfig): string[] {
@@ -70,7 +83,7 @@ export function buildEncoderGraph(
   const positions = o.slice(table, [0, 0], [length, config.hidden]);
   const decoder = config.decoderLayers === undefined ? undefined : decoderPlaceholders(o, config.hidden, batch);
   const dropoutSeed = training ? o.placeholder('dropout_seed', 'int32', []) : undefined;
-  const logits = head.logits(new GraphModelOps(o, dropoutSeed), p, config, {
+  const logits = head.logits(new GraphModelOps(o, dropoutSeed, kind === 'infer-small'), p, config, {
     ids,
     mask,
     types,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { DecoderCache, Memory } from '../models/decoder';
 import type { EncoderModel } from '../models/encoder-model';
 import { buildDecoderStepGraph, buildMemoryGraph } from './decoder-graph';
-import { buildEncoderGraph, type GraphKind } from './encoder-graph';
+import { buildEncoderGraph, SMALL_ATTENTION_SCORES, type GraphKind } from './encoder-graph';
 
 /** tfjs-node's SavedModel calls (not in tfjs's public types). */
 interface SessionBackend {
@@ -103,7 +103,9 @@ function runTraining(
 
 /** The head's logits without dropout, in one session call. */
 export function runInferenceGraph(tf: typeof Tf, model: EncoderModel, inputs: FedInputs): Tf.Tensor2D {
-  return run(tf, model, sessionFor(tf, model, 'infer', []), inputs, [], ['logits'])[0] as Tf.Tensor2D;
+  const [batch, length] = inputs.ids.shape;
+  const kind = batch * model.config.heads * length * length <= SMALL_ATTENTION_SCORES ? 'infer-small' : 'infer';
+  return run(tf, model, sessionFor(tf, model, kind, []), inputs, [], ['logits'])[0] as Tf.Tensor2D;
 }
 
 function run(

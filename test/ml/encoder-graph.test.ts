@@ -2,6 +2,7 @@ import type * as Tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { loadBackend } from '../../ml/backend/load-backend';
+import { SMALL_ATTENTION_SCORES } from '../../ml/graph/encoder-graph';
 import { runTrainingGraph } from '../../ml/graph/graph-runner';
 import { EncoderModel } from '../../ml/models/encoder-model';
 import type { EncoderConfig } from '../../ml/models/encoder-config';
@@ -202,16 +203,23 @@ test('the same batch and seed give bitwise the same gradients', () => {
   model.dispose();
 });
 
-test('inference runs as a graph whose logits equal the TensorFlow.js forward pass, at any batch size and length', () => {
+test('inference runs as a graph whose logits equal the TensorFlow.js forward pass, at any batch size and length, in the small-call graph and the general one', () => {
   for (const config of [
     { ...BASE, dropout: 0 },
     { ...BASE, dropout: 0, pooling: 'mean', positional: 'learned', activation: 'relu' } as const,
   ]) {
     const model = new EncoderModel(tf, config, classification.head, 5);
-    for (const [size, length] of [
-      [1, 7],
-      [5, 24],
+    const scores = (size: number, length: number) => size * config.heads * length * length;
+    for (const [size, length, small] of [
+      [1, 7, true],
+      [5, 24, true],
+      [16, 24, false],
     ] as const) {
+      assert.equal(
+        scores(size, length) <= SMALL_ATTENTION_SCORES,
+        small,
+        `${size}×${length} is not the case it stands for`,
+      );
       tf.tidy(() => {
         const { ids, mask } = paddedBatch(size, length, config.vocabSize);
         // With dropout 0 a training pass computes the inference function, through TensorFlow.js ops.
