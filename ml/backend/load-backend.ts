@@ -1,4 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -41,6 +42,11 @@ export function loadBackend(choice: string = process.env.PIPEWRIGHT_TF_BACKEND ?
 export function setIntraOpThreads(threads: number): void {
   if (loaded) throw new Error('the TensorFlow.js backend is already loaded: set its threads before loading it');
   process.env.TF_NUM_INTRAOP_THREADS = String(threads);
+}
+
+/** The threads TensorFlow gives one op: TF_NUM_INTRAOP_THREADS, or (unset or 0) one per core. */
+export function intraOpThreads(): number {
+  return Number(process.env.TF_NUM_INTRAOP_THREADS) || availableParallelism();
 }
 
 async function load(choice: string): Promise<LoadedBackend> {

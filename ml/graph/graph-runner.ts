@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { intraOpThreads } from '../backend/load-backend';
 import type { DecoderCache, Memory } from '../models/decoder';
 import type { EncoderModel } from '../models/encoder-model';
 import { buildDecoderStepGraph, buildMemoryGraph } from './decoder-graph';
@@ -104,7 +105,8 @@ function runTraining(
 /** The head's logits without dropout, in one session call. */
 export function runInferenceGraph(tf: typeof Tf, model: EncoderModel, inputs: FedInputs): Tf.Tensor2D {
   const [batch, length] = inputs.ids.shape;
-  const kind = batch * model.config.heads * length * length <= SMALL_ATTENTION_SCORES ? 'infer-small' : 'infer';
+  const small = intraOpThreads() > 1 && batch * model.config.heads * length * length <= SMALL_ATTENTION_SCORES;
+  const kind = small ? 'infer-small' : 'infer';
   return run(tf, model, sessionFor(tf, model, kind, []), inputs, [], ['logits'])[0] as Tf.Tensor2D;
 }
 
