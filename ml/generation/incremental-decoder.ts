@@ -54,11 +54,10 @@ export class IncrementalDecoder {
       const source = {
         ids: tf.tensor2d(ids, [rows.length, length], 'int32'),
         mask: tf.tensor2d(mask, [rows.length, length]),
-        positions: model.positionEncodings(length),
       };
       const memory = this.graphs
         ? runMemoryGraph(tf, model, source)
-        : encodeMemory(this.ops, model.lookup, model.config, source);
+        : encodeMemory(this.ops, model.lookup, model.config, { ...source, positions: model.positionEncodings(length) });
       return { keys: [...memory.keys], values: [...memory.values], bias: memory.bias };
     });
   }

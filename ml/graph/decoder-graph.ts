@@ -37,7 +37,8 @@ function parameterReader(o: GraphOps, params: ReadonlyMap<string, readonly numbe
  * What an encoder-decoder model's decoding reads of the source, as one TensorFlow graph for any
  * batch size and source length: the source encoded once and projected into every decoder block's
  * cross-attention keys and values (encodeMemory). Inputs: the encoder's parameters, `ids`
- * [batch, length] int32, `mask` [batch, length] 0/1 and `positions` [length, hidden]. Outputs:
+ * [batch, length] int32, `mask` [batch, length] 0/1 and `position_table` [positions, hidden]
+ * (the model's whole table; the graph reads the first `length` rows). Outputs:
  * `memory/keys/<l>`, `memory/values/<l>` [batch, heads, length, head size] and `memory_bias`
  * [batch, 1, 1, length], the decoding-step graph's memory inputs of the same names.
  */
@@ -50,7 +51,8 @@ export function buildMemoryGraph(config: EncoderConfig, params: ReadonlyMap<stri
   const { p, names } = parameterReader(o, params);
   const ids = o.placeholder('ids', 'int32', [batch, length]);
   const mask = o.placeholder('mask', 'float', [batch, length]);
-  const positions = o.placeholder('positions', 'float', [length, config.hidden]);
+  const table = o.placeholder('position_table', 'float', [SymbolicSize.named('positions'), config.hidden]);
+  const positions = o.slice(table, [0, 0], [length, config.hidden]);
   const memory = encodeMemory(new GraphModelOps(o), p, config, { ids, mask, positions });
   [...Array(layers).keys()].forEach((l) => {
     o.identity(memory.keys[l]!, `memory/keys/${l}`);
@@ -61,7 +63,7 @@ export function buildMemoryGraph(config: EncoderConfig, params: ReadonlyMap<stri
   return {
     savedModel: o.g.toSavedModel(),
     parameters,
-    inputs: [...parameters.map((name) => `param/${name}`), 'ids', 'mask', 'positions'],
+    inputs: [...parameters.map((name) => `param/${name}`), 'ids', 'mask', 'position_table'],
   };
 }
 

@@ -211,7 +211,6 @@ export function runDecoderStepGraph(
 export interface MemoryFeeds {
   readonly ids: Tf.Tensor2D;
   readonly mask: Tf.Tensor2D;
-  readonly positions: Tf.Tensor2D;
 }
 
 /** The encoder's memory for decoding (encodeMemory) in one session call. */
@@ -222,7 +221,7 @@ export function runMemoryGraph(tf: typeof Tf, model: EncoderModel, feeds: Memory
   const outputs = runGraph(
     tf,
     session.id,
-    [...session.parameters.map((name) => model.params.get(name)!), feeds.ids, feeds.mask, feeds.positions],
+    [...session.parameters.map((name) => model.params.get(name)!), feeds.ids, feeds.mask, model.positionTable],
     session.inputs,
     [...blocks.flatMap((l) => [`memory/keys/${l}`, `memory/values/${l}`]), 'memory_bias'],
   );
