@@ -76,8 +76,8 @@ export function buildMemoryGraph(config: EncoderConfig, params: ReadonlyMap<stri
  * `memory_bias` [batch, 1, 1, source length], with `decoder_bias` [tokens, past + tokens] added to
  * the self-attention scores; the new tokens' sinusoidal encodings are the rows past … past +
  * tokens − 1 of `position_table` [positions, hidden], the model's whole table (fed as it is, so a
- * step launches no op to slice it). Outputs: the next-token `logits` [batch, vocabulary] of the last new token, and the
- * cache with the new tokens' keys and values appended. One new token on a cache is a cached step;
+ * step launches no op to slice it). Outputs: the next-token `logits` [batch, vocabulary] of the
+ * last new token, and the cache with the new tokens' keys and values appended. One new token on a cache is a cached step;
  * the whole prefix on an empty cache (past 0) with the causal bias is the uncached one. Output
  * names: `logits`, and per block `keys/<l>`, `values/<l>`.
  */

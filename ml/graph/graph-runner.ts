@@ -25,8 +25,9 @@ interface Session {
 
 /**
  * Loaded graphs by model configuration, head, parameter shapes, kind and trained parameters: they
- * depend on nothing else (batch size and length are dynamic), so a process holds one inference
- * graph and one decoding-step graph per model architecture and one training graph per frozen set.
+ * depend on nothing else (batch size and length are dynamic), so a process holds per model
+ * architecture at most two inference graphs (small calls and the rest), a memory and a
+ * decoding-step graph, and one training graph per frozen set.
  */
 const sessions = new Map<string, Session>();
 
