@@ -139,22 +139,32 @@ export class NativeOps {
   }
 
   /**
-   * Adam's update of `params`, `m` and `v` for gradient `grad`, as one fused kernel
-   * (ResourceApplyAdam): p −= lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε) after updating m and v. Returns the
-   * new values; the inputs are left as they were.
+   * Adam's moments for `size` parameters (zeros), held in TensorFlow resource variables that no
+   * TensorFlow.js tensor shares, so the fused update (ResourceApplyAdam) writes them in place.
+   */
+  adamMoments(size: number): NativeAdamMoments {
+    const { tf } = this;
+    const [m, v] = [0, 1].map(() => tf.tidy(() => this.resourceVariable(tf.zeros([size]))));
+    return new NativeAdamMoments(this, m!, v!);
+  }
+
+  /**
+   * Adam's update of `params` for gradient `grad`, with `moments` updated in place, as one fused
+   * kernel: p −= lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε) after updating m and v. Returns the new
+   * parameters. `params` is disposed first unless `keepParams`: then TensorFlow must copy it
+   * before writing (copy-on-write), as it must a moment some tensor read from `moments` still holds.
    */
   applyAdam(
     params: Tf.Tensor,
-    m: Tf.Tensor,
-    v: Tf.Tensor,
+    moments: NativeAdamMoments,
     grad: Tf.Tensor,
     step: AdamStep,
-  ): { params: Tf.Tensor; m: Tf.Tensor; v: Tf.Tensor } {
+    keepParams = false,
+  ): Tf.Tensor {
     const { tf } = this;
     const { TF_FLOAT } = this.backend.binding;
-    // The op updates resource variables in place; they start out sharing the inputs' buffers, so
-    // TensorFlow copies each before writing (copy-on-write) and the inputs stay unchanged.
-    const variables = [params, m, v].map((value) => this.resourceVariable(value));
+    const variable = this.resourceVariable(params);
+    if (!keepParams) params.dispose();
     try {
       tf.tidy(() => {
         const scalar = (x: number) => tf.scalar(x);
@@ -162,7 +172,9 @@ export class NativeOps {
           'ResourceApplyAdam',
           [this.type('T', TF_FLOAT), this.bool('use_locking', false), this.bool('use_nesterov', false)],
           [
-            ...variables,
+            variable,
+            moments.m,
+            moments.v,
             scalar(step.beta1Power),
             scalar(step.beta2Power),
             scalar(step.lr),
@@ -174,13 +186,35 @@ export class NativeOps {
           0,
         );
       });
-      const [p1, m1, v1] = variables.map((handle) =>
-        this.backend.executeSingleOutput('ReadVariableOp', [this.type('dtype', TF_FLOAT)], [handle]),
-      );
-      return { params: p1!, m: m1!, v: v1! };
+      return this.read(variable);
     } finally {
-      for (const handle of variables) this.destroy(handle);
+      this.destroy(variable);
     }
+  }
+
+  /** A resource variable's value: a tensor sharing its buffer until the variable is next written. */
+  read(variable: Tf.Tensor): Tf.Tensor {
+    return this.backend.executeSingleOutput(
+      'ReadVariableOp',
+      [this.type('dtype', this.backend.binding.TF_FLOAT)],
+      [variable],
+    );
+  }
+
+  /** Sets a resource variable to `value` (which it then shares, until either is written). */
+  assign(variable: Tf.Tensor, value: Tf.Tensor): void {
+    const { TF_FLOAT } = this.backend.binding;
+    this.backend.executeMultipleOutputs(
+      'AssignVariableOp',
+      [this.type('dtype', TF_FLOAT), this.bool('validate_shape', false)],
+      [variable, value],
+      0,
+    );
+  }
+
+  destroy(variable: Tf.Tensor): void {
+    this.backend.executeMultipleOutputs('DestroyResourceOp', [this.bool('ignore_lookup_error', true)], [variable], 0);
+    variable.dispose();
   }
 
   private resourceVariable(value: Tf.Tensor): Tf.Tensor {
@@ -196,18 +230,8 @@ export class NativeOps {
       ],
       [],
     );
-    this.backend.executeMultipleOutputs(
-      'AssignVariableOp',
-      [this.type('dtype', TF_FLOAT), this.bool('validate_shape', false)],
-      [handle, value],
-      0,
-    );
+    this.assign(handle, value);
     return handle;
-  }
-
-  private destroy(handle: Tf.Tensor): void {
-    this.backend.executeMultipleOutputs('DestroyResourceOp', [this.bool('ignore_lookup_error', true)], [handle], 0);
-    handle.dispose();
   }
 
   private biasAttrs(): OpAttr[] {
@@ -239,5 +263,33 @@ export class NativeOps {
 
   private bool(name: string, value: boolean): OpAttr {
     return { name, type: this.backend.binding.TF_ATTR_BOOL, value };
+  }
+}
+
+/**
+ * Adam's first and second moment estimates (flat), each in a resource variable that only this
+ * object references; `NativeOps.applyAdam` updates them in place.
+ */
+export class NativeAdamMoments {
+  constructor(
+    private readonly native: NativeOps,
+    readonly m: Tf.Tensor,
+    readonly v: Tf.Tensor,
+  ) {}
+
+  /** Their current values: tensors the caller disposes (while one is held, the next update copies). */
+  read(): { m: Tf.Tensor; v: Tf.Tensor } {
+    return { m: this.native.read(this.m), v: this.native.read(this.v) };
+  }
+
+  /** Replaces both (the variables share the given tensors' buffers until the next update copies them). */
+  write(m: Tf.Tensor, v: Tf.Tensor): void {
+    this.native.assign(this.m, m);
+    this.native.assign(this.v, v);
+  }
+
+  dispose(): void {
+    this.native.destroy(this.m);
+    this.native.destroy(this.v);
   }
 }

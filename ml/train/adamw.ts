@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { NativeOps } from '../backend/native-ops';
+import { NativeOps, type NativeAdamMoments } from '../backend/native-ops';
 
 export interface AdamWConfig {
   readonly beta1: number;
@@ -15,23 +15,29 @@ export interface AdamWConfig {
 
 export const ADAMW_DEFAULTS: AdamWConfig = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, clipNorm: 1 };
 
+/** The names a checkpoint stores AdamW's moment estimates under. */
+export const ADAM_SLOTS = ['adam/m', 'adam/v'] as const;
+
 /**
- * Adam / AdamW with its moment estimates held as named variables, so a checkpoint can save and
- * restore the optimizer exactly. Weight decay skips biases and layer-norm parameters.
+ * Adam / AdamW with its moment estimates held where a checkpoint can read and restore them
+ * exactly (`slotValues`, `loadSlots`). Weight decay skips biases and layer-norm parameters.
  *
  * The moments of all parameters live in two flat vectors and one update is computed for all of
  * them at once: a handful of large kernels instead of some twenty small ones per parameter, which
- * on the native backend is dominated by per-kernel overhead.
+ * on the native backend is dominated by per-kernel overhead. There the moments are resource
+ * variables that the fused update writes in place.
  */
 export class AdamW {
-  readonly slots = new Map<string, Tf.Variable>();
   /** Updates applied so far; bias correction uses it. */
   step = 0;
   /** The parameters it updates, in the order of its flat slots. */
   readonly names: readonly string[];
+  /** The values in each slot: the parameters' total size. */
+  readonly slotSize: number;
   private readonly sizes: number[];
   /** Per-element learning-rate multiples [total], when some parameter's differs from 1. */
   private readonly lrScale: Tf.Tensor1D | undefined;
+  private readonly moments: Moments;
 
   constructor(
     private readonly tf: typeof Tf,
@@ -41,9 +47,9 @@ export class AdamW {
     this.names = [...params.keys()];
     this.sizes = this.names.map((name) => params.get(name)!.size);
     const total = this.sizes.reduce((a, b) => a + b, 0);
-    const prefix = params.values().next().value?.name ?? 'params';
-    this.slots.set('adam/m', tf.variable(tf.zeros([total]), false, `${prefix}/adam/m`));
-    this.slots.set('adam/v', tf.variable(tf.zeros([total]), false, `${prefix}/adam/v`));
+    this.slotSize = total;
+    const native = NativeOps.of(tf);
+    this.moments = native ? new FusedMoments(native, total) : new PortableMoments(tf, total);
     const scales = this.names.map((name) => config.lrScales?.get(name) ?? 1);
     if (scales.some((s) => s !== 1)) {
       const perElement = new Float32Array(total);
@@ -53,6 +59,31 @@ export class AdamW {
         at += size;
       });
       this.lrScale = tf.tensor1d(perElement);
+    }
+  }
+
+  /** The moment estimates by slot name (ADAM_SLOTS), as of now: tensors the caller disposes. */
+  slotValues(): Map<string, Tf.Tensor> {
+    const { m, v } = this.moments.read();
+    return new Map([
+      [ADAM_SLOTS[0], m],
+      [ADAM_SLOTS[1], v],
+    ]);
+  }
+
+  /** Replaces the moment estimates: `slotSize` values for each of ADAM_SLOTS. */
+  loadSlots(values: ReadonlyMap<string, Float32Array>): void {
+    const { tf } = this;
+    const [m, v] = ADAM_SLOTS.map((name) => {
+      const data = values.get(name);
+      if (!data || data.length !== this.slotSize)
+        throw new Error(`optimizer slot ${name} needs ${this.slotSize} values, got ${data?.length ?? 'none'}`);
+      return tf.tensor1d(data, 'float32');
+    });
+    try {
+      this.moments.write(m!, v!);
+    } finally {
+      tf.dispose([m!, v!]);
     }
   }
 
@@ -92,19 +123,14 @@ export class AdamW {
           ? tf.mul(param, 1 - paramLr * config.weightDecay)
           : param;
       });
-      const m = this.slots.get('adam/m')!;
-      const v = this.slots.get('adam/v')!;
       const before = tf.concat(
         params.map((p) => p.reshape([-1])),
         0,
       );
-      const next = this.update(before, m, v, g, lr);
-      m.assign(next.m);
-      v.assign(next.v);
-      // Adam's step is proportional to the learning rate, so per-parameter rates scale the step taken.
+      // Without per-parameter rates nothing reads `before` again: the update may take it over.
       const updatedParams = this.lrScale
-        ? tf.add(before, tf.mul(tf.sub(next.params, before), this.lrScale))
-        : next.params;
+        ? tf.add(before, tf.mul(tf.sub(this.moments.update(before, g, this.hyper(lr), true), before), this.lrScale))
+        : this.moments.update(before, g, this.hyper(lr), false);
       const pieces = tf.split(updatedParams, this.sizes, 0);
       this.names.forEach((name, i) => {
         if (updated.has(name)) this.params.get(name)!.assign(pieces[i]!.reshape(this.params.get(name)!.shape));
@@ -112,36 +138,123 @@ export class AdamW {
     });
   }
 
-  /**
-   * Adam's step for the flat parameters, moments and gradient. The native backend runs it as one
-   * fused kernel; elsewhere it is a dozen element-wise ops. Both compute
-   * p − lr · m̂ / (√v̂ + ε) with bias-corrected m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ).
-   */
-  private update(p: Tf.Tensor, m: Tf.Tensor, v: Tf.Tensor, g: Tf.Tensor, lr: number) {
-    const { tf, config } = this;
-    const correction1 = 1 - Math.pow(config.beta1, this.step);
-    const correction2 = 1 - Math.pow(config.beta2, this.step);
-    const native = NativeOps.of(tf);
-    if (native) {
-      // The fused op adds ε to √v rather than √v̂; scaling ε by √(1 − β₂ᵗ) makes the two agree.
-      return native.applyAdam(p, m, v, g, {
-        lr,
-        beta1: config.beta1,
-        beta2: config.beta2,
-        beta1Power: Math.pow(config.beta1, this.step),
-        beta2Power: Math.pow(config.beta2, this.step),
-        epsilon: config.epsilon * Math.sqrt(correction2),
-      });
-    }
-    const m1 = tf.add(tf.mul(m, config.beta1), tf.mul(g, 1 - config.beta1));
-    const v1 = tf.add(tf.mul(v, config.beta2), tf.mul(tf.square(g), 1 - config.beta2));
-    const step = tf.mul(tf.div(tf.div(m1, correction1), tf.add(tf.sqrt(tf.div(v1, correction2)), config.epsilon)), lr);
-    return { params: tf.sub(p, step), m: m1, v: v1 };
+  /** Adam's hyperparameters for the current step at learning rate `lr`. */
+  private hyper(lr: number): AdamHyper {
+    const { config } = this;
+    return {
+      lr,
+      beta1: config.beta1,
+      beta2: config.beta2,
+      epsilon: config.epsilon,
+      correction1: 1 - Math.pow(config.beta1, this.step),
+      correction2: 1 - Math.pow(config.beta2, this.step),
+    };
   }
 
   dispose(): void {
-    for (const slot of this.slots.values()) slot.dispose();
+    this.moments.dispose();
     this.lrScale?.dispose();
+  }
+}
+
+/** One step's settings: the rates and the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ. */
+interface AdamHyper {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly correction1: number;
+  readonly correction2: number;
+}
+
+/**
+ * Where the moments live, and Adam's step with them: p − lr · m̂ / (√v̂ + ε) with bias-corrected
+ * m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ), after updating m and v from the gradient.
+ */
+interface Moments {
+  /** The new parameters; the moments advance. Disposes `params` unless `keepParams`. */
+  update(params: Tf.Tensor, grad: Tf.Tensor, hyper: AdamHyper, keepParams: boolean): Tf.Tensor;
+  read(): { m: Tf.Tensor; v: Tf.Tensor };
+  write(m: Tf.Tensor, v: Tf.Tensor): void;
+  dispose(): void;
+}
+
+/** The native backend's: one fused kernel writing resource variables in place. */
+class FusedMoments implements Moments {
+  private readonly moments: NativeAdamMoments;
+
+  constructor(
+    private readonly native: NativeOps,
+    size: number,
+  ) {
+    this.moments = native.adamMoments(size);
+  }
+
+  update(params: Tf.Tensor, grad: Tf.Tensor, hyper: AdamHyper, keepParams: boolean): Tf.Tensor {
+    // The fused op adds ε to √v rather than √v̂; scaling ε by √(1 − β₂ᵗ) makes the two agree.
+    return this.native.applyAdam(
+      params,
+      this.moments,
+      grad,
+      {
+        lr: hyper.lr,
+        beta1: hyper.beta1,
+        beta2: hyper.beta2,
+        beta1Power: 1 - hyper.correction1,
+        beta2Power: 1 - hyper.correction2,
+        epsilon: hyper.epsilon * Math.sqrt(hyper.correction2),
+      },
+      keepParams,
+    );
+  }
+
+  read = () => this.moments.read();
+  write = (m: Tf.Tensor, v: Tf.Tensor) => this.moments.write(m, v);
+  dispose = () => this.moments.dispose();
+}
+
+/** Every other backend's: TensorFlow.js variables and a dozen element-wise ops. */
+class PortableMoments implements Moments {
+  private readonly m: Tf.Variable;
+  private readonly v: Tf.Variable;
+
+  constructor(
+    private readonly tf: typeof Tf,
+    size: number,
+  ) {
+    this.m = tf.variable(tf.zeros([size]), false);
+    this.v = tf.variable(tf.zeros([size]), false);
+  }
+
+  update(params: Tf.Tensor, g: Tf.Tensor, hyper: AdamHyper, keepParams: boolean): Tf.Tensor {
+    const { tf } = this;
+    const next = tf.tidy(() => {
+      const m1 = tf.add(tf.mul(this.m, hyper.beta1), tf.mul(g, 1 - hyper.beta1));
+      const v1 = tf.add(tf.mul(this.v, hyper.beta2), tf.mul(tf.square(g), 1 - hyper.beta2));
+      const step = tf.mul(
+        tf.div(tf.div(m1, hyper.correction1), tf.add(tf.sqrt(tf.div(v1, hyper.correction2)), hyper.epsilon)),
+        hyper.lr,
+      );
+      this.m.assign(m1);
+      this.v.assign(v1);
+      return tf.sub(params, step);
+    });
+    if (!keepParams) params.dispose();
+    return next;
+  }
+
+  read(): { m: Tf.Tensor; v: Tf.Tensor } {
+    return { m: this.m.clone(), v: this.v.clone() };
+  }
+
+  write(m: Tf.Tensor, v: Tf.Tensor): void {
+    this.m.assign(m);
+    this.v.assign(v);
+  }
+
+  dispose(): void {
+    this.m.dispose();
+    this.v.dispose();
   }
 }
 

@@ -5,7 +5,7 @@ import type { ArtifactProvenance, ArtifactStore } from '../../store/artifact-sto
 import type { TrainTask } from '../../core/metrics';
 import type { EncoderConfig } from '../models/encoder-config';
 import type { Parameters } from '../models/encoder-model';
-import type { AdamW } from './adamw';
+import { ADAM_SLOTS, type AdamW } from './adamw';
 import type { LrSchedule } from './lr-schedule';
 import { failureClass } from '../../core/failures';
 
@@ -95,6 +95,8 @@ export function saveCheckpoint(
   const provenance = base
     ? { ...options.provenance, parents: [...(options.provenance?.parents ?? []), base.sha256] }
     : options.provenance;
+  // The moments as of now: training may go on while the file is written (the next update copies them).
+  const slots = optimizer.slotValues();
   return writeCheckpointFile(
     store,
     {
@@ -106,7 +108,7 @@ export function saveCheckpoint(
       trained: optimizer.names.length < model.params.size ? optimizer.names : undefined,
       base,
     },
-    [...stored, ...optimizer.slots],
+    [...stored, ...slots],
     {
       step: optimizer.step,
       epoch: position.epoch,
@@ -115,7 +117,7 @@ export function saveCheckpoint(
       ...(options.labels && { labels: options.labels }),
     },
     provenance,
-  );
+  ).finally(() => slots.forEach((slot) => slot.dispose()));
 }
 
 /**
@@ -149,7 +151,7 @@ type Optional<T> = { readonly [K in keyof T]?: T[K] | undefined };
 function writeCheckpointFile(
   store: ArtifactStore,
   fields: Optional<ManifestFields> & Pick<ManifestFields, 'config' | 'position'>,
-  variables: readonly (readonly [string, Tf.Variable])[],
+  variables: readonly (readonly [string, Tf.Tensor])[],
   meta: Readonly<Record<string, unknown>>,
   provenance: ArtifactProvenance | undefined,
 ): Promise<ArtifactRef> {
@@ -283,20 +285,25 @@ export function restoreFrom(
     return [v, values.subarray(t.offset, t.offset + t.length)] as const;
   });
   const savedTrained = manifest.trained ?? manifest.tensors.filter((t) => model.params.has(t.name)).map((t) => t.name);
-  const slots = [...(optimizer?.slots ?? [])].map(([name, v]) => {
-    const t = saved.get(name);
-    if (!t) throw new CheckpointError(`checkpoint ${ref.sha256.slice(0, 12)} has no optimizer slot ${name}`);
-    const slot = values.subarray(t.offset, t.offset + t.length);
-    if (JSON.stringify(savedTrained) === JSON.stringify(optimizer!.names)) {
-      fits(name, v.size);
-      return [v, slot] as const;
-    }
-    return [v, regroupSlot(slot, savedTrained, optimizer!, model)] as const;
-  });
+  const slots = new Map(
+    optimizer
+      ? ADAM_SLOTS.map((name) => {
+          const t = saved.get(name);
+          if (!t) throw new CheckpointError(`checkpoint ${ref.sha256.slice(0, 12)} has no optimizer slot ${name}`);
+          const slot = values.subarray(t.offset, t.offset + t.length);
+          if (JSON.stringify(savedTrained) === JSON.stringify(optimizer.names)) {
+            fits(name, optimizer.slotSize);
+            return [name, slot] as const;
+          }
+          return [name, regroupSlot(slot, savedTrained, optimizer, model)] as const;
+        })
+      : [],
+  );
   // Everything fits: only now is anything assigned.
   tf.tidy(() => {
-    for (const [v, data] of [...params, ...slots]) v.assign(tf.tensor(data, v.shape, 'float32'));
+    for (const [v, data] of params) v.assign(tf.tensor(data, v.shape, 'float32'));
   });
+  optimizer?.loadSlots(slots);
   if (optimizer) optimizer.step = manifest.position.step;
   return manifest.position;
 }

@@ -158,7 +158,9 @@ test("AdamW's fused native update equals its portable one over steps with decay 
         optimizer.apply(grads, 0.01);
       });
     }
-    const values = [...params.values(), ...optimizer.slots.values()].map((v) => v.dataSync().slice());
+    const slots = [...optimizer.slotValues().values()];
+    const values = [...params.values(), ...slots].map((v) => v.dataSync().slice());
+    slots.forEach((slot) => slot.dispose());
     optimizer.dispose();
     params.forEach((v) => v.dispose());
     return values;
