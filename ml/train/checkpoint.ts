@@ -95,7 +95,7 @@ export function saveCheckpoint(
   const provenance = base
     ? { ...options.provenance, parents: [...(options.provenance?.parents ?? []), base.sha256] }
     : options.provenance;
-  // The moments as of now: training may go on while the file is written (the next update copies them).
+  // The moments as tensors of their own, freed once the file is written.
   const slots = optimizer.slotValues();
   return writeCheckpointFile(
     store,
