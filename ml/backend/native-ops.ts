@@ -26,6 +26,12 @@ interface OpAttr {
   readonly value: number | string | boolean | readonly number[];
 }
 
+/** Adam's first and second moment estimates (flat), each a resource variable (`NativeOps.adamMoments`). */
+export interface AdamMomentVariables {
+  readonly m: Tf.Tensor;
+  readonly v: Tf.Tensor;
+}
+
 /** One step of Adam's update for `NativeOps.applyAdam`; the decay rates' powers give the bias correction. */
 export interface AdamStep {
   readonly lr: number;
@@ -142,10 +148,10 @@ export class NativeOps {
    * Adam's moments for `size` parameters (zeros), held in TensorFlow resource variables that no
    * TensorFlow.js tensor shares, so the fused update (ResourceApplyAdam) writes them in place.
    */
-  adamMoments(size: number): NativeAdamMoments {
+  adamMoments(size: number): AdamMomentVariables {
     const { tf } = this;
     const [m, v] = [0, 1].map(() => tf.tidy(() => this.resourceVariable(tf.zeros([size]))));
-    return new NativeAdamMoments(this, m!, v!);
+    return { m: m!, v: v! };
   }
 
   /**
@@ -156,7 +162,7 @@ export class NativeOps {
    */
   applyAdam(
     params: Tf.Tensor,
-    moments: NativeAdamMoments,
+    moments: AdamMomentVariables,
     grad: Tf.Tensor,
     step: AdamStep,
     keepParams = false,
@@ -263,33 +269,5 @@ export class NativeOps {
 
   private bool(name: string, value: boolean): OpAttr {
     return { name, type: this.backend.binding.TF_ATTR_BOOL, value };
-  }
-}
-
-/**
- * Adam's first and second moment estimates (flat), each in a resource variable that only this
- * object references; `NativeOps.applyAdam` updates them in place.
- */
-export class NativeAdamMoments {
-  constructor(
-    private readonly native: NativeOps,
-    readonly m: Tf.Tensor,
-    readonly v: Tf.Tensor,
-  ) {}
-
-  /** Their current values: tensors the caller disposes (while one is held, the next update copies). */
-  read(): { m: Tf.Tensor; v: Tf.Tensor } {
-    return { m: this.native.read(this.m), v: this.native.read(this.v) };
-  }
-
-  /** Replaces both (the variables share the given tensors' buffers until the next update copies them). */
-  write(m: Tf.Tensor, v: Tf.Tensor): void {
-    this.native.assign(this.m, m);
-    this.native.assign(this.v, v);
-  }
-
-  dispose(): void {
-    this.native.destroy(this.m);
-    this.native.destroy(this.v);
   }
 }

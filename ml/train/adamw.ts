@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { NativeOps, type NativeAdamMoments } from '../backend/native-ops';
+import { NativeOps, type AdamMomentVariables, type AdamStep } from '../backend/native-ops';
 
 export interface AdamWConfig {
   readonly beta1: number;
@@ -128,9 +128,9 @@ export class AdamW {
         0,
       );
       // Without per-parameter rates nothing reads `before` again: the update may take it over.
-      const updatedParams = this.lrScale
-        ? tf.add(before, tf.mul(tf.sub(this.moments.update(before, g, this.hyper(lr), true), before), this.lrScale))
-        : this.moments.update(before, g, this.hyper(lr), false);
+      const next = this.moments.update(before, g, this.adamStep(lr), this.lrScale !== undefined);
+      // Adam's step is proportional to the learning rate, so per-parameter rates scale the step taken.
+      const updatedParams = this.lrScale ? tf.add(before, tf.mul(tf.sub(next, before), this.lrScale)) : next;
       const pieces = tf.split(updatedParams, this.sizes, 0);
       this.names.forEach((name, i) => {
         if (updated.has(name)) this.params.get(name)!.assign(pieces[i]!.reshape(this.params.get(name)!.shape));
@@ -138,16 +138,16 @@ export class AdamW {
     });
   }
 
-  /** Adam's hyperparameters for the current step at learning rate `lr`. */
-  private hyper(lr: number): AdamHyper {
-    const { config } = this;
+  /** Adam's settings for the current step at learning rate `lr`. */
+  private adamStep(lr: number): AdamStep {
+    const { beta1, beta2, epsilon } = this.config;
     return {
       lr,
-      beta1: config.beta1,
-      beta2: config.beta2,
-      epsilon: config.epsilon,
-      correction1: 1 - Math.pow(config.beta1, this.step),
-      correction2: 1 - Math.pow(config.beta2, this.step),
+      beta1,
+      beta2,
+      epsilon,
+      beta1Power: Math.pow(beta1, this.step),
+      beta2Power: Math.pow(beta2, this.step),
     };
   }
 
@@ -157,60 +157,52 @@ export class AdamW {
   }
 }
 
-/** One step's settings: the rates and the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ. */
-interface AdamHyper {
-  readonly lr: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly epsilon: number;
-  readonly correction1: number;
-  readonly correction2: number;
-}
-
 /**
  * Where the moments live, and Adam's step with them: p − lr · m̂ / (√v̂ + ε) with bias-corrected
  * m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ), after updating m and v from the gradient.
  */
 interface Moments {
   /** The new parameters; the moments advance. Disposes `params` unless `keepParams`. */
-  update(params: Tf.Tensor, grad: Tf.Tensor, hyper: AdamHyper, keepParams: boolean): Tf.Tensor;
+  update(params: Tf.Tensor, grad: Tf.Tensor, step: AdamStep, keepParams: boolean): Tf.Tensor;
+  /** Their current values: tensors the caller disposes. */
   read(): { m: Tf.Tensor; v: Tf.Tensor };
   write(m: Tf.Tensor, v: Tf.Tensor): void;
   dispose(): void;
 }
 
-/** The native backend's: one fused kernel writing resource variables in place. */
+/**
+ * The native backend's: resource variables that one fused kernel writes in place. While a tensor
+ * read from one is held, TensorFlow copies it before the next update writes.
+ */
 class FusedMoments implements Moments {
-  private readonly moments: NativeAdamMoments;
+  private readonly variables: AdamMomentVariables;
 
   constructor(
     private readonly native: NativeOps,
     size: number,
   ) {
-    this.moments = native.adamMoments(size);
+    this.variables = native.adamMoments(size);
   }
 
-  update(params: Tf.Tensor, grad: Tf.Tensor, hyper: AdamHyper, keepParams: boolean): Tf.Tensor {
+  update(params: Tf.Tensor, grad: Tf.Tensor, step: AdamStep, keepParams: boolean): Tf.Tensor {
     // The fused op adds ε to √v rather than √v̂; scaling ε by √(1 − β₂ᵗ) makes the two agree.
-    return this.native.applyAdam(
-      params,
-      this.moments,
-      grad,
-      {
-        lr: hyper.lr,
-        beta1: hyper.beta1,
-        beta2: hyper.beta2,
-        beta1Power: 1 - hyper.correction1,
-        beta2Power: 1 - hyper.correction2,
-        epsilon: hyper.epsilon * Math.sqrt(hyper.correction2),
-      },
-      keepParams,
-    );
+    const epsilon = step.epsilon * Math.sqrt(1 - step.beta2Power);
+    return this.native.applyAdam(params, this.variables, grad, { ...step, epsilon }, keepParams);
   }
 
-  read = () => this.moments.read();
-  write = (m: Tf.Tensor, v: Tf.Tensor) => this.moments.write(m, v);
-  dispose = () => this.moments.dispose();
+  read(): { m: Tf.Tensor; v: Tf.Tensor } {
+    return { m: this.native.read(this.variables.m), v: this.native.read(this.variables.v) };
+  }
+
+  write(m: Tf.Tensor, v: Tf.Tensor): void {
+    this.native.assign(this.variables.m, m);
+    this.native.assign(this.variables.v, v);
+  }
+
+  dispose(): void {
+    this.native.destroy(this.variables.m);
+    this.native.destroy(this.variables.v);
+  }
 }
 
 /** Every other backend's: TensorFlow.js variables and a dozen element-wise ops. */
@@ -226,18 +218,18 @@ class PortableMoments implements Moments {
     this.v = tf.variable(tf.zeros([size]), false);
   }
 
-  update(params: Tf.Tensor, g: Tf.Tensor, hyper: AdamHyper, keepParams: boolean): Tf.Tensor {
+  update(params: Tf.Tensor, g: Tf.Tensor, step: AdamStep, keepParams: boolean): Tf.Tensor {
     const { tf } = this;
+    const { lr, beta1, beta2, epsilon } = step;
+    const correction1 = 1 - step.beta1Power;
+    const correction2 = 1 - step.beta2Power;
     const next = tf.tidy(() => {
-      const m1 = tf.add(tf.mul(this.m, hyper.beta1), tf.mul(g, 1 - hyper.beta1));
-      const v1 = tf.add(tf.mul(this.v, hyper.beta2), tf.mul(tf.square(g), 1 - hyper.beta2));
-      const step = tf.mul(
-        tf.div(tf.div(m1, hyper.correction1), tf.add(tf.sqrt(tf.div(v1, hyper.correction2)), hyper.epsilon)),
-        hyper.lr,
-      );
+      const m1 = tf.add(tf.mul(this.m, beta1), tf.mul(g, 1 - beta1));
+      const v1 = tf.add(tf.mul(this.v, beta2), tf.mul(tf.square(g), 1 - beta2));
+      const delta = tf.mul(tf.div(tf.div(m1, correction1), tf.add(tf.sqrt(tf.div(v1, correction2)), epsilon)), lr);
       this.m.assign(m1);
       this.v.assign(v1);
-      return tf.sub(params, step);
+      return tf.sub(params, delta);
     });
     if (!keepParams) params.dispose();
     return next;
