@@ -125,8 +125,7 @@ export class IncrementalDecoder {
       const empty = cache ? undefined : this.emptyCache(feeds.ids.shape[0]);
       try {
         const { ids, selfBias } = feeds;
-        const step = { ids, selfBias, positionTable: model.positionTable, cache: cache ?? empty!, memory: this.memory };
-        return runDecoderStepGraph(tf, model, step);
+        return runDecoderStepGraph(tf, model, { ids, selfBias, cache: cache ?? empty!, memory: this.memory });
       } finally {
         if (empty) tf.dispose([...empty.keys, ...empty.values]);
       }

@@ -170,8 +170,6 @@ export function runGraph(
 /** A decoding step's feeds besides the parameters (see buildDecoderStepGraph); tensors stay the caller's. */
 export interface DecoderStepFeeds {
   readonly ids: Tf.Tensor2D;
-  /** The model's whole position table (EncoderModel.positionTable): the graph reads the new tokens' rows. */
-  readonly positionTable: Tf.Tensor2D;
   readonly selfBias: Tf.Tensor2D;
   readonly cache: DecoderCache<Tf.Tensor>;
   readonly memory: Memory<Tf.Tensor>;
@@ -193,7 +191,8 @@ export function runDecoderStepGraph(
     [
       ...session.parameters.map((name) => model.params.get(name)!),
       feeds.ids,
-      feeds.positionTable,
+      // The whole table, as every graph takes it: the step graph reads the new tokens' rows.
+      model.positionTable,
       feeds.selfBias,
       ...blocks.flatMap((l) => [cache.keys[l]!, cache.values[l]!]),
       ...blocks.flatMap((l) => [memory.keys[l]!, memory.values[l]!]),
