@@ -1,10 +1,12 @@
 // Where the time of our TensorFlow graphs goes, op by op: records the session calls of one
 // training step and of batch-1 and full-batch inference of the train-throughput benchmark's model
 // (or, with --model minilm, of the catalog's MiniLM with its pretrained weights, nothing frozen),
-// then has TensorFlow's own Python package (the version our native backend runs, in
-// .tools/profile-venv) load each graph, time it, and trace it with its ops run one at a time.
+// or, with --model chatbot, a cached decoding step at batch 1 and `--batch` of a seq2seq model the
+// size of the chatbot example after 32 tokens), then has TensorFlow's own Python package (the
+// version our native backend runs, in .tools/profile-venv) load each graph, time it, and trace it
+// with its ops run one at a time.
 // Usage: node dist/bench/graph-profile.js [--seq 64] [--batch 32] [--threads <cores>]
-//        [--task classification|token_classification] [--model bench|minilm]
+//        [--task classification|token_classification] [--model bench|minilm|chatbot]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -12,16 +14,19 @@ import { join } from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
 import { TRAIN_TASKS, type TrainTask } from '../core/metrics';
 import { loadBackend, setIntraOpThreads } from '../ml/backend/load-backend';
+import { DecodingRun } from '../ml/generation/decoding-run';
 import type { EncoderConfig } from '../ml/models/encoder-config';
 import { EncoderModel } from '../ml/models/encoder-model';
 import { openBertCheckpoint } from '../ml/pretrained/bert-checkpoint';
 import { loadPretrainedWeights, pretrainedConfig } from '../ml/pretrained/pretrained-encoder';
 import { encoderObjective, predictClasses } from '../ml/tasks/encoder-objective';
 import { taskNamed } from '../ml/tasks/registry';
+import { seq2seq } from '../ml/tasks/seq2seq';
 import { AdamW, ADAMW_DEFAULTS } from '../ml/train/adamw';
 import { trainStep } from '../ml/train/train-step';
 import { PROJECT_ROOT } from '../worker/config';
 import { miniLmDir } from './bert-parity';
+import { chatbotSizedConfig } from './chatbot-sized-seq2seq';
 import { tensorflowPython } from './reference-venv';
 import { benchBatch, benchConfig, firstRows } from './train-throughput';
 
@@ -40,6 +45,13 @@ interface Profile {
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1]! : fallback;
+}
+
+/** A session call to profile: `work` makes it, after `before` (whose calls are not recorded). */
+interface ProfiledCall {
+  readonly name: string;
+  readonly before?: () => void;
+  readonly work: () => void;
 }
 
 /**
@@ -84,7 +96,7 @@ function profiledModel(tf: typeof Tf, name: string, task: TrainTask, seq: number
     const config = benchConfig(seq);
     return { label: "encoder (train-throughput's model)", model: new EncoderModel(tf, config, head, 0), config };
   }
-  if (name !== 'minilm') throw new Error('--model must be bench or minilm');
+  if (name !== 'minilm') throw new Error('--model must be bench, minilm or chatbot');
   const checkpoint = openBertCheckpoint(miniLmDir((line) => process.stderr.write(`${line}\n`)));
   const shape = pretrainedConfig(checkpoint, { classes: benchConfig(seq).classes, pooling: 'first' });
   const model = new EncoderModel(tf, shape, head, 0);
@@ -94,29 +106,59 @@ function profiledModel(tf: typeof Tf, name: string, task: TrainTask, seq: number
   return { label: 'MiniLM (all-minilm-l6-v2, pretrained, nothing frozen)', model, config };
 }
 
+/** A cached decoding step of the chatbot-sized seq2seq model at each batch size, after 32 tokens. */
+function decodingCalls(tf: typeof Tf, batches: readonly number[]): { label: string; calls: ProfiledCall[] } {
+  const model = new EncoderModel(tf, chatbotSizedConfig(96, 0.1), seq2seq.head, 1);
+  const options = { padId: 0, startId: 1, stopId: 1, maxNewTokens: 64, minNewTokens: 64 };
+  const calls = batches.map((batch): ProfiledCall => {
+    const sources = Array.from({ length: batch }, (_, r) =>
+      Array.from({ length: 32 }, (_, i) => 2 + ((r * 31 + i * 7) % 7990)),
+    );
+    let run: DecodingRun | undefined;
+    return {
+      name: `cached decoding step, batch ${batch}, source 32 tokens, 32 decoded`,
+      before: () => {
+        run = new DecodingRun(tf, model, sources, options);
+        for (let i = 0; i < 32; i++) run.step();
+      },
+      work: () => run!.step(),
+    };
+  });
+  return { label: 'seq2seq the size of the chatbot example (2+2 blocks, hidden 128)', calls };
+}
+
+/** A training step and batch-1 and full-batch inference of the encoder `name`. */
+function encoderCalls(tf: typeof Tf, name: string, task: TrainTask, seq: number, batchSize: number) {
+  const { label, model, config } = profiledModel(tf, name, task, seq);
+  const optimizer = new AdamW(tf, model.params, { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
+  const objective = encoderObjective(tf, model, { labelSmoothing: 0 });
+  const batch = benchBatch(task, config, batchSize);
+  const calls: ProfiledCall[] = [
+    { name: 'training step', work: () => trainStep(tf, objective, optimizer, batch, 1e-3, 0) },
+    { name: 'inference, batch 1', work: () => predictClasses(tf, model, firstRows(batch, 1)) },
+    { name: `inference, batch ${batchSize}`, work: () => predictClasses(tf, model, firstRows(batch, batchSize)) },
+  ];
+  return { label: `${label}, ${task} head, seq ${seq}`, calls };
+}
+
 async function main(): Promise<void> {
   const task = arg('task', 'classification') as TrainTask;
   if (!TRAIN_TASKS.includes(task)) throw new Error(`--task must be one of ${TRAIN_TASKS.join(', ')}`);
   const seq = Number(arg('seq', '64'));
   const batchSize = Number(arg('batch', '32'));
   const threads = Number(arg('threads', String(cpus().length)));
+  const modelName = arg('model', 'bench');
   setIntraOpThreads(threads);
   const { tf } = await loadBackend('tensorflow');
   const record = sessionRecorder(tf.backend() as unknown as SessionBackend);
-  const { label, model, config } = profiledModel(tf, arg('model', 'bench'), task, seq);
-  const optimizer = new AdamW(tf, model.params, { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
-  const objective = encoderObjective(tf, model, { labelSmoothing: 0 });
-  const batch = benchBatch(task, config, batchSize);
+  const { label, calls } =
+    modelName === 'chatbot' ? decodingCalls(tf, [1, batchSize]) : encoderCalls(tf, modelName, task, seq, batchSize);
   const root = mkdtempSync(join(tmpdir(), 'pipewright-graph-profile-'));
-  const calls: [string, () => void][] = [
-    ['training step', () => trainStep(tf, objective, optimizer, batch, 1e-3, 0)],
-    ['inference, batch 1', () => predictClasses(tf, model, firstRows(batch, 1))],
-    [`inference, batch ${batchSize}`, () => predictClasses(tf, model, firstRows(batch, batchSize))],
-  ];
-  console.log(`${label}, ${task} head, seq ${seq}, batch ${batchSize}; ${threads} intra-op threads`);
+  console.log(`${label}, batch ${batchSize}; ${threads} intra-op threads`);
   try {
-    for (const [name, work] of calls) {
+    for (const { name, before, work } of calls) {
       const dir = mkdtempSync(join(root, 'call-'));
+      before?.();
       record(dir, work);
       const profile = (inter: number) =>
         JSON.parse(
