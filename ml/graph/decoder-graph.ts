@@ -69,14 +69,14 @@ export function buildMemoryGraph(config: EncoderConfig, params: ReadonlyMap<stri
 
 /**
  * One step of an encoder-decoder model's autoregressive decoding as one TensorFlow graph, for any
- * batch size, number of new tokens, cached tokens and source length. It feeds `decoder_ids`
- * [batch, tokens] at the positions after the `past` cached ones, attending to the cache
+ * batch size, number of new tokens, cache slots and source length. It feeds `decoder_ids`
+ * [batch, tokens] at `position_ids` [batch, tokens] (each row its own), attending to the cache
  * `cache/keys/<l>`, `cache/values/<l>` [batch, heads, past, head size] and the encoder's memory
  * `memory/keys/<l>`, `memory/values/<l>` [batch, heads, source length, head size],
- * `memory_bias` [batch, 1, 1, source length], with `decoder_bias` [tokens, past + tokens] added to
- * the self-attention scores; the new tokens' sinusoidal encodings are the rows past … past +
- * tokens − 1 of `position_table` [positions, hidden], the model's whole table (fed as it is, so a
- * step launches no op to slice it). Outputs: the next-token `logits` [batch, vocabulary] of the
+ * `memory_bias` [batch, 1, 1, source length], with `decoder_bias` [batch or 1, 1, tokens, past +
+ * tokens] added to the self-attention scores (the causal mask; the slots a row does not own);
+ * the positions' encodings are looked up in `position_table` [positions, hidden], the model's
+ * whole table (fed as it is: sinusoidal, or the learned parameter). Outputs: the next-token `logits` [batch, vocabulary] of the
  * last new token, and the cache with the new tokens' keys and values appended. One new token on a cache is a cached step;
  * the whole prefix on an empty cache (past 0) with the causal bias is the uncached one. Output
  * names: `logits`, and per block `keys/<l>`, `values/<l>`.
@@ -96,8 +96,9 @@ export function buildDecoderStepGraph(
   // Parameters become placeholders as the decoder reads them: the encoder's are not fed at all.
   const { p, names } = parameterReader(o, params);
   const ids = o.placeholder('decoder_ids', 'int32', [batch, tokens]);
+  const positionIds = o.placeholder('position_ids', 'int32', [batch, tokens]);
   const table = o.placeholder('position_table', 'float', [SymbolicSize.named('positions'), config.hidden]);
-  const selfBias = o.placeholder('decoder_bias', 'float', [tokens, addSizes(past, tokens)]);
+  const selfBias = o.placeholder('decoder_bias', 'float', [batch, 1, tokens, addSizes(past, tokens)]);
   const blocks = [...Array(layers).keys()];
   const cacheShape = [batch, config.heads, past, dh];
   const cache = {
@@ -112,9 +113,8 @@ export function buildDecoderStepGraph(
   };
   // A cached step has one query row: its attention products are small.
   const ops = new GraphModelOps(o, undefined, true);
-  // After the cache's placeholders, which carry the size `past`.
-  const positions = o.slice(table, [past, 0], [tokens, config.hidden]);
-  const out = decoderBlocks(ops, p, config, { ids, positions, selfBias }, memory, cache);
+  const positions = o.gather(table, positionIds);
+  const out = decoderBlocks(ops, p, config, { ids, positions, positionIds, selfBias }, memory, cache);
   const last = o.slice(
     o.reshape(out.rows, [batch, tokens, config.hidden]),
     [0, subtractSizes(tokens, 1), 0],
@@ -134,6 +134,7 @@ export function buildDecoderStepGraph(
     inputs: [
       ...parameters.map((name) => `param/${name}`),
       'decoder_ids',
+      'position_ids',
       'position_table',
       'decoder_bias',
       ...cacheInputs,

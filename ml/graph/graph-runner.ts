@@ -170,7 +170,8 @@ export function runGraph(
 /** A decoding step's feeds besides the parameters (see buildDecoderStepGraph); tensors stay the caller's. */
 export interface DecoderStepFeeds {
   readonly ids: Tf.Tensor2D;
-  readonly selfBias: Tf.Tensor2D;
+  readonly positionIds: Tf.Tensor2D;
+  readonly selfBias: Tf.Tensor4D;
   readonly cache: DecoderCache<Tf.Tensor>;
   readonly memory: Memory<Tf.Tensor>;
 }
@@ -191,6 +192,7 @@ export function runDecoderStepGraph(
     [
       ...session.parameters.map((name) => model.params.get(name)!),
       feeds.ids,
+      feeds.positionIds,
       // The whole table, as every graph takes it: the step graph reads the new tokens' rows.
       model.positionTable,
       feeds.selfBias,

@@ -7,11 +7,21 @@ import type { ModelOps } from './model-ops';
 /** What the decoder reads of one pass: target-side token ids [batch, length], their positions and attention bias. */
 export interface DecoderInputs<T> {
   readonly ids: T;
-  /** Positions of the target tokens [length, hidden] (sinusoidal; learned positions are read from the parameters). */
+  /**
+   * Encodings of the target tokens' positions, [length, hidden] for every row alike or [batch,
+   * length, hidden] (sinusoidal; learned positions are read from the parameters).
+   */
   readonly positions: T;
   /**
-   * Added to the self-attention scores, [length, keys]: the causal mask (causalValues). Absent
-   * when every key may be seen, as when one new token attends to the cache.
+   * Each token's position [batch, length] int32, when rows are at different positions (rows that
+   * joined a decoding run later): learned positions are looked up by them. Without them the
+   * tokens follow the cached ones in every row.
+   */
+  readonly positionIds?: T;
+  /**
+   * Added to the self-attention scores, [length, keys] or per row [batch, 1, length, keys]: the
+   * causal mask (causalValues), or the cache slots a row does not own. Absent when every key may
+   * be seen.
    */
   readonly selfBias?: T;
 }
@@ -78,10 +88,13 @@ export function decoderBlocks<T>(
   const epsilon = config.layerNormEpsilon ?? LAYER_NORM_EPSILON;
   const batch = o.dim(inputs.ids, 0);
   const length = o.dim(inputs.ids, 1);
-  // The new tokens follow the cached ones.
-  const offset = cache ? o.dim(cache.keys[0]!, 2) : 0;
   const positions =
-    config.positional === 'learned' ? o.slice(p('embedding/positions'), [offset, 0], [length, d]) : inputs.positions;
+    config.positional !== 'learned'
+      ? inputs.positions
+      : inputs.positionIds
+        ? o.embedding(p('embedding/positions'), inputs.positionIds)
+        : // The new tokens follow the cached ones.
+          o.slice(p('embedding/positions'), [cache ? o.dim(cache.keys[0]!, 2) : 0, 0], [length, d]);
   const tokens = o.embedding(p('embedding/tokens'), inputs.ids);
   let x = o.dropout(o.reshape(o.add(o.mul(tokens, o.scalar(Math.sqrt(d))), positions), [-1, d]), config.dropout);
   const scale = queryScale(o, d, heads);

@@ -202,6 +202,64 @@ for (const config of [CONFIG, { ...CONFIG, tiedOutput: false, positional: 'learn
   });
 }
 
+for (const config of [CONFIG, { ...CONFIG, tiedOutput: false, positional: 'learned' as const, decoderLayers: 1 }]) {
+  test(`rows that join a running decoder, and rows it lets go, get the logits they get decoded alone (${config.positional} positions)`, () => {
+    const model = new EncoderModel(tf, config, seq2seq.head, 6);
+    const first = [
+      [3, 4, 5, 6, 1],
+      [7, 8, 1],
+    ];
+    const late = [10, 11, 12, 13, 14, 15, 16, 1];
+    // Token histories: the rows of `first` from step 0, the late row from step 3.
+    const histories = [
+      [1, 5, 6, 7, 8, 9, 10, 11],
+      [1, 9, 10, 11, 12, 13, 14, 15],
+    ];
+    const lateHistory = [1, 20, 21, 22, 23];
+    const saved = process.env.PIPEWRIGHT_TF_GRAPHS;
+    try {
+      for (const graphs of [false, true]) {
+        process.env.PIPEWRIGHT_TF_GRAPHS = graphs ? 'on' : 'off';
+        const alone = (sources: number[][], rows: number[][]) =>
+          stepLogits(model, () => new IncrementalDecoder(tf, model, sources, 0), rows, graphs);
+        const firstAlone = alone(first, histories);
+        const lateAlone = alone([late], [lateHistory]);
+        const vocabulary = firstAlone[0]!.length / 2;
+        const row = (values: Float32Array, r: number) => values.subarray(r * vocabulary, (r + 1) * vocabulary);
+        const gap = (a: Float32Array, b: Float32Array) => Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
+        const decoder = new IncrementalDecoder(tf, model, first, 0);
+        const before = tf.memory().numTensors;
+        try {
+          for (let t = 0; t < 8; t++) {
+            if (t === 3) decoder.join([late]);
+            // After step 5 the first row ends; after step 6 the second: the late row goes on alone.
+            if (t === 6) decoder.keep([1, 2]);
+            if (t === 7) decoder.keep([1]);
+            const rows = t < 3 ? [0, 1] : t < 6 ? [0, 1, 2] : t < 7 ? [1, 2] : [2];
+            const fed = rows.map((r) => (r < 2 ? histories[r]![t]! : lateHistory[t - 3]!));
+            const logits = decoder.step(fed);
+            const values = logits.dataSync() as Float32Array;
+            logits.dispose();
+            rows.forEach((r, i) => {
+              const expected = r < 2 ? row(firstAlone[t]!, r) : lateAlone[t - 3]!;
+              const off = gap(row(values, i), expected);
+              assert.ok(off < 1e-4, `graphs ${graphs}, step ${t}, row ${r}: off by ${off}`);
+            });
+          }
+          assert.equal(decoder.rows, 1);
+          assert.equal(decoder.roomOf(0), config.maxLength - 5);
+        } finally {
+          decoder.dispose();
+        }
+        assert.ok(tf.memory().numTensors < before, 'the decoder let go of its tensors');
+      }
+    } finally {
+      process.env.PIPEWRIGHT_TF_GRAPHS = saved;
+      model.dispose();
+    }
+  });
+}
+
 test('greedy decoding with and without the cache produces the same tokens and leaks no tensors', () => {
   const model = new EncoderModel(tf, CONFIG, seq2seq.head, 9);
   try {
