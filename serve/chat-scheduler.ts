@@ -25,8 +25,10 @@ interface Queued {
  * Decodes concurrent chat requests together: the replies of requests that arrive within
  * `maxWaitMs` of each other (at most `maxBatch`) form one batch, decoded a token per step for all
  * of them, yielding to the event loop between steps so text streams out as it is made and
- * departed clients are noticed. After a batch of one request, the next starts without waiting
- * (idleWaitMs). A cancelled request's replies stop; the batch ends when all have.
+ * departed clients are noticed. Requests that arrive while a batch runs join it at the next step
+ * while its replies number fewer than `maxBatch` and the model version is still the one being
+ * served (continuous batching); ended replies leave it. After a batch of one request, the next
+ * starts without waiting (idleWaitMs). A cancelled request's replies stop; the batch ends when all have.
  */
 export class ChatScheduler {
   private queue: Queued[] = [];
@@ -65,19 +67,26 @@ export class ChatScheduler {
     this.timer = setTimeout(() => void this.runBatch(), idleWaitMs(this.lastBatchRequests, this.options));
   }
 
-  private async runBatch(): Promise<void> {
-    this.timer = undefined;
-    this.running = true;
+  /** Queued requests, in order, whose replies fit beside `running` ones (the first always fits an empty batch). */
+  private takeQueued(running: number): Queued[] {
     const taken: Queued[] = [];
-    let size = 0;
+    let size = running;
     while (
       this.queue.length > 0 &&
-      (taken.length === 0 || size + this.queue[0]!.job.replies.length <= this.options.maxBatch)
+      ((taken.length === 0 && running === 0) || size + this.queue[0]!.job.replies.length <= this.options.maxBatch)
     ) {
       const next = this.queue.shift()!;
       taken.push(next);
       size += next.job.replies.length;
     }
+    return taken;
+  }
+
+  private async runBatch(): Promise<void> {
+    this.timer = undefined;
+    this.running = true;
+    const taken = this.takeQueued(0);
+    const answered = new Set<number>();
     this.lastBatchRequests = taken.length;
     try {
       const served = this.source();
@@ -88,6 +97,18 @@ export class ChatScheduler {
       const open = taken.map((q) => q.job.replies.length);
       this.open = open;
       while (!batch.done) {
+        if (this.source()?.version === served.version) {
+          const joining = this.takeQueued(batch.running);
+          if (joining.length > 0) {
+            batch.join(joining.flatMap((q) => q.job.replies));
+            for (const q of joining) {
+              const k = taken.push(q) - 1;
+              owners.push(...q.job.replies.map((_, choice) => ({ k, choice })));
+              open.push(q.job.replies.length);
+            }
+            this.lastBatchRequests += joining.length;
+          }
+        }
         taken.forEach((q, k) => {
           if (open[k] === 0 || !q.job.cancelled()) return;
           owners.forEach((owner, row) => owner.k === k && batch.cancel(row));
@@ -103,11 +124,17 @@ export class ChatScheduler {
           );
           if (delta.finish) open[k]!--;
         }
+        // A request is answered when its replies have ended, while the batch may go on with others.
+        taken.forEach((q, k) => {
+          if (open[k] !== 0 || answered.has(k)) return;
+          answered.add(k);
+          q.resolve(served.version);
+        });
         await nextTurn();
       }
-      for (const q of taken) q.resolve(served.version);
+      taken.forEach((q, k) => answered.has(k) || q.resolve(served.version));
     } catch (error) {
-      for (const q of taken) q.reject(error);
+      taken.forEach((q, k) => answered.has(k) || q.reject(error));
     } finally {
       this.open = [];
       this.running = false;

@@ -26,10 +26,19 @@ export interface DecodingOptions {
 /** Why a sequence ended: its stop token, the token limit, or its caller. */
 export type FinishReason = 'stop' | 'length' | 'cancelled';
 
+/** What a row that joins a run decodes: at most this many tokens, sampled this way (absent: greedy). */
+export interface JoiningRow {
+  readonly source: readonly number[];
+  readonly maxNewTokens: number;
+  readonly sampling?: SamplingOptions;
+}
+
 /**
  * Autoregressive decoding of a batch of sources, one step (one token per unfinished sequence) per
  * call of step(), so a caller can stream tokens, stop a sequence, or yield to other work between
- * steps. Finished and stopped sequences take no more tokens. Disposes its tensors when done.
+ * steps. Finished and stopped sequences take no more tokens and leave the decoder's batch; with
+ * the key/value cache, new sequences can join it between steps (join), numbered after the ones
+ * there are. Disposes its tensors when every sequence has ended.
  */
 export class DecodingRun {
   /** The new tokens of every sequence so far. */
@@ -38,8 +47,11 @@ export class DecodingRun {
   readonly finished: (FinishReason | undefined)[];
   private readonly decoder: IncrementalDecoder;
   private readonly pickers: TokenPicker[];
+  private readonly limits: number[];
   private readonly bans: TokenBans;
-  private last: number[];
+  private readonly last: number[];
+  /** The sequence of each of the decoder's rows. */
+  private active: number[];
   private released = false;
 
   constructor(
@@ -52,12 +64,36 @@ export class DecodingRun {
     this.tokens = sources.map(() => []);
     this.finished = sources.map(() => undefined);
     this.pickers = sources.map((_, r) => tokenPicker(options.sampling?.[r] ?? GREEDY));
+    this.limits = sources.map(() => options.maxNewTokens);
     this.last = sources.map(() => options.startId);
+    this.active = sources.map((_, r) => r);
     this.bans = banRules(options);
   }
 
   get done(): boolean {
     return !this.finished.includes(undefined);
+  }
+
+  /** Sequences being decoded. */
+  get running(): number {
+    return this.active.length;
+  }
+
+  /** New sequences, decoded from the next step on; returns their numbers. Not once the run is done. */
+  join(rows: readonly JoiningRow[]): number[] {
+    if (this.released) throw new Error('the decoding run has ended; start a new one');
+    this.compact();
+    this.decoder.join(rows.map((row) => row.source));
+    return rows.map((row) => {
+      const r = this.tokens.length;
+      this.tokens.push([]);
+      this.finished.push(undefined);
+      this.pickers.push(tokenPicker(row.sampling ?? GREEDY));
+      this.limits.push(row.maxNewTokens);
+      this.last.push(this.options.startId);
+      this.active.push(r);
+      return r;
+    });
   }
 
   /** Ends a sequence early; once all have ended, the run lets go of its tensors. */
@@ -72,34 +108,38 @@ export class DecodingRun {
     this.decoder.dispose();
   }
 
-  /** Decodes one more token for every unfinished sequence; returns the rows that got one. */
+  /** Ended sequences leave the decoder's batch. */
+  private compact(): void {
+    if (this.released || this.active.every((r) => this.finished[r] === undefined)) return;
+    const rows = this.active.flatMap((r, i) => (this.finished[r] === undefined ? [i] : []));
+    this.decoder.keep(rows);
+    this.active = rows.map((i) => this.active[i]!);
+  }
+
+  /** Decodes one more token for every unfinished sequence; returns the sequences that got one. */
   step(): number[] {
     if (this.done) return [];
+    this.compact();
     const { options } = this;
-    const logits = this.decoder.step(this.last);
+    const logits = this.decoder.step(this.active.map((r) => this.last[r]!));
     const values = logits.dataSync() as Float32Array;
     logits.dispose();
-    const vocabulary = values.length / this.last.length;
+    const vocabulary = values.length / this.active.length;
     const grown: number[] = [];
-    this.last = this.last.map((previous, r) => {
-      if (this.finished[r] !== undefined) return previous;
+    this.active.forEach((r, i) => {
       const token = this.pickers[r]!(
-        values.subarray(r * vocabulary, (r + 1) * vocabulary),
+        values.subarray(i * vocabulary, (i + 1) * vocabulary),
         bannedTokens(this.tokens[r]!, this.bans),
       );
+      this.last[r] = token;
       if (token === options.stopId) {
         this.finished[r] = 'stop';
-        return token;
+        return;
       }
       this.tokens[r]!.push(token);
       grown.push(r);
-      if (this.tokens[r]!.length >= options.maxNewTokens) this.finished[r] = 'length';
-      return token;
+      if (this.tokens[r]!.length >= this.limits[r]! || this.decoder.roomOf(i) <= 0) this.finished[r] = 'length';
     });
-    if (!this.done && this.decoder.room <= 0)
-      this.finished.forEach((f, r) => {
-        if (f === undefined) this.finished[r] = 'length';
-      });
     this.releaseWhenDone();
     return grown;
   }

@@ -22,10 +22,12 @@ export interface ReplyDelta {
 /**
  * Replies decoded together in one batch, step by step: each step gives every running reply's new
  * text (held back while it ends inside a UTF-8 character or could be the start of a stop text),
- * and replies can be cancelled at any step. What the tokens decode to comes from `decode`.
+ * replies can be cancelled at any step, and new ones join between steps (continuous batching).
+ * What the tokens decode to comes from `decode`.
  */
 export class ReplyBatch {
   private readonly run: DecodingRun;
+  private readonly requests: ReplyRequest[];
   private readonly sent: number[];
   private readonly ended: boolean[];
   readonly texts: string[];
@@ -33,7 +35,7 @@ export class ReplyBatch {
   constructor(
     tf: typeof Tf,
     model: EncoderModel,
-    private readonly requests: readonly ReplyRequest[],
+    requests: readonly ReplyRequest[],
     options: Pick<DecodingOptions, 'padId' | 'startId' | 'stopId' | 'minNewTokens' | 'noRepeatNgram'>,
     private readonly decode: (ids: readonly number[]) => string,
   ) {
@@ -47,6 +49,7 @@ export class ReplyBatch {
         sampling: requests.map((r) => r.sampling),
       },
     );
+    this.requests = [...requests];
     this.sent = requests.map(() => 0);
     this.ended = requests.map(() => false);
     this.texts = requests.map(() => '');
@@ -54,6 +57,22 @@ export class ReplyBatch {
 
   get done(): boolean {
     return this.run.done;
+  }
+
+  /** Replies still being decoded. */
+  get running(): number {
+    return this.run.running;
+  }
+
+  /** More replies, decoded from the next step on, numbered after those there are. Not once the batch is done. */
+  join(requests: readonly ReplyRequest[]): void {
+    this.run.join(requests.map(({ source, maxNewTokens, sampling }) => ({ source, maxNewTokens, sampling })));
+    for (const request of requests) {
+      this.requests.push(request);
+      this.sent.push(0);
+      this.ended.push(false);
+      this.texts.push('');
+    }
   }
 
   /** Tokens generated for a reply so far. */

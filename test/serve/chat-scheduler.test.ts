@@ -105,3 +105,65 @@ test('a chat that finds the model idle after a lone one starts at once; after a 
   const afterLone = await timed(1);
   assert.ok(afterLone < 1_000, `waited ${afterLone.toFixed(0)} ms after a lone request`);
 });
+
+test('a chat arriving while a batch decodes joins it at the next step, replies as it would alone, and ends before the batch does; after a model swap it waits', async () => {
+  const model = new EncoderModel(tf, CONFIG, seq2seq.head, 2);
+  const other = new EncoderModel(tf, CONFIG, seq2seq.head, 5);
+  let version = 3;
+  const scheduler = new ChatScheduler(() => ({ chat: chatModel(version === 3 ? model : other), version }), {
+    maxBatch: 8,
+    maxWaitMs: 1,
+  });
+  const late: ReplyRequest = { source: [7, 8, 9, 10, 11], sampling: GREEDY, maxNewTokens: 12, stop: [] };
+  try {
+    const alone = chatModel(model).replies([late]);
+    while (!alone.done) alone.step();
+    let longTokens = 0;
+    let lateSubmitted: Promise<number> | undefined;
+    let lateText = '';
+    let longTokensWhenLateEnded = -1;
+    const long = scheduler.submit({
+      replies: [reply(200)],
+      onDelta: (_choice, _delta, tokens) => {
+        longTokens = tokens;
+        if (tokens !== 5) return;
+        lateSubmitted = scheduler.submit({
+          replies: [late],
+          onDelta: (_c, delta) => {
+            lateText += delta.text;
+            if (delta.finish) longTokensWhenLateEnded = longTokens;
+          },
+          cancelled: () => false,
+        });
+        assert.equal(scheduler.waiting, 1, 'the late chat waits for the next step');
+      },
+      cancelled: () => false,
+    });
+    while (!lateSubmitted) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await lateSubmitted, 3, 'the late chat was answered by the running version');
+    assert.equal(lateText, alone.texts[0], 'the late chat got the reply it gets decoded alone');
+    assert.ok(
+      longTokensWhenLateEnded > 5 && longTokensWhenLateEnded <= 5 + 12 + 1,
+      `the late chat ended when the long one had ${longTokensWhenLateEnded} tokens`,
+    );
+    assert.ok(longTokens < 200, 'the long chat was still decoding when the late one was answered');
+    // A chat arriving after the served version changed waits for the old version's batch to end.
+    let swapped: Promise<number> | undefined;
+    const second = scheduler.submit({
+      replies: [reply(60)],
+      onDelta: (_choice, _delta, tokens) => {
+        if (tokens !== 3 || swapped) return;
+        version = 4;
+        swapped = scheduler.submit({ replies: [reply(4)], onDelta: () => undefined, cancelled: () => false });
+      },
+      cancelled: () => false,
+    });
+    assert.equal(await long, 3);
+    assert.equal(await second, 3, 'the chat submitted before the swap');
+    assert.equal(await swapped, 4, 'the chat submitted after the swap is answered by the new version');
+    assert.equal(scheduler.decoding, 0);
+  } finally {
+    model.dispose();
+    other.dispose();
+  }
+});
