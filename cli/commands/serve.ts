@@ -28,7 +28,7 @@ export function registerServe(program: Command): void {
     .option('--models <names>', 'comma-separated model names (default: every registered model)')
     .option(
       '--max-batch <n>',
-      'most instances batched into one model call (1: no batching)',
+      'most instances batched into one model call, most chat replies decoded together (1: no batching)',
       positiveInteger('--max-batch'),
       32,
     )
