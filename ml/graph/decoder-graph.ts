@@ -76,7 +76,8 @@ export function buildMemoryGraph(config: EncoderConfig, params: ReadonlyMap<stri
  * `memory_bias` [batch, 1, 1, source length], with `decoder_bias` [batch or 1, 1, tokens, past +
  * tokens] added to the self-attention scores (the causal mask; the slots a row does not own);
  * the positions' encodings are looked up in `position_table` [positions, hidden], the model's
- * whole table (fed as it is: sinusoidal, or the learned parameter). Outputs: the next-token `logits` [batch, vocabulary] of the
+ * whole table (fed as it is: sinusoidal, or the learned parameter). A model with a tied output
+ * projection is fed `tokens_transposed` [hidden, vocabulary] (EncoderModel.tokensTransposed). Outputs: the next-token `logits` [batch, vocabulary] of the
  * last new token, and the cache with the new tokens' keys and values appended. One new token on a cache is a cached step;
  * the whole prefix on an empty cache (past 0) with the causal bias is the uncached one. Output
  * names: `logits`, and per block `keys/<l>`, `values/<l>`.
@@ -115,12 +116,15 @@ export function buildDecoderStepGraph(
   const ops = new GraphModelOps(o, undefined, true);
   const positions = o.gather(table, positionIds);
   const out = decoderBlocks(ops, p, config, { ids, positions, positionIds, selfBias }, memory, cache);
+  const tokensTransposed = config.tiedOutput
+    ? o.placeholder('tokens_transposed', 'float', [...params.get('embedding/tokens')!].reverse())
+    : undefined;
   const last = o.slice(
     o.reshape(out.rows, [batch, tokens, config.hidden]),
     [0, subtractSizes(tokens, 1), 0],
     [-1, 1, -1],
   );
-  o.identity(outputLogits(ops, p, config, o.reshape(last, [batch, config.hidden])), 'logits');
+  o.identity(outputLogits(ops, p, config, o.reshape(last, [batch, config.hidden]), tokensTransposed), 'logits');
   blocks.forEach((l) => {
     o.identity(out.cache.keys[l]!, `keys/${l}`);
     o.identity(out.cache.values[l]!, `values/${l}`);
@@ -139,6 +143,7 @@ export function buildDecoderStepGraph(
       'decoder_bias',
       ...cacheInputs,
       ...memoryInputs,
+      ...(tokensTransposed ? ['tokens_transposed'] : []),
     ],
   };
 }

@@ -55,14 +55,18 @@ export class GraphModelOps implements ModelOps<Edge> {
   sum = (x: Edge, axes: readonly number[], keep: boolean) => this.o.reduce('Sum', x, axes, keep);
   /**
    * Matrices (rank 2 both) multiply as MatMul, whose oneDNN kernel takes a transposed operand as it
-   * is: as BatchMatMul, batch-1 decoding's tied output projection (a row times the 8,000 × 128
-   * token embeddings, transposed) took 0.8 ms of a 2.5 ms step.
+   * is: as oneDNN's BatchMatMul, batch-1 decoding's tied output projection (a row times the
+   * 8,000 × 128 token embeddings, transposed) took 0.8 ms of a 2.5 ms step. In small graphs,
+   * matrices taken as they are multiply on Eigen's kernel: one row times the embeddings already
+   * transposed, 128 × 8,000, took 124 µs there, 226 µs in oneDNN's MatMul and 273 µs with the
+   * 8,000 × 128 table transposed by the op; eight rows 216, 219 and 414 µs.
    */
   matMul(a: Edge, b: Edge, transposeB = false): Edge {
     const { o } = this;
     const matrices = o.shapeOf(a).length === 2 && o.shapeOf(b).length === 2;
-    if (matrices) return o.matMul(a, b, false, transposeB);
-    return o.batchMatMul(a, b, false, transposeB, this.smallProducts && !this.dropoutSeed ? 'eigen' : 'default');
+    const eigen = this.smallProducts && !this.dropoutSeed && !(matrices && transposeB);
+    if (matrices && !eigen) return o.matMul(a, b, false, transposeB);
+    return o.batchMatMul(a, b, false, transposeB, eigen ? 'eigen' : 'default');
   }
   /**
    * Small inference products get their softmax spelled out, exp(x − max) / Σ exp(x − max), in
@@ -94,6 +98,17 @@ export class GraphModelOps implements ModelOps<Edge> {
 
   embedding = (table: Edge, ids: Edge) => this.o.gather(table, ids);
   linear = (x: Edge, kernel: Edge, bias: Edge) => this.o.biasAdd(this.o.matMul(x, kernel), bias);
+
+  /**
+   * Small inference graphs scale the rows: a decoding step's query projection is one row a
+   * sequence, against a kernel of hidden × 3·hidden. Other graphs fold the scale into the
+   * weights, fewer than their rows.
+   */
+  scaledProjection(project: (kernel: Edge, bias: Edge) => Edge, kernel: Edge, bias: Edge, scale: Edge): Edge {
+    const { o } = this;
+    if (this.smallProducts && !this.dropoutSeed) return o.mul(project(kernel, bias), scale);
+    return project(o.mul(kernel, scale), o.mul(bias, scale));
+  }
 
   layerNorm(x: Edge, gamma: Edge, beta: Edge, epsilon: number): Edge {
     return this.o.add(this.o.mul(this.normalize(x, epsilon), gamma), beta);

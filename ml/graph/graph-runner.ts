@@ -199,6 +199,7 @@ export function runDecoderStepGraph(
       ...blocks.flatMap((l) => [cache.keys[l]!, cache.values[l]!]),
       ...blocks.flatMap((l) => [memory.keys[l]!, memory.values[l]!]),
       memory.bias,
+      ...(model.config.tiedOutput ? [model.tokensTransposed] : []),
     ],
     session.inputs,
     ['logits', ...blocks.flatMap((l) => [`keys/${l}`, `values/${l}`])],

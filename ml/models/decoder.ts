@@ -107,13 +107,16 @@ export function decoderBlocks<T>(
     const norm = (n: number) => [p(name(`norm${n}/gamma`)), p(name(`norm${n}/beta`))] as const;
     const dense = (h: T, part: string) => o.linear(h, p(name(`${part}/kernel`)), p(name(`${part}/bias`)));
 
-    const qkv = o.normalizedLinear(
-      x,
-      ...norm(1),
-      o.mul(p(name('self/qkv/kernel')), scale),
-      o.mul(p(name('self/qkv/bias')), scale),
-      epsilon,
-    );
+    // x normalized by norm n and projected by `part`, its output columns times `columnScale`.
+    const scaledFromNorm = (n: number, part: string, columnScale: T) =>
+      o.scaledProjection(
+        (kernel, bias) => o.normalizedLinear(x, ...norm(n), kernel, bias, epsilon),
+        p(name(`${part}/kernel`)),
+        p(name(`${part}/bias`)),
+        columnScale,
+      );
+
+    const qkv = scaledFromNorm(1, 'self/qkv', scale);
     const [q, newK, newV] = o.unstack(split(qkv)) as [T, T, T];
     const k = cache ? o.concat([cache.keys[l]!, newK], 2) : newK;
     const v = cache ? o.concat([cache.values[l]!, newV], 2) : newV;
@@ -122,14 +125,7 @@ export function decoderBlocks<T>(
     const selfContext = attentionRows(o, q, k, v, inputs.selfBias, config.dropout, d);
     x = o.add(x, o.dropout(dense(selfContext, 'self/o'), config.dropout));
 
-    const crossScale = o.scalar(1 / Math.sqrt(dh));
-    const crossQ = o.normalizedLinear(
-      x,
-      ...norm(2),
-      o.mul(p(name('cross/q/kernel')), crossScale),
-      o.mul(p(name('cross/q/bias')), crossScale),
-      epsilon,
-    );
+    const crossQ = scaledFromNorm(2, 'cross/q', o.scalar(1 / Math.sqrt(dh)));
     const cq = o.transpose(o.reshape(crossQ, [batch, length, heads, dh]), [0, 2, 1, 3]);
     const crossContext = attentionRows(o, cq, memory.keys[l]!, memory.values[l]!, memory.bias, config.dropout, d);
     x = o.add(x, o.dropout(dense(crossContext, 'cross/o'), config.dropout));
@@ -142,10 +138,21 @@ export function decoderBlocks<T>(
   return { rows, cache: { keys, values } };
 }
 
-/** Next-token logits [rows, vocabulary] from decoder rows: the tied (transposed token embedding) or own output projection. */
-export function outputLogits<T>(o: ModelOps<T>, p: ParameterLookup<T>, config: EncoderConfig, rows: T): T {
-  if (config.tiedOutput) return o.add(o.matMul(rows, p('embedding/tokens'), true), p('head/bias'));
-  return o.linear(rows, p('head/kernel'), p('head/bias'));
+/**
+ * Next-token logits [rows, vocabulary] from decoder rows: the tied (transposed token embedding) or
+ * own output projection. `tokensTransposed`, for a tied model, is the token embeddings already
+ * transposed [hidden, vocabulary] (EncoderModel.tokensTransposed), as decoding steps read them.
+ */
+export function outputLogits<T>(
+  o: ModelOps<T>,
+  p: ParameterLookup<T>,
+  config: EncoderConfig,
+  rows: T,
+  tokensTransposed?: T,
+): T {
+  if (!config.tiedOutput) return o.linear(rows, p('head/kernel'), p('head/bias'));
+  const product = tokensTransposed ? o.matMul(rows, tokensTransposed) : o.matMul(rows, p('embedding/tokens'), true);
+  return o.add(product, p('head/bias'));
 }
 
 /**

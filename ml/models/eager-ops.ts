@@ -96,6 +96,10 @@ export class EagerOps implements ModelOps<Tensor> {
     return linear(this.tf, x as Tf.Tensor2D, kernel as Tf.Tensor2D, bias as Tf.Tensor1D);
   }
 
+  scaledProjection(project: (kernel: Tensor, bias: Tensor) => Tensor, kernel: Tensor, bias: Tensor, scale: Tensor) {
+    return project(this.tf.mul(kernel, scale), this.tf.mul(bias, scale));
+  }
+
   layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number): Tensor {
     return layerNorm(this.tf, x, gamma as Tf.Tensor1D, beta as Tf.Tensor1D, epsilon);
   }

@@ -26,6 +26,8 @@ export class EncoderModel {
   private static instances = 0;
   readonly params: Parameters = new Map();
   private readonly positions: Tensor | undefined;
+  /** The token embeddings transposed, and the embeddings' data they were made from. */
+  private transposed: { readonly of: object; readonly table: Tf.Tensor2D } | undefined;
 
   /**
    * `seed` draws the initial weights; `undefined` leaves them zero, for a model whose weights are
@@ -172,6 +174,19 @@ export class EncoderModel {
     ) as Tf.Tensor2D;
   }
 
+  /**
+   * The token embeddings transposed, [hidden, vocabulary]: the tied output projection as a
+   * decoding step multiplies by it. Made once, and again after the embeddings are assigned.
+   */
+  get tokensTransposed(): Tf.Tensor2D {
+    const tokens = this.param('embedding/tokens');
+    if (this.transposed?.of !== tokens.dataId) {
+      this.transposed?.table.dispose();
+      this.transposed = { of: tokens.dataId, table: this.tf.keep(this.tf.transpose(tokens as Tf.Tensor2D)) };
+    }
+    return this.transposed.table;
+  }
+
   /** The position encodings added to `length` token embeddings from position `offset` on, [length, hidden]. */
   positionEncodings(length: number, offset = 0): Tf.Tensor2D {
     return this.positionTable.slice([offset, 0], [length, this.config.hidden]);
@@ -187,6 +202,7 @@ export class EncoderModel {
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
     this.positions?.dispose();
+    this.transposed?.table.dispose();
   }
 }
 

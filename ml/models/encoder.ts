@@ -112,9 +112,14 @@ function selfAttention<T>(
   // Queries come out of the q|k|v projection already divided by √(head size), as the scores need.
   const scale = queryScale(o, d, heads);
   return (l, x, norm) => {
-    const kernel = o.mul(p(`layer${l}/attention/qkv/kernel`), scale);
-    const bias = o.mul(p(`layer${l}/attention/qkv/bias`), scale);
-    const qkv = norm ? o.normalizedLinear(x, ...norm, kernel, bias, epsilonOf(config)) : o.linear(x, kernel, bias);
+    const project = (kernel: T, bias: T) =>
+      norm ? o.normalizedLinear(x, ...norm, kernel, bias, epsilonOf(config)) : o.linear(x, kernel, bias);
+    const qkv = o.scaledProjection(
+      project,
+      p(`layer${l}/attention/qkv/kernel`),
+      p(`layer${l}/attention/qkv/bias`),
+      scale,
+    );
     // One transpose takes the fused projection to [q|k|v, batch, heads, length, head size].
     const [q, k, v] = o.unstack(o.transpose(o.reshape(qkv, [batch, length, 3, heads, dh]), [2, 0, 3, 1, 4])) as [
       T,

@@ -45,6 +45,12 @@ export interface ModelOps<T> {
   /** linear(layerNorm(x, gamma, beta, epsilon), kernel, bias) for rows x, gamma and beta folded into the weights. */
   normalizedLinear(x: T, gamma: T, beta: T, kernel: T, bias: T, epsilon: number): T;
   /**
+   * `project`'s rows with every output column multiplied by `scale` (as the attention's queries
+   * are divided by √head size): folded into the kernel and bias it is handed, or, where the rows
+   * are fewer than the weights' elements, applied to the rows it returns.
+   */
+  scaledProjection(project: (kernel: T, bias: T) => T, kernel: T, bias: T, scale: T): T;
+  /**
    * Inverted dropout at the model's next dropout site while training, x itself otherwise. Masks
    * depend only on the pass's dropout seed and the site's number, so a replayed step drops the same
    * elements on both paths.

@@ -260,6 +260,25 @@ for (const config of [CONFIG, { ...CONFIG, tiedOutput: false, positional: 'learn
   });
 }
 
+test('decoding steps on graphs read the token embeddings as they are after an assignment', () => {
+  const model = new EncoderModel(tf, CONFIG, seq2seq.head, 4);
+  const sources = [[3, 4, 5, 1]];
+  const histories = [[1, 6, 7, 8]];
+  const decoder = () => new IncrementalDecoder(tf, model, sources, 0);
+  try {
+    const before = stepLogits(model, decoder, histories, true);
+    const tokens = model.params.get('embedding/tokens')!;
+    tf.tidy(() => tokens.assign(tf.mul(tokens, 1.5)));
+    const graph = stepLogits(model, decoder, histories, true);
+    const eager = stepLogits(model, decoder, histories, false);
+    assert.ok(largestDifference(graph, before) > 1e-2, 'the new embeddings change the logits');
+    const gap = largestDifference(graph, eager);
+    assert.ok(gap < 1e-4, `the graph is off by ${gap} after the assignment`);
+  } finally {
+    model.dispose();
+  }
+});
+
 test('greedy decoding with and without the cache produces the same tokens and leaks no tensors', () => {
   const model = new EncoderModel(tf, CONFIG, seq2seq.head, 9);
   try {
@@ -269,6 +288,8 @@ test('greedy decoding with and without the cache produces the same tokens and le
       [10, 11, 12, 13, 14, 1],
     ];
     const options = { padId: 0, startId: 1, stopId: 1, maxNewTokens: 12 };
+    // The model keeps one tensor of its own for decoding (its token embeddings transposed), made at first use.
+    decodeAll(tf, model, sources, options);
     const before = tf.memory().numTensors;
     const withCache = decodeAll(tf, model, sources, options);
     assert.equal(tf.memory().numTensors, before, 'tensors left behind');
