@@ -1,6 +1,7 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { graphsAvailable, runDecoderStepGraph, runMemoryGraph } from '../graph/graph-runner';
 import { decoderBlocks, encodeMemory, outputLogits, type DecoderCache, type Memory } from '../models/decoder';
+import { HIDDEN_KEY } from '../models/attention';
 import { EagerOps } from '../models/eager-ops';
 import type { EncoderModel } from '../models/encoder-model';
 
@@ -13,9 +14,6 @@ interface StepFeeds {
   readonly positionIds: Tf.Tensor2D;
   readonly selfBias: Tf.Tensor4D;
 }
-
-/** Added to the score of a key a row must not see. */
-const HIDDEN = -1e9;
 
 /**
  * An encoder-decoder model decoding a batch of sources one token at a time, without dropout. The
@@ -105,7 +103,7 @@ export class IncrementalDecoder {
     if (this.useCache) {
       const keys = this.slots + 1;
       const bias = new Float32Array(rows * keys);
-      this.firstSlot.forEach((first, r) => bias.fill(HIDDEN, r * keys, r * keys + first));
+      this.firstSlot.forEach((first, r) => bias.fill(HIDDEN_KEY, r * keys, r * keys + first));
       const feeds = {
         ids: next,
         positionIds: tf.tensor2d(Int32Array.from(this.fed), [rows, 1], 'int32'),
@@ -158,7 +156,7 @@ export class IncrementalDecoder {
       return {
         keys: old.keys.map((k, l) => both(k, added.keys[l]!, 2, 0)),
         values: old.values.map((v, l) => both(v, added.values[l]!, 2, 0)),
-        bias: both(old.bias, added.bias, 3, HIDDEN),
+        bias: both(old.bias, added.bias, 3, HIDDEN_KEY),
       };
     });
     disposeMemory(tf, old);

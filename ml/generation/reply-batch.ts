@@ -66,7 +66,7 @@ export class ReplyBatch {
 
   /** More replies, decoded from the next step on, numbered after those there are. Not once the batch is done. */
   join(requests: readonly ReplyRequest[]): void {
-    this.run.join(requests.map(({ source, maxNewTokens, sampling }) => ({ source, maxNewTokens, sampling })));
+    this.run.join(requests);
     for (const request of requests) {
       this.requests.push(request);
       this.sent.push(0);

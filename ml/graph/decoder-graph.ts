@@ -77,10 +77,11 @@ export function buildMemoryGraph(config: EncoderConfig, params: ReadonlyMap<stri
  * tokens] added to the self-attention scores (the causal mask; the slots a row does not own);
  * the positions' encodings are looked up in `position_table` [positions, hidden], the model's
  * whole table (fed as it is: sinusoidal, or the learned parameter). A model with a tied output
- * projection is fed `tokens_transposed` [hidden, vocabulary] (EncoderModel.tokensTransposed). Outputs: the next-token `logits` [batch, vocabulary] of the
- * last new token, and the cache with the new tokens' keys and values appended. One new token on a cache is a cached step;
- * the whole prefix on an empty cache (past 0) with the causal bias is the uncached one. Output
- * names: `logits`, and per block `keys/<l>`, `values/<l>`.
+ * projection is fed `tokens_transposed` [hidden, vocabulary] (EncoderModel.tokensTransposed).
+ * Outputs: the next-token `logits` [batch, vocabulary] of the last new token, and the cache with
+ * the new tokens' keys and values appended. One new token on a cache is a cached step; the whole
+ * prefix on an empty cache (past 0) with the causal bias is the uncached one. Output names:
+ * `logits`, and per block `keys/<l>`, `values/<l>`.
  */
 export function buildDecoderStepGraph(
   config: EncoderConfig,

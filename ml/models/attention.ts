@@ -32,7 +32,10 @@ export function queryScale<T>(o: ModelOps<T>, hidden: number, heads: number): T 
   );
 }
 
+/** Added to the score of a key a query must not see (padding, the future, another row's cache slots). */
+export const HIDDEN_KEY = -1e9;
+
 /** The score bias that hides padding keys: 0 where mask [batch, keys] is 1, −10⁹ where it is 0, as [batch, 1, 1, keys]. */
 export function paddingBias<T>(o: ModelOps<T>, mask: T): T {
-  return o.mul(o.sub(o.scalar(1), o.reshape(mask, [o.dim(mask, 0), 1, 1, o.dim(mask, 1)])), o.scalar(-1e9));
+  return o.mul(o.sub(o.scalar(1), o.reshape(mask, [o.dim(mask, 0), 1, 1, o.dim(mask, 1)])), o.scalar(HIDDEN_KEY));
 }

@@ -1,4 +1,4 @@
-import { attentionRows, paddingBias, queryScale } from './attention';
+import { attentionRows, HIDDEN_KEY, paddingBias, queryScale } from './attention';
 import { encoderBlocks, normalizedRows, type EncoderInputs, type ParameterLookup } from './encoder';
 import type { EncoderConfig } from './encoder-config';
 import { LAYER_NORM_EPSILON } from './layer-norm';
@@ -162,6 +162,6 @@ export function outputLogits<T>(
  */
 export function causalValues(length: number): Float32Array {
   const values = new Float32Array(length * length);
-  for (let i = 0; i < length; i++) for (let j = i + 1; j < length; j++) values[i * length + j] = -1e9;
+  for (let i = 0; i < length; i++) for (let j = i + 1; j < length; j++) values[i * length + j] = HIDDEN_KEY;
   return values;
 }
