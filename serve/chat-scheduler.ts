@@ -15,6 +15,12 @@ export interface ChatJob {
 /** The chat model being served and its registry version, at the time a batch starts. */
 export type ChatSource = () => { readonly chat: ChatModel; readonly version: number } | undefined;
 
+/**
+ * Replies one batch takes in all, those that joined it included: a batch keeps every reply's
+ * bookkeeping and text until it ends, so once it has taken this many, newcomers wait for the next.
+ */
+const REPLIES_PER_BATCH = 1_024;
+
 interface Queued {
   readonly job: ChatJob;
   readonly resolve: (version: number) => void;
@@ -27,8 +33,9 @@ interface Queued {
  * of them, yielding to the event loop between steps so text streams out as it is made and
  * departed clients are noticed. Requests that arrive while a batch runs join it at the next step
  * while its replies number fewer than `maxBatch` and the model version is still the one being
- * served (continuous batching); ended replies leave it. After a batch of one request, the next
- * starts without waiting (idleWaitMs). A cancelled request's replies stop; the batch ends when all have.
+ * served (continuous batching), until it has taken REPLIES_PER_BATCH; ended replies leave it.
+ * After a batch of one request, the next starts without waiting (idleWaitMs). A cancelled
+ * request's replies stop; the batch ends when all have.
  */
 export class ChatScheduler {
   private queue: Queued[] = [];
@@ -97,7 +104,7 @@ export class ChatScheduler {
       const open = taken.map((q) => q.job.replies.length);
       this.open = open;
       while (!batch.done) {
-        if (this.source()?.version === served.version) {
+        if (owners.length < REPLIES_PER_BATCH && this.source()?.version === served.version) {
           const joining = this.takeQueued(batch.running);
           if (joining.length > 0) {
             batch.join(joining.flatMap((q) => q.job.replies));
