@@ -19,7 +19,7 @@ export type ChatSource = () => { readonly chat: ChatModel; readonly version: num
  * Replies one batch takes in all, those that joined it included: a batch keeps every reply's
  * bookkeeping and text until it ends, so once it has taken this many, newcomers wait for the next.
  */
-const REPLIES_PER_BATCH = 1_024;
+export const REPLIES_PER_BATCH = 1_024;
 
 interface Queued {
   readonly job: ChatJob;
@@ -74,17 +74,21 @@ export class ChatScheduler {
     this.timer = setTimeout(() => void this.runBatch(), idleWaitMs(this.lastBatchRequests, this.options));
   }
 
-  /** Queued requests, in order, whose replies fit beside `running` ones (the first always fits an empty batch). */
-  private takeQueued(running: number): Queued[] {
+  /**
+   * Queued requests, in order, whose replies fit beside `running` ones and within `room` more
+   * (the first always fits an empty batch).
+   */
+  private takeQueued(running: number, room: number): Queued[] {
     const taken: Queued[] = [];
     let size = running;
-    while (
-      this.queue.length > 0 &&
-      ((taken.length === 0 && running === 0) || size + this.queue[0]!.job.replies.length <= this.options.maxBatch)
-    ) {
-      const next = this.queue.shift()!;
-      taken.push(next);
-      size += next.job.replies.length;
+    let added = 0;
+    while (this.queue.length > 0) {
+      const replies = this.queue[0]!.job.replies.length;
+      const fits = size + replies <= this.options.maxBatch && added + replies <= room;
+      if (!fits && !(taken.length === 0 && running === 0)) break;
+      taken.push(this.queue.shift()!);
+      size += replies;
+      added += replies;
     }
     return taken;
   }
@@ -92,7 +96,7 @@ export class ChatScheduler {
   private async runBatch(): Promise<void> {
     this.timer = undefined;
     this.running = true;
-    const taken = this.takeQueued(0);
+    const taken = this.takeQueued(0, REPLIES_PER_BATCH);
     const answered = new Set<number>();
     this.lastBatchRequests = taken.length;
     try {
@@ -104,8 +108,8 @@ export class ChatScheduler {
       const open = taken.map((q) => q.job.replies.length);
       this.open = open;
       while (!batch.done) {
-        if (owners.length < REPLIES_PER_BATCH && this.source()?.version === served.version) {
-          const joining = this.takeQueued(batch.running);
+        if (this.source()?.version === served.version) {
+          const joining = this.takeQueued(batch.running, REPLIES_PER_BATCH - owners.length);
           if (joining.length > 0) {
             batch.join(joining.flatMap((q) => q.job.replies));
             for (const q of joining) {

@@ -8,7 +8,7 @@ import type { EncoderConfig } from '../../ml/models/encoder-config';
 import { EncoderModel } from '../../ml/models/encoder-model';
 import type { ChatModel } from '../../ml/tasks/task';
 import { seq2seq } from '../../ml/tasks/seq2seq';
-import { ChatScheduler } from '../../serve/chat-scheduler';
+import { ChatScheduler, REPLIES_PER_BATCH } from '../../serve/chat-scheduler';
 
 let tf: typeof Tf;
 before(async () => {
@@ -165,5 +165,57 @@ test('a chat arriving while a batch decodes joins it at the next step, replies a
   } finally {
     model.dispose();
     other.dispose();
+  }
+});
+
+test('under steady load a batch takes at most REPLIES_PER_BATCH replies in all; the requests after them start the next batch', async () => {
+  const model = new EncoderModel(tf, CONFIG, seq2seq.head, 2);
+  const inner = chatModel(model);
+  // Replies each batch took: those it started with and those that joined it.
+  const taken: number[] = [];
+  const counted: ChatModel = {
+    ...inner,
+    replies: (requests) => {
+      const batch = inner.replies(requests);
+      const index = taken.push(requests.length) - 1;
+      const join = batch.join.bind(batch);
+      batch.join = (joining) => {
+        taken[index]! += joining.length;
+        join(joining);
+      };
+      return batch;
+    },
+  };
+  const scheduler = new ChatScheduler(() => ({ chat: counted, version: 1 }), { maxBatch: 16, maxWaitMs: 1 });
+  try {
+    // Two long replies keep the first batch running while requests of three one-token replies join
+    // it; a batch never splits a request, so the cap falls between requests.
+    const long = scheduler.submit({
+      replies: [reply(300), reply(300)],
+      onDelta: () => undefined,
+      cancelled: () => false,
+    });
+    const requests = Math.ceil(REPLIES_PER_BATCH / 3) + 10;
+    const answered = await Promise.all(
+      Array.from({ length: requests }, () =>
+        scheduler.submit({ replies: [reply(1), reply(1), reply(1)], onDelta: () => undefined, cancelled: () => false }),
+      ),
+    );
+    await long;
+    assert.equal(answered.length, requests);
+    assert.equal(
+      taken[0],
+      2 + 3 * Math.floor((REPLIES_PER_BATCH - 2) / 3),
+      'the first batch took every request that fitted under the cap',
+    );
+    assert.equal(
+      taken.reduce((a, b) => a + b, 0),
+      2 + requests * 3,
+      'the later requests were decoded in the next batches',
+    );
+    assert.ok(taken.length >= 2);
+    assert.equal(scheduler.waiting, 0);
+  } finally {
+    model.dispose();
   }
 });
