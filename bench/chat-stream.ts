@@ -2,8 +2,10 @@
 // tokens/s of `POST /v1/chat/completions` with `stream: true`, one client and 8 at once (their
 // replies decoded in one batch), for a seq2seq model the size of the chatbot example (2+2 blocks,
 // hidden 128, ffn 256, byte-level BPE of 2,000 tokens trained on the bundled ChatterBot sample;
-// seeded random weights: the cost does not depend on them). Greedy, `max_tokens` 64.
+// seeded random weights: the cost does not depend on them). Greedy (`--temperature 0`) or sampled
+// at the temperature given, with a seed per request; `max_tokens` 64.
 // Usage: node dist/bench/chat-stream.js [--requests 20] [--concurrency 8] [--max-batch 8] [--intra-op-threads 0]
+//   [--temperature 0]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,7 +96,7 @@ interface Stream {
   readonly tokens: number;
 }
 
-async function streamOnce(port: number, dialogue: Dialogue): Promise<Stream> {
+async function streamOnce(port: number, dialogue: Dialogue, temperature: number, seed: number): Promise<Stream> {
   const messages = [...dialogue.context, dialogue.response].slice(-3).map((content, i, all) => ({
     role: (all.length - i) % 2 === 1 ? 'user' : 'assistant',
     content,
@@ -106,7 +108,8 @@ async function streamOnce(port: number, dialogue: Dialogue): Promise<Stream> {
     body: JSON.stringify({
       model: 'chatbot',
       messages,
-      temperature: 0,
+      temperature,
+      seed,
       max_tokens: MAX_TOKENS,
       stream: true,
       stream_options: { include_usage: true },
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
   const concurrency = arg('concurrency', 8);
   const maxBatch = arg('max-batch', 8);
   const threads = arg('intra-op-threads', 0);
+  const temperature = arg('temperature', 0);
   const dialogues = readFileSync(join(PROJECT_ROOT, 'pipelines', 'data', 'chatterbot-en-sample.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -163,9 +167,9 @@ async function main(): Promise<void> {
       String(threads),
     ]);
     try {
-      for (let i = 0; i < 4; i++) await streamOnce(port, short[i]!);
+      for (let i = 0; i < 4; i++) await streamOnce(port, short[i]!, temperature, i);
       console.log(
-        `seq2seq 2+2 blocks, hidden 128, ffn 256, vocabulary 2,000; greedy, max_tokens ${MAX_TOKENS}; --max-batch ${maxBatch} --intra-op-threads ${threads}`,
+        `seq2seq 2+2 blocks, hidden 128, ffn 256, vocabulary 2,000; ${temperature === 0 ? 'greedy' : `temperature ${temperature}`}, max_tokens ${MAX_TOKENS}; --max-batch ${maxBatch} --intra-op-threads ${threads}`,
       );
       console.log(
         '| clients | streams | time to first token p50 / p99 ms | tokens per reply | tokens/s per stream | tokens/s all |',
@@ -177,7 +181,10 @@ async function main(): Promise<void> {
         const started = performance.now();
         await Promise.all(
           Array.from({ length: clients }, async () => {
-            while (next < requests * clients) streams.push(await streamOnce(port, short[next++ % short.length]!));
+            while (next < requests * clients) {
+              const seed = next++;
+              streams.push(await streamOnce(port, short[seed % short.length]!, temperature, seed));
+            }
           }),
         );
         const seconds = (performance.now() - started) / 1000;
