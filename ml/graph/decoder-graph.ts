@@ -40,9 +40,14 @@ function parameterReader(o: GraphOps, params: ReadonlyMap<string, readonly numbe
  * [batch, length] int32, `mask` [batch, length] 0/1 and `position_table` [positions, hidden]
  * (the model's whole table; the graph reads the first `length` rows). Outputs:
  * `memory/keys/<l>`, `memory/values/<l>` [batch, heads, length, head size] and `memory_bias`
- * [batch, 1, 1, length], the decoding-step graph's memory inputs of the same names.
+ * [batch, 1, 1, length], the decoding-step graph's memory inputs of the same names. `small`
+ * builds it for calls of few attention scores (GraphModelOps' smallProducts), as `infer-small`.
  */
-export function buildMemoryGraph(config: EncoderConfig, params: ReadonlyMap<string, readonly number[]>): DecoderGraph {
+export function buildMemoryGraph(
+  config: EncoderConfig,
+  params: ReadonlyMap<string, readonly number[]>,
+  small: boolean,
+): DecoderGraph {
   const layers = config.decoderLayers;
   if (layers === undefined) throw new TypeError('the model has no decoder');
   const o = new GraphOps(new GraphBuilder());
@@ -53,7 +58,7 @@ export function buildMemoryGraph(config: EncoderConfig, params: ReadonlyMap<stri
   const mask = o.placeholder('mask', 'float', [batch, length]);
   const table = o.placeholder('position_table', 'float', [SymbolicSize.named('positions'), config.hidden]);
   const positions = o.slice(table, [0, 0], [length, config.hidden]);
-  const memory = encodeMemory(new GraphModelOps(o), p, config, { ids, mask, positions });
+  const memory = encodeMemory(new GraphModelOps(o, undefined, small), p, config, { ids, mask, positions });
   [...Array(layers).keys()].forEach((l) => {
     o.identity(memory.keys[l]!, `memory/keys/${l}`);
     o.identity(memory.values[l]!, `memory/values/${l}`);

@@ -105,10 +105,14 @@ function runTraining(
 
 /** The head's logits without dropout, in one session call. */
 export function runInferenceGraph(tf: typeof Tf, model: EncoderModel, inputs: FedInputs): Tf.Tensor2D {
-  const [batch, length] = inputs.ids.shape;
-  const small = intraOpThreads() > 1 && batch * model.config.heads * length * length <= SMALL_ATTENTION_SCORES;
-  const kind = small ? 'infer-small' : 'infer';
+  const kind = smallCall(model, inputs.ids) ? 'infer-small' : 'infer';
   return run(tf, model, sessionFor(tf, model, kind, []), inputs, [], ['logits'])[0] as Tf.Tensor2D;
+}
+
+/** Whether a call on `ids` [batch, length] goes to a graph built for small products (SMALL_ATTENTION_SCORES). */
+function smallCall(model: EncoderModel, ids: Tf.Tensor2D): boolean {
+  const [batch, length] = ids.shape;
+  return intraOpThreads() > 1 && batch * model.config.heads * length * length <= SMALL_ATTENTION_SCORES;
 }
 
 function run(
@@ -219,7 +223,7 @@ export interface MemoryFeeds {
 /** The encoder's memory for decoding (encodeMemory) in one session call. */
 export function runMemoryGraph(tf: typeof Tf, model: EncoderModel, feeds: MemoryFeeds): Memory<Tf.Tensor> {
   const layers = model.config.decoderLayers ?? 0;
-  const session = sessionFor(tf, model, 'memory', []);
+  const session = sessionFor(tf, model, smallCall(model, feeds.ids) ? 'memory-small' : 'memory', []);
   const blocks = [...Array(layers).keys()];
   const outputs = runGraph(
     tf,
@@ -239,7 +243,7 @@ export function runMemoryGraph(tf: typeof Tf, model: EncoderModel, feeds: Memory
 function sessionFor(
   tf: typeof Tf,
   model: EncoderModel,
-  kind: GraphKind | 'memory' | 'decode',
+  kind: GraphKind | 'memory' | 'memory-small' | 'decode',
   trained: readonly string[],
 ): Session {
   const key = `${architectureKey(model)} ${JSON.stringify([kind, trained])}`;
@@ -249,8 +253,8 @@ function sessionFor(
     const graph =
       kind === 'decode'
         ? buildDecoderStepGraph(model.config, params)
-        : kind === 'memory'
-          ? buildMemoryGraph(model.config, params)
+        : kind === 'memory' || kind === 'memory-small'
+          ? buildMemoryGraph(model.config, params, kind === 'memory-small')
           : { ...buildEncoderGraph(model.config, model.head, params, kind, trained), parameters: [...params.keys()] };
     session = { id: loadGraph(tf, graph.savedModel), inputs: graph.inputs, parameters: graph.parameters };
     sessions.set(key, session);

@@ -4,7 +4,10 @@ import { before, test } from 'node:test';
 import { loadBackend } from '../../ml/backend/load-backend';
 import { decodeAll, DecodingRun } from '../../ml/generation/decoding-run';
 import { IncrementalDecoder } from '../../ml/generation/incremental-decoder';
-import { runTrainingGraph } from '../../ml/graph/graph-runner';
+import { SMALL_ATTENTION_SCORES } from '../../ml/graph/encoder-graph';
+import { runMemoryGraph, runTrainingGraph } from '../../ml/graph/graph-runner';
+import { encodeMemory } from '../../ml/models/decoder';
+import { EagerOps } from '../../ml/models/eager-ops';
 import type { EncoderConfig } from '../../ml/models/encoder-config';
 import { EncoderModel } from '../../ml/models/encoder-model';
 import { lossTargets } from '../../ml/tasks/encoder-objective';
@@ -87,6 +90,40 @@ for (const config of [CONFIG, { ...CONFIG, tiedOutput: false, positional: 'learn
     }
   });
 }
+
+test("the source's memory for decoding, from the small-call graph and from the general one, is TensorFlow.js's", () => {
+  const config = { ...CONFIG, maxLength: 64 };
+  const model = new EncoderModel(tf, config, seq2seq.head, 4);
+  try {
+    for (const [size, length, small] of [
+      [2, 9, true],
+      [4, 50, false],
+    ] as const) {
+      assert.equal(size * config.heads * length * length <= SMALL_ATTENTION_SCORES, small, `${size}×${length}`);
+      tf.tidy(() => {
+        const { ids, mask } = batchOf(size, length, 1);
+        const graph = runMemoryGraph(tf, model, { ids, mask });
+        const eager = encodeMemory(new EagerOps(tf, { training: false }), model.lookup, config, {
+          ids,
+          mask,
+          positions: model.positionEncodings(length),
+        });
+        const pairs = [
+          ...graph.keys.map((k, l) => [k, eager.keys[l]!]),
+          ...graph.values.map((v, l) => [v, eager.values[l]!]),
+          [graph.bias, eager.bias],
+        ];
+        for (const [a, b] of pairs) {
+          assert.deepEqual(a!.shape, b!.shape);
+          const off = tf.max(tf.abs(tf.sub(a!, b!))).dataSync()[0]!;
+          assert.ok(off < 1e-4, `${size}×${length}: off by ${off}`);
+        }
+      });
+    }
+  } finally {
+    model.dispose();
+  }
+});
 
 test('decoding with the key/value cache gives the logits of re-running the prefix, step by step', () => {
   const model = new EncoderModel(tf, CONFIG, seq2seq.head, 9);
