@@ -5,6 +5,7 @@ import type { ChatModel, Instance, PredictRequest, TextPredictor } from '../ml/t
 import { loadTokenizer } from '../ml/tokenizers/tokenizer-file';
 import type { ArtifactStore } from '../store/artifact-store';
 import type { ModelVersion } from '../store/model-registry';
+import { warmUpGraphs } from './graph-warm-up';
 
 /**
  * One registry version ready to answer texts: its tokenizer and model, and the predictor of the
@@ -26,6 +27,7 @@ export class ServedVersion {
     const { model, task, labels, settings } = await loadCheckpointModel(tf, store, version.checkpoint);
     try {
       const predictor = task.createPredictor(tf, model, tokenizer, labels, settings);
+      warmUpGraphs(tf, model);
       return new ServedVersion(version, task.name, labels, task.instanceFields, predictor, () => model.dispose());
     } catch (error) {
       model.dispose();

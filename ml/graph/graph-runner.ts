@@ -103,14 +103,18 @@ function runTraining(
   }
 }
 
-/** The head's logits without dropout, in one session call. */
-export function runInferenceGraph(tf: typeof Tf, model: EncoderModel, inputs: FedInputs): Tf.Tensor2D {
-  const kind = smallCall(model, inputs.ids) ? 'infer-small' : 'infer';
+/** The head's logits without dropout, in one session call (of the graph for calls of its size, unless `kind` says). */
+export function runInferenceGraph(
+  tf: typeof Tf,
+  model: EncoderModel,
+  inputs: FedInputs,
+  kind: 'infer' | 'infer-small' = smallCall(model, inputs.ids) ? 'infer-small' : 'infer',
+): Tf.Tensor2D {
   return run(tf, model, sessionFor(tf, model, kind, []), inputs, [], ['logits'])[0] as Tf.Tensor2D;
 }
 
 /** Whether a call on `ids` [batch, length] goes to a graph built for small products (SMALL_ATTENTION_SCORES). */
-function smallCall(model: EncoderModel, ids: Tf.Tensor2D): boolean {
+export function smallCall(model: EncoderModel, ids: Tf.Tensor2D): boolean {
   const [batch, length] = ids.shape;
   return intraOpThreads() > 1 && batch * model.config.heads * length * length <= SMALL_ATTENTION_SCORES;
 }
@@ -220,10 +224,15 @@ export interface MemoryFeeds {
   readonly mask: Tf.Tensor2D;
 }
 
-/** The encoder's memory for decoding (encodeMemory) in one session call. */
-export function runMemoryGraph(tf: typeof Tf, model: EncoderModel, feeds: MemoryFeeds): Memory<Tf.Tensor> {
+/** The encoder's memory for decoding (encodeMemory) in one session call (of the graph for calls of its size, unless `kind` says). */
+export function runMemoryGraph(
+  tf: typeof Tf,
+  model: EncoderModel,
+  feeds: MemoryFeeds,
+  kind: 'memory' | 'memory-small' = smallCall(model, feeds.ids) ? 'memory-small' : 'memory',
+): Memory<Tf.Tensor> {
   const layers = model.config.decoderLayers ?? 0;
-  const session = sessionFor(tf, model, smallCall(model, feeds.ids) ? 'memory-small' : 'memory', []);
+  const session = sessionFor(tf, model, kind, []);
   const blocks = [...Array(layers).keys()];
   const outputs = runGraph(
     tf,
@@ -237,6 +246,11 @@ export function runMemoryGraph(tf: typeof Tf, model: EncoderModel, feeds: Memory
     values: blocks.map((l) => outputs[2 * l + 1]!),
     bias: outputs[2 * layers]!,
   };
+}
+
+/** How many graphs this process has loaded. */
+export function loadedGraphs(): number {
+  return sessions.size;
 }
 
 /** The loaded graph of a kind; training graphs differ by the parameters they differentiate. */
