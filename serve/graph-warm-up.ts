@@ -1,7 +1,6 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { intraOpThreads } from '../ml/backend/load-backend';
 import { IncrementalDecoder } from '../ml/generation/incremental-decoder';
-import { graphsAvailable, runInferenceGraph, runMemoryGraph } from '../ml/graph/graph-runner';
+import { graphsAvailable, runInferenceGraph, runMemoryGraph, smallGraphsServe } from '../ml/graph/graph-runner';
 import type { EncoderModel } from '../ml/models/encoder-model';
 
 /**
@@ -13,8 +12,7 @@ import type { EncoderModel } from '../ml/models/encoder-model';
  */
 export function warmUpGraphs(tf: typeof Tf, model: EncoderModel): void {
   if (!graphsAvailable(tf)) return;
-  // The small-call graphs serve only where an op has more than one thread (smallCall).
-  const small = intraOpThreads() > 1;
+  const small = smallGraphsServe();
   const padId = 0;
   tf.tidy(() => {
     const feeds = { ids: tf.fill<Tf.Rank.R2>([1, 1], padId, 'int32'), mask: tf.ones<Tf.Rank.R2>([1, 1]) };

@@ -113,10 +113,18 @@ export function runInferenceGraph(
   return run(tf, model, sessionFor(tf, model, kind, []), inputs, [], ['logits'])[0] as Tf.Tensor2D;
 }
 
+/**
+ * Whether graphs built for small products serve any call: only where an op has more than one
+ * thread (with one, oneDNN's kernels are the faster; see GraphKind).
+ */
+export function smallGraphsServe(): boolean {
+  return intraOpThreads() > 1;
+}
+
 /** Whether a call on `ids` [batch, length] goes to a graph built for small products (SMALL_ATTENTION_SCORES). */
 export function smallCall(model: EncoderModel, ids: Tf.Tensor2D): boolean {
   const [batch, length] = ids.shape;
-  return intraOpThreads() > 1 && batch * model.config.heads * length * length <= SMALL_ATTENTION_SCORES;
+  return smallGraphsServe() && batch * model.config.heads * length * length <= SMALL_ATTENTION_SCORES;
 }
 
 function run(

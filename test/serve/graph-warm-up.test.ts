@@ -1,10 +1,10 @@
 import type * as Tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { intraOpThreads, loadBackend } from '../../ml/backend/load-backend';
+import { loadBackend } from '../../ml/backend/load-backend';
 import { beamSearch } from '../../ml/generation/beam-search';
 import { decodeAll } from '../../ml/generation/decoding-run';
-import { loadedGraphs, smallCall } from '../../ml/graph/graph-runner';
+import { loadedGraphs, smallCall, smallGraphsServe } from '../../ml/graph/graph-runner';
 import type { EncoderConfig } from '../../ml/models/encoder-config';
 import { EncoderModel } from '../../ml/models/encoder-model';
 import { classification } from '../../ml/tasks/classification';
@@ -44,7 +44,7 @@ test('a served encoder has its graphs loaded before its first request, small or 
   try {
     const before = loadedGraphs();
     warmUpGraphs(tf, model);
-    assert.equal(loadedGraphs() - before, intraOpThreads() > 1 ? 2 : 1, 'the inference graphs were loaded');
+    assert.equal(loadedGraphs() - before, smallGraphsServe() ? 2 : 1, 'the inference graphs were loaded');
     const warmed = loadedGraphs();
     for (const [rows, length] of [
       [1, 12],
@@ -52,7 +52,7 @@ test('a served encoder has its graphs loaded before its first request, small or 
     ] as const) {
       tf.tidy(() => {
         const batch = ids(rows, length);
-        if (intraOpThreads() > 1) assert.equal(smallCall(model, batch), rows === 1, `${rows}×${length}`);
+        if (smallGraphsServe()) assert.equal(smallCall(model, batch), rows === 1, `${rows}×${length}`);
         model.logits(batch, tf.ones([rows, length]), { training: false }).dataSync();
       });
     }
@@ -67,7 +67,7 @@ test('a served encoder-decoder has its memory and decoding-step graphs loaded be
   try {
     const before = loadedGraphs();
     warmUpGraphs(tf, model);
-    assert.equal(loadedGraphs() - before, intraOpThreads() > 1 ? 3 : 2, 'the memory and step graphs were loaded');
+    assert.equal(loadedGraphs() - before, smallGraphsServe() ? 3 : 2, 'the memory and step graphs were loaded');
     const warmed = loadedGraphs();
     const options = { padId: 0, startId: 1, stopId: 1, maxNewTokens: 4, minNewTokens: 4 };
     const source = (length: number) => Array.from({ length }, (_, i) => 2 + (i % 50));
