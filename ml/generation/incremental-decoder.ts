@@ -148,6 +148,7 @@ export class IncrementalDecoder {
       const length = Math.max(old.bias.shape[3]!, added.bias.shape[3]!);
       // Sources of other lengths are padded at the end: keys and values with zeros, hidden by the bias.
       const pad = (x: Tf.Tensor, axis: number, value: number) => {
+        if (x.shape[axis] === length) return x;
         const widths = x.shape.map((_, a) => [0, a === axis ? length - x.shape[axis]! : 0] as [number, number]);
         return tf.pad(x, widths, value);
       };
@@ -163,7 +164,11 @@ export class IncrementalDecoder {
     disposeMemory(tf, added);
     if (this.cache) {
       const { keys, values } = this.cache;
-      const grow = (x: Tf.Tensor) => tf.tidy(() => tf.concat([x, tf.zeros([sources.length, ...x.shape.slice(1)])], 0));
+      const grow = (x: Tf.Tensor) =>
+        tf.pad(
+          x,
+          x.shape.map((_, a) => [0, a === 0 ? sources.length : 0]),
+        );
       this.replaceCache({ keys: keys.map(grow), values: values.map(grow) });
     }
     this.fed.push(...sources.map(() => 0));
